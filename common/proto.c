@@ -1,0 +1,291 @@
+/*
+ * proto.c - framing for the shim/launcher <-> helper protocol.
+ *
+ * libc only: this file is linked into the shim as well as the helper.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+ssize_t
+proto_request_len(uint16_t type)
+{
+	switch (type) {
+	case PROTO_CONNECT:
+		return sizeof(struct proto_connect);
+	case PROTO_RESOLVE:
+		return sizeof(struct proto_name);
+	case PROTO_REVERSE:
+		return sizeof(struct proto_addr);
+	case PROTO_OUTCOME:
+		return sizeof(struct proto_outcome);
+	case PROTO_ATTACH:
+		return sizeof(struct proto_attach);
+	case PROTO_STATUS:
+	case PROTO_STOP:
+		return 0;
+	}
+	return -1;
+}
+
+ssize_t
+proto_reply_len(uint16_t type)
+{
+	switch (type) {
+	case PROTO_RESOLVE:
+		return sizeof(struct proto_names);
+	case PROTO_REVERSE:
+		return sizeof(struct proto_name);
+	case PROTO_CONNECT:
+		return sizeof(struct proto_addr);
+	case PROTO_OUTCOME:
+	case PROTO_ATTACH:
+	case PROTO_STOP:
+		return 0;
+	}
+	return -1;			/* STATUS: variable, see hdr.len */
+}
+
+int
+proto_check_request(const struct proto_hdr *h)
+{
+	ssize_t want;
+
+	if (h->magic != PROTO_MAGIC || h->version != PROTO_VERSION)
+		return PROTO_ERR_VERSION;
+	if ((want = proto_request_len(h->type)) < 0 || h->len != (size_t)want)
+		return -EINVAL;
+	return 0;
+}
+
+void
+proto_hdr_init(struct proto_hdr *h, uint16_t type, uint32_t len,
+    int32_t status)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = PROTO_MAGIC;
+	h->version = PROTO_VERSION;
+	h->type = type;
+	h->len = len;
+	h->status = status;
+}
+
+int
+proto_send(int sock, const struct proto_hdr *h, const void *body,
+    size_t len, int fd)
+{
+	struct iovec iov[2];
+	struct msghdr msg;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsg;
+	size_t off = 0, total = sizeof(*h) + len;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	while (off < total) {
+		int niov = 0;
+
+		if (off < sizeof(*h)) {
+			iov[niov].iov_base = (char *)h + off;
+			iov[niov++].iov_len = sizeof(*h) - off;
+			if (len > 0) {
+				iov[niov].iov_base = (void *)body;
+				iov[niov++].iov_len = len;
+			}
+		} else {
+			iov[niov].iov_base = (char *)body + (off - sizeof(*h));
+			iov[niov++].iov_len = total - off;
+		}
+		msg.msg_iov = iov;
+		msg.msg_iovlen = niov;
+		if (fd >= 0 && off == 0) {
+			memset(&cmsg, 0, sizeof(cmsg));
+			msg.msg_control = cmsg.buf;
+			msg.msg_controllen = sizeof(cmsg.buf);
+			cmsg.hdr.cmsg_level = SOL_SOCKET;
+			cmsg.hdr.cmsg_type = SCM_RIGHTS;
+			cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(&cmsg.hdr), &fd, sizeof(int));
+		} else {
+			msg.msg_control = NULL;
+			msg.msg_controllen = 0;
+		}
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t
+proto_recv_some(int sock, void *buf, size_t len, int *fdp)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsg;
+	ssize_t n;
+	int fd;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsg.buf;
+	msg.msg_controllen = sizeof(cmsg.buf);
+	if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT)) < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(sizeof(int)))
+			continue;
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		if (fdp != NULL && *fdp == -1)
+			*fdp = fd;
+		else
+			close(fd);
+	}
+	return n;
+}
+
+/*
+ * Blocking counterpart used by clients: loops until len bytes arrived.
+ */
+int
+proto_recv(int sock, void *buf, size_t len, int *fdp)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsg;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if (fdp != NULL)
+		*fdp = -1;
+	while (off < len) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = (char *)buf + off;
+		iov.iov_len = len - off;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cmsg.buf;
+		msg.msg_controllen = sizeof(cmsg.buf);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
+		    c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level != SOL_SOCKET ||
+			    c->cmsg_type != SCM_RIGHTS ||
+			    c->cmsg_len < CMSG_LEN(sizeof(int)))
+				continue;
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+			if (fdp != NULL && *fdp == -1)
+				*fdp = fd;
+			else
+				close(fd);
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* FNV-1a, 64 bit: stable across builds, no crypto needed for a name. */
+static uint64_t
+fnv1a(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	h ^= 0xff;			/* separator, so "ab","c" != "a","bc" */
+	h *= 0x100000001b3ULL;
+	return h;
+}
+
+int
+proto_socket_path(char *buf, size_t len, const char *dir, const char *dest,
+    const char *const *options, size_t noptions)
+{
+	struct sockaddr_un sun;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+	int n;
+
+	h = fnv1a(h, dest);
+	for (i = 0; i < noptions; i++)
+		h = fnv1a(h, options[i]);
+	n = snprintf(buf, len, "%s/S.%016llx", dir, (unsigned long long)h);
+	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+void
+proto_addr_from_sockaddr(struct proto_addr *pa, const struct sockaddr *sa)
+{
+	memset(pa, 0, sizeof(*pa));
+	pa->family = sa->sa_family;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		pa->port = ntohs(sin->sin_port);
+		memcpy(pa->addr, &sin->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		pa->port = ntohs(sin6->sin6_port);
+		memcpy(pa->addr, &sin6->sin6_addr, 16);
+	}
+}
+
+socklen_t
+proto_addr_to_sockaddr(const struct proto_addr *pa,
+    struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (pa->family == AF_INET) {
+		struct sockaddr_in *sin = (void *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(pa->port);
+		memcpy(&sin->sin_addr, pa->addr, 4);
+		return sizeof(*sin);
+	}
+	if (pa->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (void *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(pa->port);
+		memcpy(&sin6->sin6_addr, pa->addr, 16);
+		return sizeof(*sin6);
+	}
+	return 0;
+}

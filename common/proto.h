@@ -1,0 +1,147 @@
+/*
+ * proto.h - the wire protocol between the shim, the launcher and the helper.
+ *
+ * Every exchange happens on its own AF_UNIX stream connection to the
+ * helper's control socket: the client sends one request (a fixed header
+ * and a fixed-size body, with a descriptor attached by SCM_RIGHTS for
+ * CONNECT) and reads one reply.  Short-lived connections mean the shim
+ * keeps no descriptor a program could close or dup2 over.  ATTACH is the
+ * exception: the launcher keeps that connection open while COMMAND runs,
+ * which is how the helper counts its users.  STATUS replies with a text
+ * body of hdr.len bytes.
+ *
+ * All integers are host order (both ends are on one machine, one uid).
+ * A peer speaking another version is answered with PROTO_ERR_VERSION and
+ * dropped.  proto_check_request() is the only place that validates
+ * untrusted bytes.
+ */
+#ifndef TW_PROTO_H
+#define TW_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/types.h>
+
+#define PROTO_MAGIC	0x54574c31u	/* "TWL1" */
+#define PROTO_VERSION	1
+#define PROTO_NAMELEN	256		/* host names, NUL included */
+#define PROTO_RULELEN	128		/* "FILE:LINE" of the deciding rule */
+#define PROTO_MAX_TEXT	(4u << 20)	/* STATUS text body limit */
+
+enum proto_type {
+	PROTO_CONNECT = 1,	/* open a channel for the attached socket */
+	PROTO_RESOLVE,		/* name -> synthetic addresses */
+	PROTO_REVERSE,		/* synthetic address -> name */
+	PROTO_OUTCOME,		/* errno of a finished non-blocking connect */
+	PROTO_ATTACH,		/* a launcher runs COMMAND; held open */
+	PROTO_STATUS,		/* text status */
+	PROTO_STOP,		/* stop the helper */
+	PROTO_REPLY = 0x80,	/* OR'ed into the type of every reply */
+};
+
+#define PROTO_ERR_VERSION	(-1000)
+
+struct proto_hdr {
+	uint32_t	magic;
+	uint16_t	version;
+	uint16_t	type;
+	uint32_t	len;		/* bytes of body that follow */
+	int32_t		status;		/* replies: 0 or a positive errno */
+};
+_Static_assert(sizeof(struct proto_hdr) == 16, "proto_hdr layout");
+
+/* Address as carried on the wire: family, port, 16 address bytes. */
+struct proto_addr {
+	uint16_t	family;		/* AF_INET or AF_INET6 */
+	uint16_t	port;		/* host order */
+	uint8_t		addr[16];	/* in_addr in the first 4 for AF_INET */
+};
+_Static_assert(sizeof(struct proto_addr) == 20, "proto_addr layout");
+
+/*
+ * CONNECT: the program's own unconnected socket travels along.  If it is
+ * non-blocking the helper parks it at once (SYN_SENT towards a listener
+ * whose accept queue is full, so it polls as not yet writable) and replies
+ * EINPROGRESS; when the channel outcome is known it re-connects the socket
+ * to its relay listener (success) or to a closed port (refusal).  If it is
+ * blocking the helper replies when the channel is open, with the relay
+ * address in the body, and the shim connects the socket there itself.
+ */
+struct proto_connect {
+	uint32_t	flags;		/* none defined yet */
+	uint32_t	pid;		/* informational; the helper trusts
+					   SO_PEERCRED instead */
+	struct proto_addr dest;		/* what the program connected to */
+	char		host[PROTO_NAMELEN];	/* name, or "" for dest */
+	char		rule[PROTO_RULELEN];	/* "FILE:LINE" that decided */
+};
+_Static_assert(sizeof(struct proto_connect) == 412, "proto_connect layout");
+
+struct proto_name {
+	char		name[PROTO_NAMELEN];
+};
+
+struct proto_names {			/* RESOLVE reply */
+	struct in_addr	v4;
+	struct in6_addr	v6;
+};
+_Static_assert(sizeof(struct proto_names) == 20, "proto_names layout");
+
+/* OUTCOME: the errno a parked connect really failed with. */
+struct proto_outcome {
+	uint64_t	ino;		/* socket inode (st_ino) */
+};
+
+struct proto_attach {
+	uint32_t	pid;
+	uint32_t	reserved;
+};
+
+/* Body size of a request type, or -1 if the type is unknown. */
+ssize_t	proto_request_len(uint16_t type);
+ssize_t	proto_reply_len(uint16_t type);
+
+/*
+ * Validate a request header: returns 0, or PROTO_ERR_VERSION for another
+ * magic/version, or -EINVAL for an unknown type or wrong length.
+ */
+int	proto_check_request(const struct proto_hdr *);
+
+void	proto_hdr_init(struct proto_hdr *, uint16_t type, uint32_t len,
+	    int32_t status);
+
+/*
+ * Send header+body (and fd if >= 0 as SCM_RIGHTS) in one sendmsg.
+ * Returns 0 or -errno.  Retries EINTR; never raises SIGPIPE.
+ */
+int	proto_send(int sock, const struct proto_hdr *, const void *body,
+	    size_t len, int fd);
+
+/*
+ * Read exactly len bytes, taking at most one passed descriptor into *fdp
+ * (set to -1 when none; may be NULL to refuse descriptors, which are then
+ * closed).  Returns 0, -ECONNRESET on EOF, or -errno.
+ */
+int	proto_recv(int sock, void *buf, size_t len, int *fdp);
+
+/*
+ * One non-blocking recvmsg of at most len bytes, taking a passed descriptor
+ * into *fdp as proto_recv does.  Returns bytes read, 0 on EOF, or -errno.
+ */
+ssize_t	proto_recv_some(int sock, void *buf, size_t len, int *fdp);
+
+/*
+ * Socket path of the helper for one session: DIR/S.<16 hex digits of a
+ * hash of the session destination and options>.  Returns 0 or -1
+ * (ENAMETOOLONG) when it does not fit sockaddr_un.
+ */
+int	proto_socket_path(char *buf, size_t len, const char *dir,
+	    const char *dest, const char *const *options, size_t noptions);
+
+void	proto_addr_from_sockaddr(struct proto_addr *, const struct sockaddr *);
+/* Fill a sockaddr_storage; returns its length or 0 for a bad family. */
+socklen_t proto_addr_to_sockaddr(const struct proto_addr *,
+	    struct sockaddr_storage *);
+
+#endif

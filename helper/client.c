@@ -1,0 +1,75 @@
+/*
+ * client.c - requests from the launcher to a helper.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/proto.h"
+#include "client.h"
+
+int
+client_dial(const char *path)
+{
+	struct sockaddr_un sun;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd, e;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	if (cred.uid != getuid()) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int
+client_call(int fd, uint16_t type, const void *body, size_t len, char **text)
+{
+	struct proto_hdr h;
+	int r;
+
+	if (text != NULL)
+		*text = NULL;
+	proto_hdr_init(&h, type, (uint32_t)len, 0);
+	if ((r = proto_send(fd, &h, body, len, -1)) < 0)
+		return r;
+	if ((r = proto_recv(fd, &h, sizeof(h), NULL)) < 0)
+		return r;
+	if (h.magic != PROTO_MAGIC || h.version != PROTO_VERSION ||
+	    h.type != (type | PROTO_REPLY) || h.len > PROTO_MAX_TEXT)
+		return -EPROTO;
+	if (h.len > 0) {
+		char *buf = malloc(h.len + 1);
+
+		if (buf == NULL)
+			return -ENOMEM;
+		if ((r = proto_recv(fd, buf, h.len, NULL)) < 0) {
+			free(buf);
+			return r;
+		}
+		buf[h.len] = '\0';
+		if (text != NULL)
+			*text = buf;
+		else
+			free(buf);
+	}
+	return h.status;
+}

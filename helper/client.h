@@ -1,0 +1,19 @@
+/*
+ * client.h - the launcher's side of the control protocol.
+ */
+#ifndef TW_CLIENT_H
+#define TW_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Connect to a helper socket; returns the fd or -errno. */
+int	client_dial(const char *path);
+/*
+ * Send a bodyless request and read the reply header; a text body (STATUS)
+ * is returned malloc'd in *text.  Returns the reply status (>= 0) or -errno.
+ */
+int	client_call(int fd, uint16_t type, const void *body, size_t len,
+	    char **text);
+
+#endif

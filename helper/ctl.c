@@ -1,0 +1,257 @@
+/*
+ * ctl.c - the control socket: requests from shims and launchers.
+ *
+ * Only our own uid is served (SO_PEERCRED on every accepted client); the
+ * socket also lives in a 0700 directory, but a check that does not depend
+ * on file modes is the one that holds.  Clients are read without blocking
+ * and at most one request each; proto_check_request() vets every header
+ * before a byte of body is trusted, and a bad client is dropped alone.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "helper.h"
+#include "log.h"
+
+struct ctl_client {
+	struct watch	 w;
+	struct ucred	 cred;
+	struct proto_hdr hdr;
+	union {
+		struct proto_connect	connect;
+		struct proto_name	name;
+		struct proto_addr	addr;
+		struct proto_outcome	outcome;
+		struct proto_attach	attach;
+	} body;
+	size_t		 got;		/* bytes of hdr+body received */
+	int		 passed_fd;	/* SCM_RIGHTS descriptor, or -1 */
+	int		 attached;	/* ATTACH: held until EOF */
+};
+
+static void	client_io(struct helper *, struct watch *, uint32_t);
+
+void
+ctl_reply(int fd, uint16_t type, int status, const void *body, size_t len)
+{
+	static const char zeros[sizeof(struct proto_names) +
+	    sizeof(struct proto_name)];
+	struct proto_hdr h;
+	ssize_t want = proto_reply_len(type);
+	int r;
+
+	/* Replies have a fixed size per type, zero-filled on error. */
+	if (want > 0 && len == 0) {
+		body = zeros;
+		len = (size_t)want;
+	}
+	proto_hdr_init(&h, type | PROTO_REPLY, (uint32_t)len, status);
+	if ((r = proto_send(fd, &h, body, len, -1)) < 0)
+		debug("control reply: %s", strerror(-r));
+}
+
+static void
+client_free(struct helper *h, struct ctl_client *cl, int close_fd)
+{
+	watch_del(h, &cl->w);
+	if (close_fd)
+		close(cl->w.fd);
+	if (cl->passed_fd >= 0)
+		close(cl->passed_fd);
+	if (cl->attached) {
+		h->attached--;
+		debug("launcher pid %d detached, %u left", (int)cl->cred.pid,
+		    h->attached);
+	}
+	free(cl);
+}
+
+static void
+send_status(struct helper *h, int fd)
+{
+	struct timeval tv = { 2, 0 };
+	char *text = status_text(h);
+	int fl;
+
+	/* The text may exceed the socket buffer: let it block, bounded. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if ((fl = fcntl(fd, F_GETFL)) != -1)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	ctl_reply(fd, PROTO_STATUS, 0, text, strlen(text));
+	free(text);
+}
+
+/* A complete request: act on it.  Returns 1 if the client stays. */
+static int
+dispatch(struct helper *h, struct ctl_client *cl)
+{
+	struct proto_names names;
+	struct proto_name rep;
+	const char *name;
+	int fd = cl->w.fd, err;
+
+	switch (cl->hdr.type) {
+	case PROTO_CONNECT:
+		watch_del(h, &cl->w);
+		relay_connect(h, fd, &cl->body.connect, cl->passed_fd,
+		    cl->cred.pid);
+		cl->passed_fd = -1;
+		cl->w.fd = -1;			/* now owned by the conn */
+		return 0;
+	case PROTO_RESOLVE:
+		cl->body.name.name[PROTO_NAMELEN - 1] = '\0';
+		memset(&names, 0, sizeof(names));
+		err = names_assign(&h->names, cl->body.name.name, &names.v4,
+		    &names.v6);
+		if (err == 0)
+			debug("resolve %s: remote", cl->body.name.name);
+		ctl_reply(fd, PROTO_RESOLVE, err, &names, sizeof(names));
+		return 0;
+	case PROTO_REVERSE:
+		memset(&rep, 0, sizeof(rep));
+		if ((name = names_lookup(&h->names, &cl->body.addr)) != NULL)
+			strlcpy(rep.name, name, sizeof(rep.name));
+		ctl_reply(fd, PROTO_REVERSE, name ? 0 : ENOENT, &rep,
+		    sizeof(rep));
+		return 0;
+	case PROTO_OUTCOME:
+		ctl_reply(fd, PROTO_OUTCOME,
+		    relay_outcome(h, cl->body.outcome.ino), NULL, 0);
+		return 0;
+	case PROTO_ATTACH:
+		cl->attached = 1;
+		h->attached++;
+		debug("launcher pid %d attached", (int)cl->cred.pid);
+		ctl_reply(fd, PROTO_ATTACH, 0, NULL, 0);
+		return 1;
+	case PROTO_STATUS:
+		send_status(h, fd);
+		return 0;
+	case PROTO_STOP:
+		logit("stop requested by pid %d", (int)cl->cred.pid);
+		ctl_reply(fd, PROTO_STOP, 0, NULL, 0);
+		h->quit = 1;
+		return 0;
+	}
+	return 0;
+}
+
+static void
+client_io(struct helper *h, struct watch *w, uint32_t events)
+{
+	struct ctl_client *cl = w->arg;
+	size_t want;
+	char *dst;
+	int r, fd = -1, chk;
+
+	(void)events;
+	if (cl->attached) {
+		/* A held connection says nothing more: readable means gone. */
+		client_free(h, cl, 1);
+		return;
+	}
+	if (cl->got < sizeof(cl->hdr)) {
+		want = sizeof(cl->hdr) - cl->got;
+		dst = (char *)&cl->hdr + cl->got;
+	} else {
+		want = sizeof(cl->hdr) + cl->hdr.len - cl->got;
+		dst = (char *)&cl->body + (cl->got - sizeof(cl->hdr));
+	}
+	r = proto_recv_some(w->fd, dst, want, cl->passed_fd < 0 ? &fd : NULL);
+	if (fd >= 0)
+		cl->passed_fd = fd;
+	if (r <= 0) {
+		if (r == 0 || (r != -EAGAIN && r != -EINTR)) {
+			client_free(h, cl, 1);
+		}
+		return;
+	}
+	cl->got += r;
+	if (cl->got == sizeof(cl->hdr)) {
+		if ((chk = proto_check_request(&cl->hdr)) != 0) {
+			if (chk == PROTO_ERR_VERSION) {
+				ctl_reply(w->fd, cl->hdr.type, EPROTO, NULL,
+				    0);
+			}
+			debug("control: bad request from pid %d dropped",
+			    (int)cl->cred.pid);
+			client_free(h, cl, 1);
+			return;
+		}
+	}
+	if (cl->got < sizeof(cl->hdr) || cl->got < sizeof(cl->hdr) +
+	    cl->hdr.len)
+		return;
+	if (dispatch(h, cl))
+		return;
+	client_free(h, cl, cl->w.fd >= 0);
+}
+
+static void
+ctl_accept(struct helper *h, struct watch *w, uint32_t events)
+{
+	struct ctl_client *cl;
+	socklen_t len;
+	int fd;
+
+	(void)events;
+	while ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1) {
+		if ((cl = calloc(1, sizeof(*cl))) == NULL)
+			fatal("out of memory");
+		len = sizeof(cl->cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred,
+		    &len) == -1 || cl->cred.uid != getuid()) {
+			logit("control: refused uid %d (pid %d)",
+			    (int)cl->cred.uid, (int)cl->cred.pid);
+			close(fd);
+			free(cl);
+			continue;
+		}
+		cl->passed_fd = -1;
+		cl->w.fd = fd;
+		cl->w.fn = client_io;
+		cl->w.arg = cl;
+		watch_set(h, &cl->w, EPOLLIN);
+	}
+}
+
+void
+ctl_init(struct helper *h)
+{
+	struct sockaddr_un sun;
+	char tmp[sizeof(sun.sun_path)];
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	/* Bind at a private name, then rename into place: never half-made. */
+	if (snprintf(tmp, sizeof(tmp), "%s.%d", h->cfg.socket_path,
+	    (int)getpid()) >= (int)sizeof(tmp))
+		fatal("socket path too long: %s", h->cfg.socket_path);
+	strlcpy(sun.sun_path, tmp, sizeof(sun.sun_path));
+	unlink(tmp);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, SOMAXCONN) == -1)
+		fatal("control socket %s: %s", tmp, strerror(errno));
+	if (rename(tmp, h->cfg.socket_path) == -1) {
+		unlink(tmp);
+		fatal("control socket %s: %s", h->cfg.socket_path,
+		    strerror(errno));
+	}
+	h->ctl.fd = fd;
+	h->ctl.fn = ctl_accept;
+	h->ctl.arg = h;
+	watch_set(h, &h->ctl, EPOLLIN);
+}

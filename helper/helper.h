@@ -1,0 +1,227 @@
+/*
+ * helper.h - tunnelwrap-helper: one SSH session, many tunneled sockets.
+ *
+ * One single-threaded epoll loop.  libssh is driven from it: the session
+ * socket is registered like any other descriptor and pumped with an
+ * ssh_event holding only that session, a bounded number of times while
+ * readable (putting local descriptors into an ssh_event would poll all of
+ * them for every 4 KiB libssh reads).
+ *
+ * Life of a tunneled connection (struct conn), see relay.c:
+ *   OPENING    a direct-tcpip channel open is in flight; the program's
+ *              socket (a dup of it) waits here, parked if non-blocking.
+ *   SWITCHING  the channel is open; the program's socket is connecting to
+ *              our relay listener; we wait for that accept to pair them.
+ *   OPEN       bytes flow between the accepted relay socket and the
+ *              channel, each direction bounded by the other side's pace.
+ *   closed     freed once both halves are done (after pumping, never from
+ *              a libssh callback).
+ */
+#ifndef TW_HELPER_H
+#define TW_HELPER_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <signal.h>
+#include <time.h>
+
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+
+#include "../common/proto.h"
+
+struct helper;
+
+/* An epoll registration: the loop calls fn with the ready events. */
+struct watch {
+	int		 fd;
+	uint32_t	 events;	/* currently registered */
+	int		 registered;
+	void		(*fn)(struct helper *, struct watch *, uint32_t);
+	void		*arg;
+};
+
+enum conn_state {
+	CONN_OPENING,
+	CONN_SWITCHING,
+	CONN_OPEN,
+};
+
+/* User-space holding area for bytes read from libssh but not yet written. */
+struct chunk {
+	char		*data;
+	size_t		 off, len;
+};
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;
+	struct helper	*h;
+	enum conn_state	 state;
+	uint64_t	 id;
+	ssh_channel	 ch;
+	struct ssh_channel_callbacks_struct cb;
+	int		 sockdup;	/* program's socket until paired */
+	int		 ctl;		/* control conn awaiting a reply, or -1 */
+	int		 nonblock;	/* program socket was non-blocking */
+	uint64_t	 ino;		/* program socket inode */
+	struct sockaddr_storage local_addr;	/* program socket after
+						   connecting to the relay */
+	struct watch	 local;		/* paired relay socket */
+	struct chunk	 down;		/* channel -> local leftovers */
+	/* half-close state, after OpenSSH nchan.c */
+	unsigned	 local_eof:1;	/* read 0 from local: EOF sent */
+	unsigned	 remote_eof:1;	/* EOF received from channel */
+	unsigned	 local_shut:1;	/* shutdown(SHUT_WR) done on local */
+	unsigned	 remote_closed:1;	/* CLOSE received */
+	unsigned	 dead:1;	/* free at the next reap */
+	unsigned	 wait_window:1;	/* local reads paused: window 0 */
+	unsigned	 in_flush:1;	/* reentrancy guard for down_flush */
+	unsigned	 wait_flush:1;	/* local reads paused: session output
+					   backed up */
+	unsigned	 down_blocked:1;	/* local socket refused bytes */
+	unsigned	 local_broken:1;	/* local reset or write error */
+	unsigned	 abandoned:1;	/* answered (timeout); channel still
+					   opening, drop it when it settles */
+	unsigned	 named:1;	/* holds a names_ref() */
+	int		 family;	/* of the program's socket */
+	char		 host[PROTO_NAMELEN];
+	uint16_t	 port;
+	char		 rule[PROTO_RULELEN];
+	pid_t		 pid;
+	char		 comm[17];
+	struct timespec	 started;
+	time_t		 deadline;	/* OPENING: give up then (ETIMEDOUT) */
+	uint64_t	 bytes_up, bytes_down;
+};
+TAILQ_HEAD(conn_list, conn);
+
+/* Remote-DNS table, see names.c. */
+struct name_slot {
+	char		*name;
+	time_t		 used;
+	unsigned	 refs;		/* live connections using it */
+};
+
+struct names {
+	struct in_addr	 net4;
+	int		 len4;
+	struct in6_addr	 net6;
+	int		 len6;
+	struct name_slot *slots;
+	size_t		 nslots, cap;
+};
+
+/* Recent outcomes of parked connects, for the shim's SO_ERROR. */
+#define OUTCOMES	256
+struct outcome {
+	uint64_t	 ino;
+	int		 err;
+};
+
+struct helper_config {
+	const char	*socket_path;
+	const char	*dest;		/* [user@]host[:port] */
+	const char	*ssh_config;	/* -F */
+	const char	**options;	/* -o Key=Value */
+	size_t		 noptions;
+	const char	**identities;	/* -i */
+	size_t		 nidentities;
+	int		 linger;	/* ControlPersist seconds; -1 forever */
+	int		 connect_timeout;	/* seconds */
+	int		 ready_fd;	/* tell the launcher we are up */
+	const char	*pool4, *pool6;	/* synthetic pools (CIDR) */
+};
+
+struct helper {
+	struct helper_config cfg;
+	ssh_session	 ssh;
+	ssh_event	 ev;
+	struct watch	 sshw;
+	int		 epfd;
+	struct watch	 ctl;		/* control listener */
+	struct watch	 relay4, relay6;
+	struct sockaddr_in  relay4_addr;
+	struct sockaddr_in6 relay6_addr;
+	int		 park4, park6;	/* parking listeners, queue full */
+	int		 park_fill[4];	/* what fills their queues */
+	struct sockaddr_in  park4_addr;
+	struct sockaddr_in6 park6_addr;
+	int		 refuse4, refuse6;	/* bound, never listening */
+	struct sockaddr_in  refuse4_addr;
+	struct sockaddr_in6 refuse6_addr;
+	struct conn_list conns;
+	size_t		 nconns;
+	uint64_t	 next_id;
+	unsigned	 attached;	/* launchers running a COMMAND */
+	time_t		 idle_since;	/* 0 while in use */
+	time_t		 started;
+	int		 quit;
+	volatile sig_atomic_t *got_signal;	/* set by SIGTERM/SIGINT */
+	struct names	 names;
+	struct outcome	 outcomes[OUTCOMES];
+	unsigned	 next_outcome;
+	char		 peer_desc[256];	/* user@host:port, cipher */
+	/* from the ssh configuration (sshconf.c) */
+	int		 strict;	/* STRICT_* */
+	int		 batch;
+	int		 allow_password, allow_kbdint;
+	int		 alive_interval, alive_countmax;
+	int		 user_ciphers;
+	char		*iobuf;		/* one shared read buffer */
+	size_t		 iobuf_len;
+	int		 need_reap;
+	size_t		 nopening;	/* conns in CONN_OPENING */
+	size_t		 nwaiting;	/* conns with wait_window/wait_flush */
+	int		 need_deadlines;	/* conns in CONN_SWITCHING */
+	uint64_t	 total_conns;
+};
+
+/* loop.c */
+void	loop_init(struct helper *);
+/* (Re-)register w for events (0 removes interest but keeps it known). */
+void	watch_set(struct helper *, struct watch *, uint32_t events);
+void	watch_del(struct helper *, struct watch *);
+void	loop_run(struct helper *);
+time_t	monotime(void);
+
+/* session.c */
+/* Connect, verify the host key, authenticate.  Exits via fatal(). */
+void	session_open(struct helper *);
+void	session_pump(struct helper *);
+/* Register interest in the session socket (EPOLLOUT while output waits). */
+void	session_update_interest(struct helper *);
+
+/* sshconf.c */
+/* Apply ssh configuration for cfg->dest to the session; fatal() on error. */
+void	sshconf_apply(struct helper *, ssh_session);
+
+/* relay.c */
+void	relay_init(struct helper *);
+void	relay_connect(struct helper *, int ctl, const struct proto_connect *,
+	    int sockfd, pid_t pid);
+void	relay_after_pump(struct helper *);
+void	relay_reap(struct helper *);
+void	relay_fail_all(struct helper *, int err);
+int	relay_outcome(struct helper *, uint64_t ino);
+
+/* ctl.c */
+void	ctl_init(struct helper *);
+void	ctl_reply(int fd, uint16_t type, int status, const void *body,
+	    size_t len);
+
+/* names.c */
+int	names_init(struct names *, const char *pool4, const char *pool6);
+/* Look up or assign addresses for name; returns 0 or an errno. */
+int	names_assign(struct names *, const char *name, struct in_addr *,
+	    struct in6_addr *);
+/* Name for a synthetic address or NULL. */
+const char *names_lookup(struct names *, const struct proto_addr *);
+void	names_ref(struct names *, const char *name, int delta);
+
+/* status.c */
+/* Status text; returns a malloc'd string. */
+char	*status_text(struct helper *);
+
+#endif

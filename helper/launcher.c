@@ -1,0 +1,628 @@
+/*
+ * launcher.c - tunnelwrap: run a command with its connections tunneled.
+ *
+ *   tunnelwrap [-H [user@]host[:port]] [-i identity] [-F ssh_config]
+ *              [-o Key=Value]... [-f rules] [-v]... [--] COMMAND [ARG...]
+ *   tunnelwrap -O status|stop [-H host | -f rules]
+ *   tunnelwrap -n [-f rules] DEST...
+ *   tunnelwrap -V
+ *
+ * Order of work, so that nothing starts half-way: options, rules (every
+ * error reported, then exit 255), helper found or started (its errors are
+ * printed by it, on our stderr), then COMMAND with LD_PRELOAD.  Exit status
+ * is COMMAND's own, or 255 when tunnelwrap itself fails.
+ */
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+#include <libssh/libssh.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
+#include "../common/proto.h"
+#include "../rules/rules.h"
+#include "client.h"
+#include "log.h"
+#include "rundir.h"
+
+#ifndef TW_VERSION
+#define TW_VERSION "0.1"
+#endif
+
+#define BUILTIN_RULES \
+	"direct 127.0.0.0/8 [::1] localhost\n" \
+	"default tunnel\n"
+
+struct opts {
+	const char	*dest;		/* -H */
+	const char	*rules;		/* -f */
+	const char	*ssh_config;	/* -F */
+	const char	**sshopts;	/* -o, and -i as IdentityFile= */
+	size_t		 nsshopts;
+	const char	**identities;
+	size_t		 nidentities;
+	const char	*ctl;		/* -O */
+	int		 dry_run;	/* -n */
+	int		 verbose;
+};
+
+struct session_ref {
+	const struct rules_session *rs;
+	char		 path[108];
+	const char	**opts;		/* session options + command line */
+	size_t		 nopts;
+	int		 attach_fd;
+};
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: tunnelwrap [-H [user@]host[:port]] [-i identity] "
+	    "[-F ssh_config] [-o Key=Value]...\n"
+	    "                  [-f rules] [-v]... [--] COMMAND [ARG...]\n"
+	    "       tunnelwrap -O status|stop [-H host | -f rules]\n"
+	    "       tunnelwrap -n [-f rules] DEST...\n"
+	    "       tunnelwrap -V\n");
+	exit(status);
+}
+
+static void
+push(const char ***v, size_t *n, const char *s)
+{
+	if ((*v = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
+		fatal("out of memory");
+	(*v)[(*n)++] = s;
+}
+
+static void
+print_error(void *arg, const char *msg)
+{
+	int *count = arg;
+
+	fprintf(stderr, "%s\n", msg);
+	(*count)++;
+}
+
+/* Where the rules come from: -f, env, per-app, per-user, system. */
+static struct rules *
+load_rules(const struct opts *o, const char *command)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *env = getenv("TUNNELWRAP_RULES");
+	char cfgdir[PATH_MAX], path[PATH_MAX + 64], cmd[PATH_MAX];
+	struct rules *r = NULL;
+	int errors = 0;
+
+	if (o->rules != NULL || (env != NULL && *env != '\0')) {
+		const char *p = o->rules ? o->rules : env;
+
+		if (rules_parse_file(p, &r, print_error, &errors) == -1)
+			exit(255);
+		return r;
+	}
+	if (xdg != NULL && *xdg == '/')
+		strlcpy(cfgdir, xdg, sizeof(cfgdir));
+	else if (home != NULL)
+		snprintf(cfgdir, sizeof(cfgdir), "%s/.config", home);
+	else
+		cfgdir[0] = '\0';
+	if (cfgdir[0] != '\0' && command != NULL) {
+		strlcpy(cmd, command, sizeof(cmd));
+		snprintf(path, sizeof(path), "%s/tunnelwrap/apps/%s.rules",
+		    cfgdir, basename(cmd));
+		if (access(path, F_OK) == 0)
+			goto parse;
+	}
+	if (cfgdir[0] != '\0') {
+		snprintf(path, sizeof(path), "%s/tunnelwrap/rules", cfgdir);
+		if (access(path, F_OK) == 0)
+			goto parse;
+	}
+	snprintf(path, sizeof(path), "%s/tunnelwrap/rules", TW_SYSCONFDIR);
+	if (access(path, F_OK) == 0)
+		goto parse;
+	if (o->dest == NULL)
+		return NULL;
+	if (rules_parse_string(BUILTIN_RULES, "(built-in)", &r, print_error,
+	    &errors) == -1)
+		fatal("built-in rules do not parse");
+	return r;
+ parse:
+	verbose("rules from %s", path);
+	if (rules_parse_file(path, &r, print_error, &errors) == -1)
+		exit(255);
+	return r;
+}
+
+/* Directory of our own executable, for finding the shim and helper. */
+static void
+self_dir(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		fatal("cannot find my own executable: %s", strerror(errno));
+	exe[n] = '\0';
+	strlcpy(buf, dirname(exe), len);
+}
+
+/*
+ * First existing of env, then candidates relative to our directory
+ * (build tree, then installed layout).
+ */
+static void
+find_file(char *out, size_t len, const char *env, const char *const *rel)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *e = getenv(env);
+
+	if (e != NULL && *e != '\0') {
+		if (realpath(e, out) == NULL)
+			fatal("%s=%s: %s", env, e, strerror(errno));
+		return;
+	}
+	self_dir(dir, sizeof(dir));
+	for (; *rel != NULL; rel++) {
+		if ((size_t)snprintf(out, len, "%s/%s", dir, *rel) >= len)
+			continue;
+		if (access(out, R_OK) == 0 && realpath(out, real) != NULL) {
+			strlcpy(out, real, len);
+			return;
+		}
+	}
+	fatal("cannot find %s next to %s (set %s)", rel[-1], dir, env);
+}
+
+static void
+session_prepare(struct session_ref *s, const struct opts *o,
+    const char *rundir)
+{
+	size_t i;
+	char *id;
+
+	s->attach_fd = -1;
+	for (i = 0; i < s->rs->noptions; i++)
+		push(&s->opts, &s->nopts, s->rs->options[i]);
+	for (i = 0; i < o->nsshopts; i++)
+		push(&s->opts, &s->nopts, o->sshopts[i]);
+	for (i = 0; i < o->nidentities; i++) {
+		if (asprintf(&id, "IdentityFile=%s", o->identities[i]) == -1)
+			fatal("out of memory");
+		push(&s->opts, &s->nopts, id);
+	}
+	if (o->ssh_config != NULL) {
+		if (asprintf(&id, "#F=%s", o->ssh_config) == -1)
+			fatal("out of memory");
+		push(&s->opts, &s->nopts, id);	/* hashed, not passed */
+	}
+	if (proto_socket_path(s->path, sizeof(s->path), rundir, s->rs->dest,
+	    s->opts, s->nopts) == -1)
+		fatal("runtime directory %s: path too long", rundir);
+}
+
+#define POOL_TEXT	(INET6_ADDRSTRLEN + 8)
+
+/* The synthetic pools as CIDR text. */
+static void
+pools(const struct rules *r, char *v4, char *v6)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct in_addr n4;
+	struct in6_addr n6;
+	int len4, len6;
+
+	rules_synthetic_v4(r, &n4, &len4);
+	rules_synthetic_v6(r, &n6, &len6);
+	inet_ntop(AF_INET, &n4, a, sizeof(a));
+	snprintf(v4, POOL_TEXT, "%s/%d", a, len4);
+	inet_ntop(AF_INET6, &n6, a, sizeof(a));
+	snprintf(v6, POOL_TEXT, "%s/%d", a, len6);
+}
+
+/*
+ * Start a helper for s and wait until it is serving or has failed (it
+ * prints its own error on our stderr).
+ */
+static void
+spawn_helper(struct session_ref *s, const struct opts *o,
+    const struct rules *r)
+{
+	static const char *const rel[] = { "tunnelwrap-helper",
+	    "../lib/tunnelwrap/tunnelwrap-helper",
+	    "../libexec/tunnelwrap/tunnelwrap-helper", NULL };
+	char helper[PATH_MAX], fdbuf[16], pool4[POOL_TEXT], pool6[POOL_TEXT];
+	const char **av = NULL;
+	size_t nav = 0, i;
+	int p[2], status, devnull;
+	char buf[8];
+	ssize_t n;
+	pid_t pid;
+
+	find_file(helper, sizeof(helper), "TUNNELWRAP_HELPER", rel);
+	pools(r, pool4, pool6);
+	if (pipe(p) == -1)
+		fatal("pipe: %s", strerror(errno));
+	snprintf(fdbuf, sizeof(fdbuf), "%d", p[1]);
+	push(&av, &nav, helper);
+	push(&av, &nav, "-S");
+	push(&av, &nav, s->path);
+	push(&av, &nav, "-r");
+	push(&av, &nav, fdbuf);
+	push(&av, &nav, "-p");
+	push(&av, &nav, pool4);
+	push(&av, &nav, "-P");
+	push(&av, &nav, pool6);
+	if (o->ssh_config != NULL) {
+		push(&av, &nav, "-F");
+		push(&av, &nav, o->ssh_config);
+	}
+	for (i = 0; i < s->nopts; i++) {
+		if (s->opts[i][0] == '#')
+			continue;
+		push(&av, &nav, "-o");
+		push(&av, &nav, s->opts[i]);
+	}
+	for (i = 0; i < (size_t)o->verbose && i < 3; i++)
+		push(&av, &nav, "-v");
+	push(&av, &nav, "--");
+	push(&av, &nav, s->rs->dest);
+	push(&av, &nav, NULL);
+	verbose("starting helper for %s", s->rs->dest);
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		/* Never hold the caller's stdout: $(tunnelwrap ...) must end. */
+		if ((devnull = open("/dev/null", O_WRONLY)) != -1) {
+			dup2(devnull, STDOUT_FILENO);
+			close(devnull);
+		}
+		execv(helper, (char *const *)av);
+		fprintf(stderr, "tunnelwrap: %s: %s\n", helper,
+		    strerror(errno));
+		_exit(255);
+	}
+	close(p[1]);
+	free(av);
+	while ((n = read(p[0], buf, sizeof(buf))) == -1 && errno == EINTR)
+		;
+	close(p[0]);
+	if (n >= 2 && memcmp(buf, "ok", 2) == 0)
+		return;
+	/* It failed and said why; reap it and give up. */
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	exit(255);
+}
+
+/*
+ * Attach to the helper of s, starting it if needed.  The lock makes
+ * concurrent launchers start exactly one helper.
+ */
+static void
+session_attach(struct session_ref *s, const struct opts *o,
+    const struct rules *r)
+{
+	struct proto_attach at;
+	char lock[sizeof(s->path) + 8];
+	int fd, lockfd, st;
+
+	memset(&at, 0, sizeof(at));
+	at.pid = (uint32_t)getpid();
+	if ((fd = client_dial(s->path)) < 0) {
+		snprintf(lock, sizeof(lock), "%s.lock", s->path);
+		if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC,
+		    0600)) == -1)
+			fatal("%s: %s", lock, strerror(errno));
+		while (flock(lockfd, LOCK_EX) == -1)
+			if (errno != EINTR)
+				fatal("lock %s: %s", lock, strerror(errno));
+		if ((fd = client_dial(s->path)) < 0) {
+			if (fd == -ECONNREFUSED)
+				unlink(s->path);	/* stale socket */
+			spawn_helper(s, o, r);
+			if ((fd = client_dial(s->path)) < 0)
+				fatal("helper for %s started but its socket "
+				    "%s does not answer: %s", s->rs->dest,
+				    s->path, strerror(-fd));
+		}
+		close(lockfd);
+	}
+	if ((st = client_call(fd, PROTO_ATTACH, &at, sizeof(at), NULL)) != 0)
+		fatal("helper for %s: attach failed: %s", s->rs->dest,
+		    strerror(st < 0 ? -st : st));
+	s->attach_fd = fd;		/* held open while COMMAND runs */
+}
+
+static int
+rules_tunnel(const struct rules *r)
+{
+	char buf[1];
+	size_t len = rules_dump(r, buf, 0);
+	char *text = malloc(len + 1);
+	int any;
+
+	if (text == NULL)
+		fatal("out of memory");
+	rules_dump(r, text, len + 1);
+	any = strstr(text, "\ntunnel") != NULL || strncmp(text, "tunnel", 6)
+	    == 0 || strstr(text, "default tunnel") != NULL;
+	free(text);
+	return any;
+}
+
+static void
+set_env(struct session_ref *ss, size_t n, const struct rules *r,
+    const struct opts *o)
+{
+	static const char *const rel[] = { "libtunnelwrap.so",
+	    "../lib/tunnelwrap/libtunnelwrap.so", NULL };
+	char shim[PATH_MAX], *preload, *dump, *sessions = NULL, *tmp;
+	char log[32], level[16];
+	const char *old = getenv("LD_PRELOAD");
+	size_t len, i;
+
+	find_file(shim, sizeof(shim), "TUNNELWRAP_SHIM", rel);
+	if (old != NULL && *old != '\0' && strstr(old, shim) == NULL) {
+		if (asprintf(&preload, "%s %s", shim, old) == -1)
+			fatal("out of memory");
+	} else if ((preload = strdup(old && *old ? old : shim)) == NULL)
+		fatal("out of memory");
+	len = rules_dump(r, NULL, 0);
+	if ((dump = malloc(len + 1)) == NULL)
+		fatal("out of memory");
+	rules_dump(r, dump, len + 1);
+	for (i = 0; i < n; i++) {
+		if (asprintf(&tmp, "%s%s%s=%s", sessions ? sessions : "",
+		    sessions ? ";" : "", ss[i].rs->name, ss[i].path) == -1)
+			fatal("out of memory");
+		free(sessions);
+		sessions = tmp;
+	}
+	setenv("LD_PRELOAD", preload, 1);
+	setenv("TUNNELWRAP_RULESET", dump, 1);
+	setenv("TUNNELWRAP_SESSIONS", sessions ? sessions : "", 1);
+	if (o->verbose > 0) {
+		/* The shim reopens our stderr per line: it keeps no fd. */
+		snprintf(log, sizeof(log), "/proc/%d/fd/2", (int)getpid());
+		setenv("TUNNELWRAP_LOG", log, 1);
+		snprintf(level, sizeof(level), "%d", o->verbose);
+		setenv("TUNNELWRAP_VERBOSE", level, 1);
+	} else {
+		unsetenv("TUNNELWRAP_LOG");
+		unsetenv("TUNNELWRAP_VERBOSE");
+	}
+	verbose("LD_PRELOAD=%s", preload);
+	free(preload);
+	free(dump);
+	free(sessions);
+}
+
+/* Run COMMAND, wait, and die the way it died. */
+static int
+run_command(char **argv)
+{
+	struct sigaction ign, old_int, old_quit;
+	int status;
+	pid_t pid;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	/* Terminal signals reach COMMAND directly; we only wait for it. */
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "tunnelwrap: %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(255);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			fatal("waitpid: %s", strerror(errno));
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status)) {
+		struct rlimit nocore = { 0, 0 };
+
+		/* Die of the same signal, without a core of our own. */
+		setrlimit(RLIMIT_CORE, &nocore);
+		signal(WTERMSIG(status), SIG_DFL);
+		kill(getpid(), WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return 255;
+}
+
+/* -n: print what decides each DEST. */
+static int
+dry_run(const struct rules *r, char **dests, int n)
+{
+	struct rules_match m;
+	enum rules_action act;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (void *)&ss;
+	struct sockaddr_in6 *sin6 = (void *)&ss;
+	char host[PROTO_NAMELEN], p4[POOL_TEXT], p6[POOL_TEXT], *colon, *end;
+	int i, bad = 0;
+	long port;
+
+	pools(r, p4, p6);
+	printf("synthetic addresses: %s %s\n", p4, p6);
+	for (i = 0; i < n; i++) {
+		port = 0;
+		if (dests[i][0] == '[') {
+			strlcpy(host, dests[i] + 1, sizeof(host));
+			if ((end = strchr(host, ']')) == NULL)
+				goto bad;
+			*end = '\0';
+			if (end[1] == ':')
+				port = strtol(end + 2, NULL, 10);
+		} else {
+			strlcpy(host, dests[i], sizeof(host));
+			colon = strrchr(host, ':');
+			if (colon != NULL && strchr(host, ':') == colon) {
+				*colon = '\0';
+				port = strtol(colon + 1, &end, 10);
+				if (*end != '\0')
+					goto bad;
+			}
+		}
+		if (port < 0 || port > 65535)
+			goto bad;
+		memset(&ss, 0, sizeof(ss));
+		if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons((uint16_t)port);
+			act = rules_match_addr(r, (struct sockaddr *)&ss, &m);
+		} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons((uint16_t)port);
+			act = rules_match_addr(r, (struct sockaddr *)&ss, &m);
+		} else
+			act = rules_match_name(r, host, (uint16_t)port, &m);
+		printf("%s: %s", dests[i], rules_action_name(act));
+		if (act == RULES_TUNNEL)
+			printf(" via %s", m.session ? m.session : "(none)");
+		if (m.pattern != NULL)
+			printf(" by %s:%d (%s)\n", m.file, m.line, m.pattern);
+		else if (m.file != NULL)
+			printf(" by %s:%d (default)\n", m.file, m.line);
+		else
+			printf(" (built-in default)\n");
+		continue;
+ bad:
+		fprintf(stderr, "tunnelwrap: bad destination \"%s\": expected "
+		    "host[:port]\n", dests[i]);
+		bad = 1;
+	}
+	return bad ? 255 : 0;
+}
+
+static int
+control(struct session_ref *s, const char *cmd)
+{
+	char *text = NULL;
+	int fd, st;
+
+	if ((fd = client_dial(s->path)) < 0) {
+		fprintf(stderr, "tunnelwrap: no helper running for %s "
+		    "(session %s)\n", s->rs->dest, s->rs->name);
+		return 255;
+	}
+	if (strcmp(cmd, "status") == 0) {
+		if ((st = client_call(fd, PROTO_STATUS, NULL, 0, &text)) != 0)
+			fatal("status: %s", strerror(st < 0 ? -st : st));
+		printf("%s", text ? text : "");
+		free(text);
+	} else {
+		if ((st = client_call(fd, PROTO_STOP, NULL, 0, NULL)) != 0)
+			fatal("stop: %s", strerror(st < 0 ? -st : st));
+		printf("helper for %s stopped\n", s->rs->dest);
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+version(void)
+{
+	printf("tunnelwrap %s, libssh %s, %s\n", TW_VERSION,
+	    ssh_version(0), OpenSSL_version(OPENSSL_VERSION));
+	exit(0);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct rules *r;
+	struct session_ref *ss = NULL;
+	const struct rules_session *rs;
+	char rundir[PATH_MAX], err[PATH_MAX + 128];
+	size_t n = 0, i;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	log_init("tunnelwrap", LOG_INFO);
+	while ((ch = getopt(argc, argv, "+F:f:H:hi:nO:o:Vv")) != -1) {
+		switch (ch) {
+		case 'F': o.ssh_config = optarg; break;
+		case 'f': o.rules = optarg; break;
+		case 'H': o.dest = optarg; break;
+		case 'h': usage(0); break;
+		case 'i': push(&o.identities, &o.nidentities, optarg); break;
+		case 'n': o.dry_run = 1; break;
+		case 'O': o.ctl = optarg; break;
+		case 'o':
+			if (strchr(optarg, '=') == NULL || *optarg == '=')
+				fatal("bad option \"%s\": expected Key=Value",
+				    optarg);
+			push(&o.sshopts, &o.nsshopts, optarg);
+			break;
+		case 'V': version(); break;
+		case 'v': o.verbose++; break;
+		default: usage(255);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_init("tunnelwrap", LOG_INFO + (o.verbose > 0 ? o.verbose : 0));
+	if (o.ctl != NULL && strcmp(o.ctl, "status") != 0 &&
+	    strcmp(o.ctl, "stop") != 0)
+		fatal("unknown -O command \"%s\": expected status or stop",
+		    o.ctl);
+	if (o.ctl == NULL && argc == 0)
+		fatal(o.dry_run ? "-n: no destination given" :
+		    "no COMMAND given (usage: tunnelwrap [options] [--] "
+		    "COMMAND [ARG...])");
+	r = load_rules(&o, o.ctl || o.dry_run ? NULL : argv[0]);
+	if (r == NULL)
+		fatal("no rules for %s and no -H: create %s or give -H "
+		    "[user@]host", o.ctl || o.dry_run ? "tunnelwrap" : argv[0],
+		    "~/.config/tunnelwrap/rules");
+	if (o.dest != NULL && rules_set_default_dest(r, o.dest) == -1)
+		fatal("out of memory");
+	if (o.dry_run)
+		return dry_run(r, argv, argc);
+	if (rundir_get(rundir, sizeof(rundir), err, sizeof(err)) == -1)
+		fatal("%s", err);
+	while ((rs = rules_session_at(r, n)) != NULL)
+		n++;
+	if (n == 0 && (o.ctl != NULL || rules_tunnel(r)))
+		fatal("nothing to tunnel through: the rules have no session "
+		    "line and no -H was given");
+	if ((ss = calloc(n ? n : 1, sizeof(*ss))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < n; i++) {
+		ss[i].rs = rules_session_at(r, i);
+		session_prepare(&ss[i], &o, rundir);
+	}
+	if (o.ctl != NULL)
+		return control(&ss[0], o.ctl);
+	for (i = 0; i < n; i++)
+		session_attach(&ss[i], &o, r);
+	set_env(ss, n, r, &o);
+	return run_command(argv);
+}

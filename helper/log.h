@@ -1,0 +1,39 @@
+/*
+ * log.h - helper and launcher logging, in the manner of OpenSSH's log.c.
+ *
+ * Levels follow ssh's LogLevel: QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG1-3.
+ * Every function preserves errno.  fatal() exits 255: the launcher's and
+ * the helper's "tunnelwrap itself failed" status.
+ */
+#ifndef TW_LOG_H
+#define TW_LOG_H
+
+enum log_level {
+	LOG_QUIET = 0,
+	LOG_FATAL,
+	LOG_ERROR,
+	LOG_INFO,
+	LOG_VERBOSE,
+	LOG_DEBUG1,
+	LOG_DEBUG2,
+	LOG_DEBUG3,
+};
+
+/* Prefix every line with name (e.g. "tunnelwrap"), log at or below level. */
+void	log_init(const char *name, enum log_level level);
+/* Send lines to fd from now on (a log file or /dev/null once detached). */
+void	log_set_fd(int fd);
+enum log_level log_level(void);
+/* Parse an ssh LogLevel name; returns -1 if unknown. */
+int	log_level_parse(const char *);
+
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2),
+	    noreturn));
+void	error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	logit(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	verbose(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	debug2(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	debug3(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

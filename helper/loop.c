@@ -1,0 +1,111 @@
+/*
+ * loop.c - the helper's epoll loop.
+ *
+ * Level-triggered; a watch's interest set is changed only when it differs
+ * from what is registered, so steady-state relaying costs no epoll_ctl.
+ * Timers are coarse (a one-second tick): channel-open deadlines and the
+ * linger time after the last user leaves.
+ */
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helper.h"
+#include "log.h"
+
+#define MAX_EVENTS	256
+
+time_t
+monotime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+void
+loop_init(struct helper *h)
+{
+	if ((h->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1: %s", strerror(errno));
+}
+
+void
+watch_set(struct helper *h, struct watch *w, uint32_t events)
+{
+	struct epoll_event ev;
+
+	if (w->fd < 0 || (w->registered && w->events == events))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = w;
+	if (epoll_ctl(h->epfd, w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+	    w->fd, &ev) == -1)
+		fatal("epoll_ctl %d: %s", w->fd, strerror(errno));
+	w->registered = 1;
+	w->events = events;
+}
+
+void
+watch_del(struct helper *h, struct watch *w)
+{
+	if (w->fd >= 0 && w->registered)
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->registered = 0;
+	w->events = 0;
+}
+
+static void
+check_linger(struct helper *h)
+{
+	time_t now = monotime();
+
+	if (h->attached > 0 || h->nconns > 0) {
+		h->idle_since = 0;
+		return;
+	}
+	if (h->idle_since == 0)
+		h->idle_since = now;
+	if (h->cfg.linger >= 0 && now - h->idle_since >= h->cfg.linger) {
+		verbose("idle for %d s, exiting", h->cfg.linger);
+		h->quit = 1;
+	}
+}
+
+void
+loop_run(struct helper *h)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	struct watch *w;
+	time_t last_tick = 0;
+	int i, n;
+
+	while (!h->quit) {
+		n = epoll_wait(h->epfd, evs, MAX_EVENTS, 1000);
+		if (h->got_signal != NULL && *h->got_signal) {
+			logit("signal %d: exiting", (int)*h->got_signal);
+			break;
+		}
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait: %s", strerror(errno));
+		}
+		for (i = 0; i < n; i++) {
+			w = evs[i].data.ptr;
+			w->fn(h, w, evs[i].events);
+		}
+		relay_after_pump(h);
+		if (h->need_reap)
+			relay_reap(h);
+		if (monotime() != last_tick) {
+			last_tick = monotime();
+			check_linger(h);
+		}
+	}
+}

@@ -1,0 +1,154 @@
+/*
+ * main.c - tunnelwrap-helper: started by the launcher, one per ssh
+ * destination, shared by every tunnelwrap of the user for it.
+ *
+ *   tunnelwrap-helper -S SOCKET [-r READY_FD] [-F ssh_config] [-i id]...
+ *       [-o Key=Value]... [-p POOL4] [-P POOL6] [-v]... [--] DEST
+ *
+ * Start-up is in the foreground, talking to the user's terminal if it must
+ * (host key, passphrase, password).  Once the session is up and the
+ * control socket is in place it writes "ok" to READY_FD, detaches into its
+ * own session and logs to SOCKET.log.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+
+#include "helper.h"
+#include "log.h"
+
+#define DEFAULT_LINGER	60	/* seconds after the last user leaves */
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: tunnelwrap-helper -S socket [-r ready_fd] "
+	    "[-F ssh_config] [-i identity]\n"
+	    "           [-o Key=Value] [-p pool4] [-P pool6] [-v] "
+	    "[--] [user@]host[:port]\n"
+	    "(started by tunnelwrap; not meant to be run by hand)\n");
+	exit(255);
+}
+
+static void
+push(const char ***v, size_t *n, const char *s)
+{
+	if ((*v = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
+		fatal("out of memory");
+	(*v)[(*n)++] = s;
+}
+
+static void
+detach(struct helper *h)
+{
+	char path[512];
+	int fd;
+
+	if (h->cfg.ready_fd >= 0) {
+		if (write(h->cfg.ready_fd, "ok\n", 3) != 3)
+			error("ready pipe: %s", strerror(errno));
+		close(h->cfg.ready_fd);
+		h->cfg.ready_fd = -1;
+	}
+	setsid();
+	snprintf(path, sizeof(path), "%s.log", h->cfg.socket_path);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) != -1) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	log_set_fd(STDERR_FILENO);
+	log_init("tunnelwrap-helper", log_level());
+}
+
+/* Remove our socket, unless another helper has replaced it meanwhile. */
+static void
+cleanup_socket(struct helper *h)
+{
+	struct stat a, b;
+
+	if (fstat(h->ctl.fd, &a) == 0 && stat(h->cfg.socket_path, &b) == 0 &&
+	    a.st_ino == b.st_ino)
+		unlink(h->cfg.socket_path);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct helper h;
+	struct sigaction sa;
+	int ch, level = LOG_INFO;
+
+	memset(&h, 0, sizeof(h));
+	h.cfg.ready_fd = -1;
+	h.cfg.linger = DEFAULT_LINGER;
+	h.cfg.connect_timeout = 30;
+	h.cfg.pool4 = "198.18.0.0/15";
+	h.cfg.pool6 = "fd7a:7477:7261::/48";
+	log_init("tunnelwrap", level);
+	while ((ch = getopt(argc, argv, "F:i:o:p:P:r:S:v")) != -1) {
+		switch (ch) {
+		case 'F': h.cfg.ssh_config = optarg; break;
+		case 'i': push(&h.cfg.identities, &h.cfg.nidentities, optarg);
+			break;
+		case 'o': push(&h.cfg.options, &h.cfg.noptions, optarg); break;
+		case 'p': h.cfg.pool4 = optarg; break;
+		case 'P': h.cfg.pool6 = optarg; break;
+		case 'r': h.cfg.ready_fd = atoi(optarg); break;
+		case 'S': h.cfg.socket_path = optarg; break;
+		case 'v': if (level < LOG_DEBUG3) level++; break;
+		default: usage();
+		}
+	}
+	if (argc - optind != 1 || h.cfg.socket_path == NULL)
+		usage();
+	h.cfg.dest = argv[optind];
+	log_init("tunnelwrap", level);
+	if (names_init(&h.names, h.cfg.pool4, h.cfg.pool6) == -1)
+		fatal("bad synthetic pool %s / %s", h.cfg.pool4, h.cfg.pool6);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	h.started = monotime();
+	loop_init(&h);
+	session_open(&h);
+	relay_init(&h);
+	ctl_init(&h);
+	logit("helper %d serving %s on %s", (int)getpid(), h.peer_desc,
+	    h.cfg.socket_path);
+	detach(&h);
+	h.got_signal = &got_signal;
+	loop_run(&h);
+	logit("helper %d exiting", (int)getpid());
+	cleanup_socket(&h);
+	relay_fail_all(&h, ECONNRESET);
+	relay_reap(&h);
+	if (ssh_is_connected(h.ssh))
+		ssh_disconnect(h.ssh);
+	return 0;
+}

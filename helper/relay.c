@@ -1,0 +1,849 @@
+/*
+ * relay.c - tunneled connections: channel open, hand-over, byte relay.
+ *
+ * Hand-over.  The program's own socket arrives with the CONNECT request.
+ * We open a direct-tcpip channel for it, then connect that socket to our
+ * loopback relay listener and pair the accepted end with the channel by
+ * the socket's local address (no race: only that socket has that port).
+ *
+ * Non-blocking programs must see EINPROGRESS at once and writability only
+ * when the outcome is known.  An unconnected socket polls writable, so we
+ * park it first: connect it to a listener whose accept queue is full, where
+ * its SYN is dropped and it sits in SYN_SENT, not writable.  When the
+ * channel opens we disconnect it (connect AF_UNSPEC) and connect it to the
+ * relay; when the channel fails we connect it to a bound port that never
+ * listens, so the kernel answers with a reset and the program reads
+ * ECONNREFUSED from SO_ERROR (the shim refines it with relay_outcome()).
+ *
+ * Relay.  Each direction moves only when the other side can take it:
+ * local -> channel reads at most the remote window (and nothing while the
+ * session's output is backed up); channel -> local writes from libssh's
+ * buffer in the data callback and leaves what the socket refuses in libssh,
+ * which then stops growing the window.  So memory per connection is
+ * bounded by the SSH window, whatever the reader's speed.  Half-close
+ * follows OpenSSH's nchan: EOF from the program becomes channel EOF, channel
+ * EOF becomes shutdown(SHUT_WR) once every byte before it is delivered.
+ *
+ * libssh re-entrancy: channel calls may run callbacks of other channels.
+ * Callbacks only move bytes and set flags; conns are freed in relay_reap().
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper.h"
+#include "log.h"
+
+#define IOBUF_LEN	(256 * 1024)	/* one read from a local socket */
+#define DOWN_CHUNK	(64 * 1024)
+#define OPEN_TIMEOUT	60		/* seconds for a channel to open */
+#define SWITCH_TIMEOUT	30		/* seconds for the shim to connect */
+#define READS_PER_EVENT	4		/* fairness between connections */
+
+static void	local_io(struct helper *, struct watch *, uint32_t);
+static void	conn_update(struct conn *);
+
+/* --- listeners ---------------------------------------------------------- */
+
+static int
+listener(int family, int backlog, void *addr, socklen_t *alen)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	int fd, one = 1;
+
+	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	if (family == AF_INET) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*alen = sizeof(sin);
+		memcpy(addr, &sin, sizeof(sin));
+	} else {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_addr = in6addr_loopback;
+		*alen = sizeof(sin6);
+		memcpy(addr, &sin6, sizeof(sin6));
+	}
+	if (bind(fd, addr, *alen) == -1 ||
+	    (backlog >= 0 && listen(fd, backlog) == -1) ||
+	    getsockname(fd, addr, alen) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A listener with backlog 0 takes exactly one connection into its accept
+ * queue; we put our own there and never accept, so every later SYN is
+ * dropped and its sender stays in SYN_SENT.
+ */
+static int
+parking(int family, void *addr, int *filler)
+{
+	socklen_t alen;
+	int fd, f;
+
+	*filler = -1;
+	if ((fd = listener(family, 0, addr, &alen)) == -1)
+		return -1;
+	if ((f = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(f, addr, alen) == -1) {
+		if (f != -1)
+			close(f);
+		close(fd);
+		return -1;
+	}
+	*filler = f;
+	return fd;
+}
+
+static void
+relay_accept(struct helper *, struct watch *, uint32_t);
+
+void
+relay_init(struct helper *h)
+{
+	socklen_t alen;
+
+	h->relay4.fd = listener(AF_INET, SOMAXCONN, &h->relay4_addr, &alen);
+	if (h->relay4.fd == -1)
+		fatal("relay listener on 127.0.0.1: %s", strerror(errno));
+	h->relay6.fd = listener(AF_INET6, SOMAXCONN, &h->relay6_addr, &alen);
+	h->park4 = parking(AF_INET, &h->park4_addr, &h->park_fill[0]);
+	if (h->park4 == -1)
+		fatal("parking listener: %s", strerror(errno));
+	h->park6 = h->relay6.fd == -1 ? -1 :
+	    parking(AF_INET6, &h->park6_addr, &h->park_fill[1]);
+	h->refuse4 = listener(AF_INET, -1, &h->refuse4_addr, &alen);
+	h->refuse6 = h->relay6.fd == -1 ? -1 :
+	    listener(AF_INET6, -1, &h->refuse6_addr, &alen);
+	if (h->refuse4 == -1)
+		fatal("reserving a refusal port: %s", strerror(errno));
+	h->relay4.fn = h->relay6.fn = relay_accept;
+	watch_set(h, &h->relay4, EPOLLIN);
+	if (h->relay6.fd != -1)
+		watch_set(h, &h->relay6, EPOLLIN);
+	h->iobuf_len = IOBUF_LEN;
+	if ((h->iobuf = malloc(h->iobuf_len)) == NULL)
+		fatal("out of memory");
+	TAILQ_INIT(&h->conns);
+	if (h->relay6.fd == -1)
+		verbose("no IPv6 loopback: IPv6 sockets use v4-mapped relay");
+}
+
+/*
+ * Address of one of our loopback endpoints suited to a socket of family:
+ * IPv6 sockets use ::1 when we have it, else the v4-mapped IPv4 endpoint.
+ */
+static socklen_t
+endpoint(int family, const struct sockaddr_in *v4,
+    const struct sockaddr_in6 *v6, int have6, struct sockaddr_storage *out)
+{
+	struct sockaddr_in6 *m = (void *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET) {
+		memcpy(out, v4, sizeof(*v4));
+		return sizeof(*v4);
+	}
+	if (have6) {
+		memcpy(out, v6, sizeof(*v6));
+		return sizeof(*v6);
+	}
+	m->sin6_family = AF_INET6;
+	m->sin6_port = v4->sin_port;
+	m->sin6_addr.s6_addr[10] = m->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&m->sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+	return sizeof(*m);
+}
+
+static int
+sock_family(int fd)
+{
+	int dom;
+	socklen_t len = sizeof(dom);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == -1)
+		return -1;
+	return dom;
+}
+
+/* --- outcomes ----------------------------------------------------------- */
+
+static void
+record_outcome(struct helper *h, uint64_t ino, int err)
+{
+	struct outcome *o = &h->outcomes[h->next_outcome++ % OUTCOMES];
+
+	o->ino = ino;
+	o->err = err;
+}
+
+int
+relay_outcome(struct helper *h, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < OUTCOMES; i++)
+		if (h->outcomes[i].ino == ino && ino != 0)
+			return h->outcomes[i].err;
+	return 0;
+}
+
+/* --- channel callbacks -------------------------------------------------- */
+
+static int
+down_pending(const struct conn *c)
+{
+	return c->down.off < c->down.len || c->down_blocked;
+}
+
+static void
+local_shutdown(struct conn *c)
+{
+	if (c->local_shut || c->local.fd < 0)
+		return;
+	shutdown(c->local.fd, SHUT_WR);
+	c->local_shut = 1;
+}
+
+static int
+on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct conn *c = userdata;
+	ssize_t n;
+
+	(void)s;
+	(void)ch;
+	if (is_stderr || c->dead || c->local_broken)
+		return (int)len;		/* nobody to deliver to */
+	if (c->state != CONN_OPEN || c->in_flush || down_pending(c))
+		return 0;			/* keep order: flush first */
+	n = send(c->local.fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR) {
+			c->down_blocked = 1;
+			conn_update(c);
+			return 0;
+		}
+		debug("conn %llu: local write: %s",
+		    (unsigned long long)c->id, strerror(errno));
+		c->local_broken = 1;
+		c->h->need_reap = 1;
+		return (int)len;
+	}
+	c->bytes_down += n;
+	if ((uint32_t)n < len) {
+		c->down_blocked = 1;
+		conn_update(c);
+	}
+	return (int)n;
+}
+
+static void
+on_eof(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct conn *c = userdata;
+
+	(void)s;
+	(void)ch;
+	c->remote_eof = 1;
+	if (c->state == CONN_OPEN && !down_pending(c))
+		local_shutdown(c);
+	c->h->need_reap = 1;
+}
+
+static void
+on_close(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct conn *c = userdata;
+
+	(void)s;
+	(void)ch;
+	c->remote_eof = 1;
+	c->remote_closed = 1;
+	if (c->state == CONN_OPEN && !down_pending(c))
+		local_shutdown(c);
+	c->h->need_reap = 1;
+}
+
+/* --- connection life ---------------------------------------------------- */
+
+static void
+conn_kill(struct conn *c)
+{
+	c->dead = 1;
+	c->h->need_reap = 1;
+}
+
+/* SSH channel-open failure -> the errno a TCP connect would have given. */
+static int
+open_errno(ssh_session s)
+{
+	const char *e = ssh_get_error(s), *p;
+	int code;
+
+	if ((p = strstr(e, "error (")) == NULL ||
+	    sscanf(p, "error (%d)", &code) != 1)
+		return ENETUNREACH;		/* session trouble */
+	if (code == 1)				/* administratively prohibited */
+		return EACCES;
+	if (strstr(p, "timed out") != NULL)
+		return ETIMEDOUT;
+	if (strstr(p, "No route") != NULL)
+		return EHOSTUNREACH;
+	if (strstr(p, "unreachable") != NULL)
+		return ENETUNREACH;
+	if (strstr(p, "not known") != NULL || strstr(p, "name resolution") ||
+	    strstr(p, "unknown host") != NULL || strstr(p, "No address"))
+		return EHOSTUNREACH;
+	return ECONNREFUSED;
+}
+
+/* Move a parked socket to addr (the relay or the refusal port). */
+static int
+unpark(struct conn *c, const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct sockaddr unspec;
+
+	memset(&unspec, 0, sizeof(unspec));
+	unspec.sa_family = AF_UNSPEC;
+	if (connect(c->sockdup, &unspec, sizeof(unspec)) == -1)
+		return -1;
+	if (connect(c->sockdup, (const struct sockaddr *)ss, len) == -1 &&
+	    errno != EINPROGRESS)
+		return -1;
+	return 0;
+}
+
+static void
+conn_failed(struct conn *c, int err)
+{
+	struct helper *h = c->h;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	verbose("conn %llu: %s:%u: %s", (unsigned long long)c->id, c->host,
+	    c->port, strerror(err));
+	record_outcome(h, c->ino, err);
+	if (c->ctl >= 0) {
+		ctl_reply(c->ctl, PROTO_CONNECT, err, NULL, 0);
+		close(c->ctl);
+		c->ctl = -1;
+	} else if (c->nonblock && c->sockdup >= 0) {
+		len = endpoint(c->family, &h->refuse4_addr, &h->refuse6_addr,
+		    h->refuse6 != -1, &ss);
+		if (unpark(c, &ss, len) == -1)
+			debug("conn %llu: unpark to refuse: %s",
+			    (unsigned long long)c->id, strerror(errno));
+	}
+	if (c->sockdup >= 0) {
+		close(c->sockdup);
+		c->sockdup = -1;
+	}
+	conn_kill(c);
+}
+
+static void
+conn_opened(struct conn *c)
+{
+	struct helper *h = c->h;
+	struct sockaddr_storage ss;
+	struct proto_addr relay;
+	socklen_t len;
+
+	debug("conn %llu: channel open to %s:%u", (unsigned long long)c->id,
+	    c->host, c->port);
+	c->state = CONN_SWITCHING;
+	c->deadline = monotime() + SWITCH_TIMEOUT;
+	len = endpoint(c->family, &h->relay4_addr, &h->relay6_addr,
+	    h->relay6.fd != -1, &ss);
+	if (c->ctl >= 0) {
+		/* Blocking program: it connects itself, we wait for it. */
+		proto_addr_from_sockaddr(&relay, (struct sockaddr *)&ss);
+		ctl_reply(c->ctl, PROTO_CONNECT, 0, &relay, sizeof(relay));
+		close(c->ctl);
+		c->ctl = -1;
+		return;
+	}
+	if (unpark(c, &ss, len) == -1) {
+		error("conn %llu: moving socket to relay: %s",
+		    (unsigned long long)c->id, strerror(errno));
+		conn_failed(c, ECONNABORTED);
+		return;
+	}
+	len = sizeof(c->local_addr);
+	getsockname(c->sockdup, (struct sockaddr *)&c->local_addr, &len);
+	/* Our copy must go: the program's close() has to really close it. */
+	close(c->sockdup);
+	c->sockdup = -1;
+}
+
+/* Try to advance a channel open; returns 1 if the conn left OPENING. */
+static int
+conn_try_open(struct conn *c)
+{
+	int rc;
+
+	rc = ssh_channel_open_forward(c->ch, c->host, c->port, "127.0.0.1",
+	    0);
+	if (rc == SSH_AGAIN) {
+		if (monotime() >= c->deadline && !c->abandoned) {
+			/* Answer the program now; reap the channel later. */
+			c->abandoned = 1;
+			conn_failed(c, ETIMEDOUT);
+			c->dead = 0;
+		}
+		return 0;
+	}
+	c->h->nopening--;
+	if (c->abandoned) {
+		conn_kill(c);
+		return 1;
+	}
+	if (rc == SSH_OK)
+		conn_opened(c);
+	else
+		conn_failed(c, open_errno(c->h->ssh));
+	return 1;
+}
+
+void
+relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
+    int sockfd, pid_t pid)
+{
+	struct conn *c;
+	struct sockaddr_storage ss, peer;
+	struct stat st;
+	socklen_t len;
+	const char *name;
+	char path[64];
+	int fd, flags, type;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("out of memory");
+	c->h = h;
+	c->id = ++h->next_id;
+	c->ctl = ctl;
+	c->sockdup = sockfd;
+	c->local.fd = -1;
+	c->local.fn = local_io;
+	c->local.arg = c;
+	c->pid = pid;
+	c->port = req->dest.port;
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	snprintf(c->rule, sizeof(c->rule), "%.*s", (int)sizeof(req->rule) - 1,
+	    req->rule);
+	TAILQ_INSERT_TAIL(&h->conns, c, entry);
+	h->nconns++;
+	h->total_conns++;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		ssize_t n = read(fd, c->comm, sizeof(c->comm) - 1);
+
+		c->comm[n > 0 ? n : 0] = '\0';
+		c->comm[strcspn(c->comm, "\n")] = '\0';
+		close(fd);
+	}
+	if (req->host[0] != '\0' && memchr(req->host, '\0',
+	    sizeof(req->host)) != NULL)
+		snprintf(c->host, sizeof(c->host), "%s", req->host);
+	else if ((name = names_lookup(&h->names, &req->dest)) != NULL)
+		snprintf(c->host, sizeof(c->host), "%s", name);
+	else if (proto_addr_to_sockaddr(&req->dest, &ss) == 0 ||
+	    inet_ntop(req->dest.family, req->dest.addr, c->host,
+	    sizeof(c->host)) == NULL) {
+		conn_failed(c, EINVAL);
+		return;
+	}
+	names_ref(&h->names, c->host, 1);
+	c->named = 1;
+	len = sizeof(type);
+	if (sockfd < 0 || fstat(sockfd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(sockfd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM || (c->family = sock_family(sockfd)) == -1 ||
+	    (c->family != AF_INET && c->family != AF_INET6)) {
+		conn_failed(c, EINVAL);
+		return;
+	}
+	c->ino = st.st_ino;
+	len = sizeof(peer);
+	if (getpeername(sockfd, (struct sockaddr *)&peer, &len) == 0) {
+		conn_failed(c, EISCONN);
+		return;
+	}
+	flags = fcntl(sockfd, F_GETFL);
+	c->nonblock = flags != -1 && (flags & O_NONBLOCK);
+	verbose("conn %llu: %s[%d] -> %s:%u (%s)", (unsigned long long)c->id,
+	    c->comm, (int)pid, c->host, c->port, c->rule);
+	if (c->nonblock) {
+		len = endpoint(c->family, &h->park4_addr, &h->park6_addr,
+		    h->park6 != -1, &ss);
+		if (connect(sockfd, (struct sockaddr *)&ss, len) == -1 &&
+		    errno != EINPROGRESS) {
+			conn_failed(c, errno);
+			return;
+		}
+		ctl_reply(ctl, PROTO_CONNECT, EINPROGRESS, NULL, 0);
+		close(ctl);
+		c->ctl = -1;
+	}
+	if ((c->ch = ssh_channel_new(h->ssh)) == NULL) {
+		conn_failed(c, ENOMEM);
+		return;
+	}
+	c->cb.userdata = c;
+	c->cb.channel_data_function = on_data;
+	c->cb.channel_eof_function = on_eof;
+	c->cb.channel_close_function = on_close;
+	ssh_callbacks_init(&c->cb);
+	ssh_set_channel_callbacks(c->ch, &c->cb);
+	c->state = CONN_OPENING;
+	c->deadline = monotime() + OPEN_TIMEOUT;
+	h->nopening++;
+	conn_try_open(c);
+}
+
+/* Pair an accepted relay connection with the conn whose socket it is. */
+static struct conn *
+match_accepted(struct helper *h, const struct sockaddr_storage *peer)
+{
+	struct conn *c;
+	socklen_t len;
+
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		if (c->state != CONN_SWITCHING || c->dead)
+			continue;
+		if (c->sockdup >= 0) {
+			len = sizeof(c->local_addr);
+			if (getsockname(c->sockdup,
+			    (struct sockaddr *)&c->local_addr, &len) == -1)
+				continue;
+		}
+		if (c->local_addr.ss_family == AF_INET &&
+		    peer->ss_family == AF_INET &&
+		    memcmp(c->local_addr.__ss_padding, peer->__ss_padding,
+		    sizeof(struct sockaddr_in) - 2) == 0)
+			return c;
+		if (c->local_addr.ss_family == AF_INET6 &&
+		    peer->ss_family == AF_INET6 &&
+		    memcmp(c->local_addr.__ss_padding, peer->__ss_padding,
+		    offsetof(struct sockaddr_in6, sin6_scope_id) - 2) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static void
+relay_accept(struct helper *h, struct watch *w, uint32_t events)
+{
+	struct sockaddr_storage peer;
+	struct conn *c;
+	socklen_t len;
+	int fd, one = 1;
+
+	(void)events;
+	for (;;) {
+		len = sizeof(peer);
+		fd = accept4(w->fd, (struct sockaddr *)&peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				error("relay accept: %s", strerror(errno));
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		if ((c = match_accepted(h, &peer)) == NULL) {
+			debug("relay: unmatched connection dropped");
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (c->sockdup >= 0) {
+			close(c->sockdup);
+			c->sockdup = -1;
+		}
+		c->local.fd = fd;
+		c->state = CONN_OPEN;
+		debug("conn %llu: paired", (unsigned long long)c->id);
+		/* Whatever arrived while we were switching goes out first. */
+		c->down_blocked = 1;
+		conn_update(c);
+	}
+}
+
+/* Deliver what libssh holds for this channel; see on_data for order. */
+static void
+down_flush(struct conn *c)
+{
+	ssize_t n;
+	int avail;
+
+	c->down_blocked = 0;
+	c->in_flush = 1;
+	for (;;) {
+		if (c->down.off < c->down.len) {
+			n = send(c->local.fd, c->down.data + c->down.off,
+			    c->down.len - c->down.off,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR) {
+					c->down_blocked = 1;
+					break;
+				}
+				c->local_broken = 1;
+				break;
+			}
+			c->down.off += n;
+			c->bytes_down += n;
+			continue;
+		}
+		c->down.off = c->down.len = 0;
+		avail = ssh_channel_poll(c->ch, 0);
+		if (avail <= 0)
+			break;
+		if (c->down.data == NULL &&
+		    (c->down.data = malloc(DOWN_CHUNK)) == NULL)
+			fatal("out of memory");
+		n = ssh_channel_read_nonblocking(c->ch, c->down.data,
+		    avail < DOWN_CHUNK ? avail : DOWN_CHUNK, 0);
+		if (n <= 0)
+			break;
+		c->down.len = n;
+	}
+	c->in_flush = 0;
+	if (!down_pending(c)) {
+		free(c->down.data);	/* idle conns hold no buffer */
+		c->down.data = NULL;
+		if (c->remote_eof)
+			local_shutdown(c);
+	}
+	c->h->need_reap = 1;
+}
+
+static void
+up_read(struct conn *c)
+{
+	struct helper *h = c->h;
+	uint32_t win;
+	ssize_t n;
+	int i, w;
+
+	for (i = 0; i < READS_PER_EVENT; i++) {
+		if (ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING) {
+			c->wait_flush = 1;	/* session output backed up */
+			h->nwaiting++;
+			return;
+		}
+		if ((win = ssh_channel_window_size(c->ch)) == 0) {
+			c->wait_window = 1;
+			h->nwaiting++;
+			return;
+		}
+		n = read(c->local.fd, h->iobuf,
+		    win < h->iobuf_len ? win : h->iobuf_len);
+		if (n == 0) {
+			c->local_eof = 1;
+			ssh_channel_send_eof(c->ch);
+			h->need_reap = 1;
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			debug("conn %llu: local read: %s",
+			    (unsigned long long)c->id, strerror(errno));
+			c->local_broken = 1;
+			h->need_reap = 1;
+			return;
+		}
+		w = ssh_channel_write(c->ch, h->iobuf, (uint32_t)n);
+		if (w != n) {
+			/* Never drop bytes silently: fail the connection. */
+			error("conn %llu: channel write %d of %zd: %s",
+			    (unsigned long long)c->id, w, n,
+			    ssh_get_error(h->ssh));
+			c->local_broken = 1;
+			h->need_reap = 1;
+			return;
+		}
+		c->bytes_up += n;
+		if ((size_t)n < h->iobuf_len && (uint32_t)n < win)
+			return;			/* drained the socket */
+	}
+}
+
+static void
+conn_update(struct conn *c)
+{
+	uint32_t want = 0;
+
+	if (c->state != CONN_OPEN || c->dead || c->local.fd < 0)
+		return;
+	if (!c->local_eof && !c->wait_window && !c->wait_flush &&
+	    !c->local_broken && !c->remote_closed)
+		want |= EPOLLIN;
+	if (c->down_blocked)
+		want |= EPOLLOUT;
+	watch_set(c->h, &c->local, want);
+}
+
+static void
+local_io(struct helper *h, struct watch *w, uint32_t events)
+{
+	struct conn *c = w->arg;
+
+	(void)h;
+	if (c->dead || c->state != CONN_OPEN)
+		return;
+	if (events & EPOLLOUT)
+		down_flush(c);
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->local_eof &&
+	    !c->local_broken)
+		up_read(c);
+	conn_update(c);
+	session_update_interest(h);
+}
+
+void
+relay_after_pump(struct helper *h)
+{
+	struct conn *c, *next;
+	int write_pending;
+	time_t now;
+
+	if (h->nopening == 0 && h->nwaiting == 0 && !h->need_deadlines)
+		return;
+	write_pending = ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING;
+	now = monotime();
+	h->need_deadlines = 0;
+	for (c = TAILQ_FIRST(&h->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->dead)
+			continue;
+		if (c->state == CONN_OPENING)
+			conn_try_open(c);
+		else if (c->state == CONN_SWITCHING) {
+			h->need_deadlines = 1;
+			if (now >= c->deadline)
+				conn_failed(c, ETIMEDOUT);
+		} else if ((c->wait_window &&
+		    ssh_channel_window_size(c->ch) > 0) ||
+		    (c->wait_flush && !write_pending)) {
+			c->wait_window = c->wait_flush = 0;
+			h->nwaiting--;
+			conn_update(c);
+		}
+	}
+	session_update_interest(h);
+}
+
+/* Decide whether an open conn is finished; see the half-close notes. */
+static int
+conn_done(struct conn *c)
+{
+	if (c->dead)
+		return 1;
+	if (c->state != CONN_OPEN)
+		return 0;
+	if (c->local_broken)
+		return 1;
+	if (down_pending(c))
+		return 0;
+	return c->remote_closed || (c->remote_eof && c->local_eof);
+}
+
+static void
+conn_free(struct helper *h, struct conn *c)
+{
+	struct linger lg = { 1, 0 };
+
+	TAILQ_REMOVE(&h->conns, c, entry);
+	h->nconns--;
+	if (c->wait_window || c->wait_flush)
+		h->nwaiting--;
+	if (c->local.fd >= 0) {
+		watch_del(h, &c->local);
+		/* A connection cut short must look cut short: reset it. */
+		if (c->local_broken || !c->remote_eof)
+			setsockopt(c->local.fd, SOL_SOCKET, SO_LINGER, &lg,
+			    sizeof(lg));
+		close(c->local.fd);
+	}
+	if (c->sockdup >= 0)
+		close(c->sockdup);
+	if (c->ctl >= 0)
+		close(c->ctl);
+	if (c->ch != NULL) {
+		ssh_remove_channel_callbacks(c->ch, &c->cb);
+		if (ssh_is_connected(h->ssh) && ssh_channel_is_open(c->ch))
+			ssh_channel_close(c->ch);
+		ssh_channel_free(c->ch);
+	}
+	if (c->named)
+		names_ref(&h->names, c->host, -1);
+	debug("conn %llu: closed, %llu bytes up, %llu down",
+	    (unsigned long long)c->id, (unsigned long long)c->bytes_up,
+	    (unsigned long long)c->bytes_down);
+	free(c->down.data);
+	free(c);
+}
+
+void
+relay_reap(struct helper *h)
+{
+	struct conn *c, *next;
+
+	h->need_reap = 0;
+	for (c = TAILQ_FIRST(&h->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state == CONN_OPENING && !c->dead)
+			continue;		/* never free a channel opening */
+		if (c->state == CONN_OPEN && !c->dead && c->remote_eof &&
+		    !down_pending(c))
+			local_shutdown(c);
+		if (conn_done(c))
+			conn_free(h, c);
+		else if (c->state == CONN_OPEN)
+			conn_update(c);
+	}
+}
+
+void
+relay_fail_all(struct helper *h, int err)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		if (c->dead)
+			continue;
+		if (c->state == CONN_OPENING || c->state == CONN_SWITCHING) {
+			if (c->state == CONN_OPENING)
+				h->nopening--;
+			c->state = CONN_SWITCHING;	/* no channel to wait */
+			conn_failed(c, err == ECONNRESET ? ENETUNREACH : err);
+		} else {
+			c->local_broken = 1;
+			conn_kill(c);
+		}
+	}
+}

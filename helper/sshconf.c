@@ -1,0 +1,461 @@
+/*
+ * sshconf.c - ssh configuration, resolved the way ssh itself resolves it.
+ *
+ * Users expect ~/.ssh/config (Host/Match blocks, Include, tokens), -F, -o,
+ * -i to mean exactly what they mean to ssh.  The one program that knows
+ * that for certain is ssh: `ssh -G` prints the effective configuration for
+ * a destination without connecting.  We run it once at helper start and
+ * feed libssh the resolved values.  Only when ssh is not installed do we
+ * fall back to libssh's own config parser.
+ *
+ * Cipher order is chosen deliberately: ssh and libssh both put
+ * chacha20-poly1305 first, but with AES-NI aes128-gcm costs ~1.6x less CPU
+ * per byte, so unless the user set Ciphers we offer aes128-gcm first.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "helper.h"
+#include "log.h"
+#include "sshconf.h"
+
+#define CIPHERS_AESNI	"aes128-gcm@openssh.com,chacha20-poly1305@openssh.com," \
+			"aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
+#define CIPHERS_NOAES	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com," \
+			"aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
+
+/* Split "[user@]host[:port]" (host may be a bracketed IPv6 address). */
+int
+sshconf_split_dest(const char *dest, char *user, size_t ulen, char *host,
+    size_t hlen, int *port)
+{
+	const char *at, *h, *p = NULL, *end;
+	char *ep;
+	long n;
+
+	*port = 0;
+	user[0] = '\0';
+	if ((at = strrchr(dest, '@')) != NULL) {
+		if ((size_t)(at - dest) >= ulen || at == dest)
+			return -1;
+		memcpy(user, dest, at - dest);
+		user[at - dest] = '\0';
+		h = at + 1;
+	} else
+		h = dest;
+	if (*h == '[') {
+		if ((end = strchr(h, ']')) == NULL)
+			return -1;
+		if (end[1] == ':')
+			p = end + 2;
+		else if (end[1] != '\0')
+			return -1;
+		h++;
+	} else {
+		end = strchr(h, ':');
+		if (end != NULL && strchr(end + 1, ':') == NULL)
+			p = end + 1;
+		else
+			end = h + strlen(h);	/* bare IPv6 or no port */
+	}
+	if (end == h || (size_t)(end - h) >= hlen)
+		return -1;
+	memcpy(host, h, end - h);
+	host[end - h] = '\0';
+	if (p != NULL) {
+		n = strtol(p, &ep, 10);
+		if (*p == '\0' || *ep != '\0' || n < 1 || n > 65535)
+			return -1;
+		*port = (int)n;
+	}
+	return 0;
+}
+
+static int
+cpu_has_aes(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("aes");
+#else
+	return 0;
+#endif
+}
+
+/* "~/x" -> "$HOME/x"; returns a static buffer. */
+static const char *
+tilde(const char *path)
+{
+	static char buf[PATH_MAX];
+	const char *home = getenv("HOME");
+
+	if (path[0] != '~' || path[1] != '/' || home == NULL)
+		return path;
+	snprintf(buf, sizeof(buf), "%s%s", home, path + 1);
+	return buf;
+}
+
+/*
+ * Run argv, collecting stdout into a malloc'd string and the first line of
+ * stderr into err.  Returns the exit status, 127 if it could not run.
+ */
+static int
+run_capture(char *const argv[], char **out, char *err, size_t errlen)
+{
+	int po[2], pe[2], status;
+	size_t len = 0, cap = 8192;
+	char *buf, ebuf[1024];
+	ssize_t n;
+	pid_t pid;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1)
+		fatal("pipe: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(po[1], STDOUT_FILENO);
+		dup2(pe[1], STDERR_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	if ((buf = malloc(cap)) == NULL)
+		fatal("out of memory");
+	while ((n = read(po[0], buf + len, cap - len - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += n;
+		if (cap - len < 1024 && (buf = realloc(buf, cap *= 2)) == NULL)
+			fatal("out of memory");
+	}
+	buf[len] = '\0';
+	n = read(pe[0], ebuf, sizeof(ebuf) - 1);
+	ebuf[n > 0 ? n : 0] = '\0';
+	ebuf[strcspn(ebuf, "\r\n")] = '\0';
+	strlcpy(err, ebuf, errlen);
+	close(po[0]);
+	close(pe[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	*out = buf;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+/* Value of the first "key value" line in ssh -G output, or NULL. */
+static char *
+g_value(const char *out, const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = out, *eol;
+
+	while (*p != '\0') {
+		eol = strchrnul(p, '\n');
+		if ((size_t)(eol - p) > klen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == ' ') {
+			p += klen + 1;
+			if ((size_t)(eol - p) >= len)
+				return NULL;
+			memcpy(buf, p, eol - p);
+			buf[eol - p] = '\0';
+			return buf;
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return NULL;
+}
+
+/* Parse an ssh time value ("60", "10m", "1h30m"); -1 if malformed. */
+static int
+parse_time(const char *s)
+{
+	long total = 0, n;
+	char *ep;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		n = strtol(s, &ep, 10);
+		if (ep == s || n < 0)
+			return -1;
+		switch (*ep) {
+		case '\0': case 's': case 'S': break;
+		case 'm': case 'M': n *= 60; break;
+		case 'h': case 'H': n *= 3600; break;
+		case 'd': case 'D': n *= 86400; break;
+		case 'w': case 'W': n *= 604800; break;
+		default: return -1;
+		}
+		total += n;
+		if (total > INT_MAX / 2)
+			return -1;
+		s = *ep ? ep + 1 : ep;
+	}
+	return (int)total;
+}
+
+static void
+set_opt(ssh_session s, enum ssh_options_e o, const void *v, const char *what)
+{
+	if (ssh_options_set(s, o, v) != SSH_OK)
+		fatal("ssh option %s: %s", what, ssh_get_error(s));
+}
+
+/* Build ssh -G's argv: [-F f] [-o k=v].. [-i id].. [-l u] [-p p] host */
+static char **
+g_argv(const struct helper_config *cfg, const char *user, const char *host,
+    const char *port)
+{
+	size_t n = 0, i, max = 8 + 2 * (cfg->noptions + cfg->nidentities);
+	char **av;
+
+	if ((av = calloc(max, sizeof(*av))) == NULL)
+		fatal("out of memory");
+	av[n++] = "ssh";
+	av[n++] = "-G";
+	if (cfg->ssh_config != NULL) {
+		av[n++] = "-F";
+		av[n++] = (char *)cfg->ssh_config;
+	}
+	for (i = 0; i < cfg->noptions; i++) {
+		av[n++] = "-o";
+		av[n++] = (char *)cfg->options[i];
+	}
+	for (i = 0; i < cfg->nidentities; i++) {
+		av[n++] = "-i";
+		av[n++] = (char *)cfg->identities[i];
+	}
+	if (*user != '\0') {
+		av[n++] = "-l";
+		av[n++] = (char *)user;
+	}
+	if (port != NULL) {
+		av[n++] = "-p";
+		av[n++] = (char *)port;
+	}
+	av[n++] = (char *)host;
+	return av;
+}
+
+/* Apply ssh -G output to the libssh session. */
+static void
+apply_resolved(struct helper *h, ssh_session s, const char *out,
+    const char *defaults)
+{
+	char v[4096], dv[4096], cmd[4096];
+	const char *p;
+	int n;
+
+	if (g_value(out, "hostname", v, sizeof(v)) == NULL)
+		fatal("ssh -G printed no hostname");
+	set_opt(s, SSH_OPTIONS_HOST, v, "HostName");
+	if (g_value(out, "user", v, sizeof(v)) != NULL)
+		set_opt(s, SSH_OPTIONS_USER, v, "User");
+	if (g_value(out, "port", v, sizeof(v)) != NULL) {
+		n = atoi(v);
+		set_opt(s, SSH_OPTIONS_PORT, &n, "Port");
+	}
+	/* Every identityfile line, in order. */
+	for (p = out; (p = strstr(p, "identityfile ")) != NULL; p++) {
+		if (p != out && p[-1] != '\n')
+			continue;
+		if (g_value(p, "identityfile", v, sizeof(v)) != NULL)
+			set_opt(s, SSH_OPTIONS_ADD_IDENTITY, tilde(v),
+			    "IdentityFile");
+	}
+	if (g_value(out, "userknownhostsfile", v, sizeof(v)) != NULL) {
+		v[strcspn(v, " ")] = '\0';
+		set_opt(s, SSH_OPTIONS_KNOWNHOSTS, tilde(v),
+		    "UserKnownHostsFile");
+	}
+	if (g_value(out, "globalknownhostsfile", v, sizeof(v)) != NULL) {
+		v[strcspn(v, " ")] = '\0';
+		set_opt(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, tilde(v),
+		    "GlobalKnownHostsFile");
+	}
+	if (g_value(out, "stricthostkeychecking", v, sizeof(v)) != NULL)
+		h->strict = sshconf_strict(v);
+	if (g_value(out, "batchmode", v, sizeof(v)) != NULL)
+		h->batch = strcmp(v, "yes") == 0;
+	if (g_value(out, "passwordauthentication", v, sizeof(v)) != NULL)
+		h->allow_password = strcmp(v, "yes") == 0;
+	if (g_value(out, "kbdinteractiveauthentication", v, sizeof(v)) != NULL)
+		h->allow_kbdint = strcmp(v, "yes") == 0;
+	if (g_value(out, "compression", v, sizeof(v)) != NULL &&
+	    strcmp(v, "yes") == 0)
+		set_opt(s, SSH_OPTIONS_COMPRESSION, "yes", "Compression");
+	if (g_value(out, "connecttimeout", v, sizeof(v)) != NULL &&
+	    (n = parse_time(v)) > 0) {
+		long t = n;
+
+		h->cfg.connect_timeout = n;
+		set_opt(s, SSH_OPTIONS_TIMEOUT, &t, "ConnectTimeout");
+	}
+	if (g_value(out, "controlpersist", v, sizeof(v)) != NULL) {
+		if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+			;			/* keep our default linger */
+		else if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+			h->cfg.linger = -1;
+		else if ((n = parse_time(v)) >= 0)
+			h->cfg.linger = n;
+	}
+	if (g_value(out, "ciphers", v, sizeof(v)) != NULL &&
+	    (defaults == NULL || g_value(defaults, "ciphers", dv,
+	    sizeof(dv)) == NULL || strcmp(v, dv) != 0)) {
+		set_opt(s, SSH_OPTIONS_CIPHERS_C_S, v, "Ciphers");
+		set_opt(s, SSH_OPTIONS_CIPHERS_S_C, v, "Ciphers");
+		h->user_ciphers = 1;
+	}
+	if (g_value(out, "kexalgorithms", v, sizeof(v)) != NULL &&
+	    defaults != NULL && g_value(defaults, "kexalgorithms", dv,
+	    sizeof(dv)) != NULL && strcmp(v, dv) != 0) {
+		if (ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, v) != SSH_OK)
+			verbose("KexAlgorithms %s not supported by libssh", v);
+	}
+	if (g_value(out, "proxycommand", v, sizeof(v)) != NULL &&
+	    strcmp(v, "none") != 0)
+		set_opt(s, SSH_OPTIONS_PROXYCOMMAND, v, "ProxyCommand");
+	else if (g_value(out, "proxyjump", v, sizeof(v)) != NULL &&
+	    strcmp(v, "none") != 0) {
+		/* jump1,jump2 -> ssh -J jump1 -W [%h]:%p jump2 */
+		char *last = strrchr(v, ',');
+
+		if (last != NULL) {
+			*last++ = '\0';
+			n = snprintf(cmd, sizeof(cmd),
+			    "ssh -J %s -W [%%h]:%%p %s", v, last);
+		} else
+			n = snprintf(cmd, sizeof(cmd), "ssh -W [%%h]:%%p %s",
+			    v);
+		if (n < 0 || (size_t)n >= sizeof(cmd))
+			fatal("ProxyJump %s: too long", v);
+		set_opt(s, SSH_OPTIONS_PROXYCOMMAND, cmd, "ProxyJump");
+	}
+	if (g_value(out, "serveraliveinterval", v, sizeof(v)) != NULL)
+		h->alive_interval = atoi(v);
+	if (g_value(out, "serveralivecountmax", v, sizeof(v)) != NULL)
+		h->alive_countmax = atoi(v);
+}
+
+int
+sshconf_strict(const char *v)
+{
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0)
+		return STRICT_YES;
+	if (strcasecmp(v, "accept-new") == 0)
+		return STRICT_ACCEPT_NEW;
+	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0 ||
+	    strcasecmp(v, "false") == 0)
+		return STRICT_NO;
+	return STRICT_ASK;
+}
+
+/* Without ssh: libssh's parser for the config, -o for a few keys. */
+static void
+apply_fallback(struct helper *h, ssh_session s, const char *user,
+    const char *host, int port)
+{
+	size_t i;
+	char key[64];
+	const char *eq, *val;
+
+	set_opt(s, SSH_OPTIONS_HOST, host, "HostName");
+	if (*user != '\0')
+		set_opt(s, SSH_OPTIONS_USER, user, "User");
+	if (port != 0)
+		set_opt(s, SSH_OPTIONS_PORT, &port, "Port");
+	if (ssh_options_parse_config(s, h->cfg.ssh_config) != SSH_OK)
+		fatal("%s: %s", h->cfg.ssh_config ? h->cfg.ssh_config :
+		    "ssh config", ssh_get_error(s));
+	for (i = 0; i < h->cfg.nidentities; i++)
+		set_opt(s, SSH_OPTIONS_ADD_IDENTITY, h->cfg.identities[i],
+		    "IdentityFile");
+	for (i = 0; i < h->cfg.noptions; i++) {
+		eq = strchr(h->cfg.options[i], '=');
+		if (eq == NULL || (size_t)(eq - h->cfg.options[i]) >= sizeof(key))
+			fatal("bad option \"%s\": expected Key=Value",
+			    h->cfg.options[i]);
+		memcpy(key, h->cfg.options[i], eq - h->cfg.options[i]);
+		key[eq - h->cfg.options[i]] = '\0';
+		val = eq + 1;
+		if (strcasecmp(key, "StrictHostKeyChecking") == 0)
+			h->strict = sshconf_strict(val);
+		else if (strcasecmp(key, "UserKnownHostsFile") == 0)
+			set_opt(s, SSH_OPTIONS_KNOWNHOSTS, tilde(val), key);
+		else if (strcasecmp(key, "IdentityFile") == 0)
+			set_opt(s, SSH_OPTIONS_ADD_IDENTITY, tilde(val), key);
+		else if (strcasecmp(key, "Port") == 0) {
+			int n = atoi(val);
+
+			set_opt(s, SSH_OPTIONS_PORT, &n, key);
+		} else if (strcasecmp(key, "User") == 0)
+			set_opt(s, SSH_OPTIONS_USER, val, key);
+		else if (strcasecmp(key, "Ciphers") == 0) {
+			set_opt(s, SSH_OPTIONS_CIPHERS_C_S, val, key);
+			set_opt(s, SSH_OPTIONS_CIPHERS_S_C, val, key);
+			h->user_ciphers = 1;
+		} else if (strcasecmp(key, "ControlPersist") == 0)
+			h->cfg.linger = strcmp(val, "yes") == 0 ? -1 :
+			    parse_time(val);
+		else
+			verbose("option %s ignored: ssh is not installed to "
+			    "resolve it", key);
+	}
+}
+
+void
+sshconf_apply(struct helper *h, ssh_session s)
+{
+	char user[256], host[1024], portbuf[8], err[512];
+	char *out = NULL, *defaults = NULL, **av;
+	char *const dav[] = { "ssh", "-G", "-F", "none", "localhost", NULL };
+	int port, rc;
+
+	if (sshconf_split_dest(h->cfg.dest, user, sizeof(user), host,
+	    sizeof(host), &port) == -1)
+		fatal("bad destination \"%s\": expected [user@]host[:port]",
+		    h->cfg.dest);
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	h->strict = STRICT_ASK;
+	h->allow_password = h->allow_kbdint = 1;
+	av = g_argv(&h->cfg, user, host, port ? portbuf : NULL);
+	rc = run_capture(av, &out, err, sizeof(err));
+	free(av);
+	if (rc == 127) {
+		verbose("ssh not found: using libssh's config parser");
+		apply_fallback(h, s, user, host, port);
+	} else if (rc != 0) {
+		fatal("ssh configuration for %s: %s", h->cfg.dest,
+		    *err ? err : "ssh -G failed");
+	} else {
+		if (run_capture(dav, &defaults, err, sizeof(err)) != 0) {
+			free(defaults);
+			defaults = NULL;
+		}
+		apply_resolved(h, s, out, defaults);
+	}
+	free(out);
+	free(defaults);
+	if (!h->user_ciphers) {
+		const char *c = cpu_has_aes() ? CIPHERS_AESNI : CIPHERS_NOAES;
+
+		set_opt(s, SSH_OPTIONS_CIPHERS_C_S, c, "Ciphers");
+		set_opt(s, SSH_OPTIONS_CIPHERS_S_C, c, "Ciphers");
+	}
+}

@@ -1,0 +1,111 @@
+/*
+ * fdtab.c - what the shim remembers about tunneled sockets.
+ *
+ * Indexed by descriptor and validated by socket inode, so a number the
+ * program closed and reused never inherits a stale entry, and dup()ed
+ * numbers are simply not found (getpeername then asks the kernel, which
+ * names the relay; acceptable for a rare case).  Entries are allocated
+ * only for tunneled sockets; direct connects never touch this table.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "shim.h"
+
+struct fdent {
+	uint64_t		ino;
+	int			pending;
+	socklen_t		len;
+	struct sockaddr_storage	dest;
+};
+
+static pthread_mutex_t fdtab_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fdent **fdtab;
+static size_t fdtab_size;
+
+static int
+socket_ino(int fd, uint64_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return -1;
+	*ino = st.st_ino;
+	return 0;
+}
+
+void
+fdtab_set(int fd, const struct sockaddr *dest, socklen_t len, int pending)
+{
+	struct fdent *e, **grown;
+	uint64_t ino;
+	size_t n;
+	int saved = errno;
+
+	if (fd < 0 || len > sizeof(e->dest) || socket_ino(fd, &ino) == -1)
+		goto out;
+	pthread_mutex_lock(&fdtab_lock);
+	if ((size_t)fd >= fdtab_size) {
+		n = fdtab_size ? fdtab_size : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		if ((grown = realloc(fdtab, n * sizeof(*fdtab))) == NULL)
+			goto unlock;
+		memset(grown + fdtab_size, 0,
+		    (n - fdtab_size) * sizeof(*fdtab));
+		fdtab = grown;
+		fdtab_size = n;
+	}
+	if ((e = fdtab[fd]) == NULL && (e = malloc(sizeof(*e))) == NULL)
+		goto unlock;
+	e->ino = ino;
+	e->pending = pending;
+	e->len = len;
+	memcpy(&e->dest, dest, len);
+	fdtab[fd] = e;
+ unlock:
+	pthread_mutex_unlock(&fdtab_lock);
+ out:
+	errno = saved;
+}
+
+int
+fdtab_get(int fd, struct sockaddr_storage *dest, socklen_t *len,
+    int *pending, uint64_t *ino)
+{
+	struct fdent *e;
+	uint64_t cur;
+	int r = -1, saved = errno;
+
+	if (fd < 0 || fdtab_size == 0 || socket_ino(fd, &cur) == -1)
+		goto out;
+	pthread_mutex_lock(&fdtab_lock);
+	if ((size_t)fd < fdtab_size && (e = fdtab[fd]) != NULL &&
+	    e->ino == cur) {
+		if (dest != NULL)
+			memcpy(dest, &e->dest, e->len);
+		if (len != NULL)
+			*len = e->len;
+		if (pending != NULL)
+			*pending = e->pending;
+		if (ino != NULL)
+			*ino = e->ino;
+		r = 0;
+	}
+	pthread_mutex_unlock(&fdtab_lock);
+ out:
+	errno = saved;
+	return r;
+}
+
+void
+fdtab_clear_pending(int fd)
+{
+	pthread_mutex_lock(&fdtab_lock);
+	if (fd >= 0 && (size_t)fd < fdtab_size && fdtab[fd] != NULL)
+		fdtab[fd]->pending = 0;
+	pthread_mutex_unlock(&fdtab_lock);
+}

@@ -1,0 +1,252 @@
+/*
+ * hook-connect.c - connect(): decide, then go direct, deny or tunnel.
+ *
+ * The direct path is the hot one (every connect of every program pays for
+ * the shim): family check, synthetic-pool check, an in-process rules match,
+ * then libc.  No lock, no allocation, no helper.
+ *
+ * Tunneled sockets stay the program's own: the socket travels to the
+ * helper (SCM_RIGHTS), which opens a direct-tcpip channel and connects the
+ * socket to a loopback relay of its own.  Options, family and a prior
+ * bind() survive; getpeername() is answered from fdtab.
+ *
+ * What a program sees:
+ *   blocking:     0 once the channel is open; -1 with ECONNREFUSED
+ *                 (connect failed at the far end), EACCES (administratively
+ *                 prohibited, or a deny rule), ETIMEDOUT (no answer in
+ *                 time), EHOSTUNREACH (the bastion cannot resolve the
+ *                 name), ENETUNREACH (no helper / session down).
+ *   non-blocking: -1/EINPROGRESS at once; the socket polls writable when
+ *                 the outcome is known; SO_ERROR then gives 0 or one of the
+ *                 errnos above (hook-socket.c refines the kernel's
+ *                 ECONNREFUSED with the helper's recorded reason).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static void
+describe(const struct sockaddr *sa, const char *name, char *buf, size_t len)
+{
+	char host[64] = "?";
+	uint16_t port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+	}
+	if (name != NULL)
+		snprintf(buf, len, "%s:%u (%s)", name, port, host);
+	else if (sa->sa_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", host, port);
+	else
+		snprintf(buf, len, "%s:%u", host, port);
+}
+
+static uint16_t
+sockaddr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+}
+
+/*
+ * A synthetic address whose name a rule now sends direct (e.g. a port rule
+ * narrower than the name rule): resolve the name locally after all and
+ * connect to the first address of the socket's family.
+ */
+static int
+connect_direct_by_name(int fd, const char *name, uint16_t port, int family)
+{
+	struct addrinfo hints, *res, *ai;
+	char serv[8];
+	int r, saved;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (family == AF_INET6 ? AI_V4MAPPED : 0);
+	snprintf(serv, sizeof(serv), "%u", port);
+	if (shim_real.getaddrinfo(name, serv, &hints, &res) != 0) {
+		errno = EHOSTUNREACH;
+		return -1;
+	}
+	r = -1;
+	errno = EHOSTUNREACH;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((r = shim_real.connect(fd, ai->ai_addr,
+		    ai->ai_addrlen)) == 0 || errno == EINPROGRESS)
+			break;
+	}
+	saved = errno;
+	shim_real.freeaddrinfo(res);
+	errno = saved;
+	return r;
+}
+
+/* A second connect() on a socket whose tunneled connect is under way. */
+static int
+reconnect_pending(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int err = 0;
+
+	if (shim_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return -1;
+	if (ti.tcpi_state == TCP_ESTABLISHED) {
+		fdtab_clear_pending(fd);
+		errno = EISCONN;
+		return -1;
+	}
+	if (ti.tcpi_state == TCP_SYN_SENT) {
+		errno = EALREADY;
+		return -1;
+	}
+	len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+		errno = err;	/* the hooked getsockopt refines the errno */
+		return -1;
+	}
+	errno = EALREADY;
+	return -1;
+}
+
+static int
+tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
+    const char *name, const struct rules_match *m, const char *what)
+{
+	const struct shim_session *s = shim_session(m->session);
+	struct proto_connect req;
+	struct proto_addr relay;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int flags, status, r, pending;
+
+	if (fdtab_get(fd, NULL, NULL, &pending, NULL) == 0 && pending)
+		return reconnect_pending(fd);
+	if (s == NULL) {
+		shim_log(1, "%s: no session to tunnel through", what);
+		errno = ENETUNREACH;
+		return -1;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.pid = (uint32_t)getpid();
+	proto_addr_from_sockaddr(&req.dest, sa);
+	if (name != NULL)
+		snprintf(req.host, sizeof(req.host), "%s", name);
+	snprintf(req.rule, sizeof(req.rule), "%s:%d",
+	    m->file ? m->file : "(default)", m->line);
+	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &relay,
+	    sizeof(relay), &status, 0);
+	if (r < 0) {
+		shim_log(1, "%s: helper for session %s unreachable: %s", what,
+		    s->name, strerror(-r));
+		errno = ENETUNREACH;
+		return -1;
+	}
+	if (flags & O_NONBLOCK) {
+		if (status == EINPROGRESS)
+			fdtab_set(fd, sa, salen, 1);
+		errno = status ? status : EIO;
+		return -1;
+	}
+	if (status != 0) {
+		shim_log(1, "%s: %s", what, strerror(status));
+		errno = status;
+		return -1;
+	}
+	if ((sslen = proto_addr_to_sockaddr(&relay, &ss)) == 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (shim_real.connect(fd, (struct sockaddr *)&ss, sslen) == -1)
+		return -1;
+	fdtab_set(fd, sa, salen, 0);
+	return 0;
+}
+
+static int
+tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct rules_match m;
+	enum rules_action act;
+	char name[PROTO_NAMELEN], what[PROTO_NAMELEN + 64];
+	const char *namep = NULL;
+	uint16_t port = sockaddr_port(sa);
+	int type;
+	socklen_t tlen = sizeof(type);
+
+	if (shim_is_synthetic(sa)) {
+		if (names_reverse(shim_session(NULL), sa, name,
+		    sizeof(name)) == -1) {
+			/* An address from a helper that is gone: never guess. */
+			errno = ENETUNREACH;
+			return -1;
+		}
+		namep = name;
+		act = rules_match_name(st->rules, name, port, &m);
+	} else {
+		act = rules_match_addr(st->rules, sa, &m);
+		if (act == RULES_DIRECT)
+			return shim_real.connect(fd, sa, len);
+	}
+	describe(sa, namep, what, sizeof(what));
+	if (act == RULES_DIRECT) {
+		shim_log(2, "%s: direct by %s:%d", what,
+		    m.file ? m.file : "default", m.line);
+		return connect_direct_by_name(fd, name, port, sa->sa_family);
+	}
+	if (act == RULES_DENY) {
+		shim_log(1, "%s: denied by %s:%d", what,
+		    m.file ? m.file : "default", m.line);
+		errno = EACCES;
+		return -1;
+	}
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1)
+		return -1;
+	if (type != SOCK_STREAM) {
+		/* SSH carries no datagrams: fail fast so QUIC & co fall back. */
+		shim_log(1, "%s: not a stream socket, cannot tunnel", what);
+		errno = ENETUNREACH;
+		return -1;
+	}
+	shim_log(1, "%s: tunnel via %s by %s:%d", what,
+	    m.session ? m.session : "?", m.file ? m.file : "default", m.line);
+	return tunnel_stream(fd, sa, len, namep, &m, what);
+}
+
+SHIM_EXPORT int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct shim *st = shim_get();
+
+	if (shim_real.connect == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!st->active || sa == NULL ||
+	    (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
+	    (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)) ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return shim_real.connect(fd, sa, len);
+	return tunnel_connect(st, fd, sa, len);
+}

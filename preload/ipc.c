@@ -1,0 +1,73 @@
+/*
+ * ipc.c - one request/reply exchange with a helper.
+ *
+ * A fresh AF_UNIX connection per exchange: the program may close, dup2
+ * over or fork away any descriptor we kept, so we keep none.  The helper
+ * must run as our uid (SO_PEERCRED), or we do not talk to it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static int
+dial(const struct shim_session *s)
+{
+	struct sockaddr_un sun;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int sock;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, s->path, sizeof(sun.sun_path) - 1);
+	if ((sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -errno;
+	if (shim_real.connect(sock, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		goto fail;
+	if (shim_real.getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred,
+	    &len) == -1)
+		goto fail;
+	if (cred.uid != getuid()) {
+		close(sock);
+		return -EPERM;
+	}
+	return sock;
+ fail:
+	len = (socklen_t)errno;
+	close(sock);
+	return -(int)len;
+}
+
+int
+ipc_call(const struct shim_session *s, uint16_t type, const void *req,
+    size_t reqlen, int fd, void *reply, size_t replylen, int *status,
+    int nowait)
+{
+	struct proto_hdr h;
+	int sock, r;
+
+	if (shim_real.connect == NULL || shim_real.getsockopt == NULL)
+		return -ENOSYS;
+	if ((sock = dial(s)) < 0)
+		return sock;
+	proto_hdr_init(&h, type, (uint32_t)reqlen, 0);
+	if ((r = proto_send(sock, &h, req, reqlen, fd)) < 0 || nowait)
+		goto out;
+	if ((r = proto_recv(sock, &h, sizeof(h), NULL)) < 0)
+		goto out;
+	if (h.magic != PROTO_MAGIC || h.version != PROTO_VERSION ||
+	    h.type != (type | PROTO_REPLY) || h.len != replylen) {
+		r = -EPROTO;
+		goto out;
+	}
+	if (replylen > 0 && (r = proto_recv(sock, reply, replylen, NULL)) < 0)
+		goto out;
+	*status = h.status;
+ out:
+	close(sock);
+	return r;
+}

@@ -1,0 +1,101 @@
+/*
+ * shim.h - internals of libtunnelwrap.so, the LD_PRELOAD shim.
+ *
+ * The shim is a guest in someone else's process: it links libc only, starts
+ * no thread, never prints into the program's stdout, never exits, and
+ * every hook returns exactly what the libc call it replaces would (-1 and a
+ * valid errno, or an EAI_* code).  State is one process-wide struct built
+ * once from the environment the launcher set, read-only afterwards.
+ */
+#ifndef TW_SHIM_H
+#define TW_SHIM_H
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../common/proto.h"
+#include "../rules/rules.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+struct real_fns {
+	int	(*connect)(int, const struct sockaddr *, socklen_t);
+	int	(*getaddrinfo)(const char *, const char *,
+		    const struct addrinfo *, struct addrinfo **);
+	void	(*freeaddrinfo)(struct addrinfo *);
+	int	(*getnameinfo)(const struct sockaddr *, socklen_t, char *,
+		    socklen_t, char *, socklen_t, int);
+	struct hostent *(*gethostbyname)(const char *);
+	struct hostent *(*gethostbyname2)(const char *, int);
+	int	(*gethostbyname_r)(const char *, struct hostent *, char *,
+		    size_t, struct hostent **, int *);
+	int	(*gethostbyname2_r)(const char *, int, struct hostent *,
+		    char *, size_t, struct hostent **, int *);
+	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+	int	(*getpeername)(int, struct sockaddr *, socklen_t *);
+	int	(*getsockopt)(int, int, int, void *, socklen_t *);
+};
+
+struct shim_session {
+	const char	*name;
+	char		 path[108];	/* helper control socket */
+};
+
+struct shim {
+	int		 active;	/* rules loaded: hooks do their work */
+	struct rules	*rules;
+	struct shim_session *sessions;
+	size_t		 nsessions;
+	struct in_addr	 pool4;		/* synthetic pools */
+	int		 pool4_len;
+	struct in6_addr	 pool6;
+	int		 pool6_len;
+	int		 verbose;
+	char		 logpath[64];	/* /proc/PID/fd/2 of the launcher */
+};
+
+/* Real libc functions; never NULL after shim_init() (hooks check). */
+extern struct real_fns shim_real;
+
+/* The process-wide state, initialised on first use.  Never NULL. */
+const struct shim *shim_get(void);
+
+/* Log one line to the launcher's stderr when -v was given; keeps errno. */
+void	shim_log(int level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Control socket of the session named (NULL: default); NULL if none. */
+const struct shim_session *shim_session(const char *name);
+
+/* Nonzero if sa is in one of the synthetic pools. */
+int	shim_is_synthetic(const struct sockaddr *sa);
+
+/*
+ * One request/reply exchange with the helper of session s on a fresh
+ * connection.  Sends fd along if >= 0.  On success stores the reply status
+ * (0 or a positive errno) in *status and the reply body in reply.
+ * Returns 0, or -errno when the helper cannot be reached or misbehaves.
+ * With nowait set, sends and returns without reading a reply.
+ */
+int	ipc_call(const struct shim_session *s, uint16_t type, const void *req,
+	    size_t reqlen, int fd, void *reply, size_t replylen, int *status,
+	    int nowait);
+
+/* Tunneled-socket table: getpeername truth and pending connect state. */
+void	fdtab_set(int fd, const struct sockaddr *dest, socklen_t len,
+	    int pending);
+/* Copy the recorded destination; returns 0 or -1 if fd is not tunneled. */
+int	fdtab_get(int fd, struct sockaddr_storage *dest, socklen_t *len,
+	    int *pending, uint64_t *ino);
+void	fdtab_clear_pending(int fd);
+
+/* Remote-DNS cache: name <-> synthetic addresses, shared with the helper. */
+int	names_resolve(const struct shim_session *s, const char *name,
+	    struct in_addr *v4, struct in6_addr *v6);
+/* Name for a synthetic address; returns 0 and fills name or -1. */
+int	names_reverse(const struct shim_session *s, const struct sockaddr *sa,
+	    char *name, size_t len);
+
+#endif

@@ -1,0 +1,173 @@
+# tap.sh - helpers for tests/t-*.sh (bash, sourced first thing by a test)
+#
+# A test is run by tests/run as a child process with the bed's state in
+# $TB_STATE, its own directory in $T, and fd 3 open to the runner's output.
+# It reports checks with
+#   ok NAME | fail NAME [DETAILS] | skip NAME REASON
+# which append "RESULT<TAB>TEST<TAB>NAME" to $TB_RESULTS.  Commands are run
+# with tb_capture / tw / tw_in, which set RC and the files OUT and ERR.
+# Background processes are started with tb_spawn and killed (by PID) by the
+# trap; helpers started through a runtime dir of this test are stopped with
+# `tunnelwrap -O stop` by the trap.
+
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/testbed.sh"
+tb_load || exit 1
+
+TEST=$(basename "$0" .sh)
+if [ -z "${T:-}" ]; then
+	T=$(mktemp -d "$TB_DIR/$TEST.XXXXXX")
+fi
+export T
+TB_RESULTS=${TB_RESULTS:-$T/results}
+TB_VERBOSE=${TB_VERBOSE:-0}
+{ true >&3; } 2>/dev/null || exec 3>&1
+
+_TB_N=0
+_TB_PIDS_T=""
+_TB_RUNTIMES=""
+
+_tb_report() {
+	local res=$1 name=$2 details=${3:-}
+	printf '%s\t%s\t%s\n' "$res" "$TEST" "$name" >>"$TB_RESULTS"
+	printf '  %-5s %s\n' "$res" "$name" >&3
+	if [ -n "$details" ]; then
+		printf '%s\n' "$details" | head -n 12 | sed 's/^/          /' >&3
+	fi
+	printf '%s %s %s\n' "$res" "$name" "$details"
+}
+ok()   { _tb_report ok "$1"; }
+fail() { _tb_report fail "$1" "${2:-}"; }
+skip() { _tb_report skip "$1" "${2:-}"; }
+
+# check NAME CMD...: ok if CMD succeeds, else fail with the last output.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name" "$(tb_last)"; fi
+}
+
+# Summary of the last captured command, for failure details.
+tb_last() {
+	printf 'rc=%s: %s\n' "${RC:-?}" "${CMDLINE:-}"
+	[ -s "${ERR:-/dev/null}" ] && sed 's/^/stderr: /' "$ERR" | tail -n 5
+	[ -s "${OUT:-/dev/null}" ] && sed 's/^/stdout: /' "$OUT" | head -c 600 | tail -n 5
+	return 0
+}
+
+# Command prefix running in namespace NS ("" = here) with the test env.
+_tb_cmd() {
+	local ns=$1
+	TB_CMD=(env -i HOME="$TB_HOME" PATH="$TB_PATH" LANG=C.UTF-8 TERM=dumb
+	    USER=root LOGNAME=root TMPDIR="$T"
+	    XDG_RUNTIME_DIR="${TW_RUNTIME:-$TB_XDG_RUNTIME_DIR}"
+	    XDG_CONFIG_HOME="$TB_XDG_CONFIG_HOME")
+	if [ "$TB_MODE" = netns ] && [ -n "$ns" ]; then
+		TB_CMD=(ip netns exec "$ns" "${TB_CMD[@]}")
+	fi
+}
+
+# tb_capture_in NS CMD...: run with a timeout (TB_TIMEOUT, default 60 s);
+# sets RC, OUT, ERR, CMDLINE.  stdin is /dev/null unless TB_STDIN is set.
+tb_capture_in() {
+	local ns=$1
+	shift
+	_tb_cmd "$ns"
+	_TB_N=$((_TB_N + 1))
+	OUT=$T/cmd$_TB_N.out
+	ERR=$T/cmd$_TB_N.err
+	CMDLINE="$*"
+	timeout -k 5 "${TB_TIMEOUT:-60}" "${TB_CMD[@]}" "$@" \
+	    <"${TB_STDIN:-/dev/null}" >"$OUT" 2>"$ERR"
+	RC=$?
+	printf '$ [%s] %s\n-> rc=%s\n' "${ns:-here}" "$*" "$RC"
+	if [ "$TB_VERBOSE" = 1 ]; then
+		head -c 2000 "$OUT"
+		head -c 2000 "$ERR"
+	fi
+	return 0
+}
+tb_capture() { tb_capture_in "" "$@"; }
+cli() { tb_capture_in "${TB_NS_CLI:-}" "$@"; }
+gw()  { tb_capture_in "${TB_NS_GW:-}" "$@"; }
+int() { tb_capture_in "${TB_NS_INT:-}" "$@"; }
+# tw ARGS...: tunnelwrap ARGS in the client namespace.
+tw()  { tb_capture_in "${TB_NS_CLI:-}" tunnelwrap "$@"; }
+
+# tb_spawn NS OUTFILE CMD...: start CMD in the background in NS; its PID is
+# in SPAWNED and is killed by the trap.
+tb_spawn() {
+	local ns=$1 out=$2
+	shift 2
+	_tb_cmd "$ns"
+	"${TB_CMD[@]}" "$@" <"${TB_STDIN:-/dev/null}" >"$out" 2>&1 &
+	SPAWNED=$!
+	_TB_PIDS_T="$_TB_PIDS_T $SPAWNED"
+	printf '$ [%s] %s &   (pid %s)\n' "${ns:-here}" "$*" "$SPAWNED"
+}
+tb_kill() {
+	local p
+	for p in "$@"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "$@"; do
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# A fresh XDG_RUNTIME_DIR (so a fresh helper); exported as TW_RUNTIME.
+tw_new_runtime() {
+	TW_RUNTIME=$(mktemp -d "$T/run.XXXXXX")
+	chmod 700 "$TW_RUNTIME"
+	export TW_RUNTIME
+	_TB_RUNTIMES="$_TB_RUNTIMES $TW_RUNTIME"
+}
+
+tb_have_product() {
+	[ -x "$TB_TUNNELWRAP" ] && [ -x "$TB_HELPER" ] && [ -r "$TB_PRELOAD" ]
+}
+
+# Without the built product there is nothing to test: one failure, done.
+tb_need_product() {
+	tb_have_product && return 0
+	local m="" f
+	for f in "$TB_TUNNELWRAP" "$TB_HELPER" "$TB_PRELOAD"; do
+		[ -e "$f" ] || m="$m $f"
+	done
+	fail "product built" "missing:$m (run make first)"
+	exit 0
+}
+
+_tb_test_cleanup() {
+	local r saved=${TW_RUNTIME:-}
+	if [ -n "$_TB_PIDS_T" ]; then
+		# shellcheck disable=SC2086
+		tb_kill $_TB_PIDS_T
+	fi
+	if tb_have_product; then
+		for r in $_TB_RUNTIMES; do
+			TW_RUNTIME=$r
+			_tb_cmd "${TB_NS_CLI:-}"
+			timeout -k 2 10 "${TB_CMD[@]}" tunnelwrap -O stop \
+			    -f "$TB_RULES" >/dev/null 2>&1
+		done
+	fi
+	TW_RUNTIME=$saved
+	[ -n "${TB_TEST_CLEANUP:-}" ] && eval "$TB_TEST_CLEANUP"
+	return 0
+}
+trap _tb_test_cleanup EXIT
+trap 'exit 143' TERM INT
+
+# Every test starts with a runtime dir of its own: helpers are not shared
+# between tests.
+tw_new_runtime
+
+# Compile a C program from tests/progs into $T; prints the binary's path.
+tb_cc() {
+	local src=$TB_TOP/tests/progs/$1.c bin=$T/$1
+	[ -x "$bin" ] || cc -O2 -g -Wall -Wextra -Werror -o "$bin" "$src" ||
+	    return 1
+	printf '%s\n' "$bin"
+}

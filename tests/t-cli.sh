@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# t-cli: the launcher's contract.  When tunnelwrap itself fails it exits
+# 255 with one clear line on stderr and does not run COMMAND; otherwise
+# COMMAND's status is passed through.  -n prints the deciding rule.
+. "$(dirname "$0")/lib/tap.sh"
+tb_need_product
+
+# expect_error NAME REGEX: RC 255, exactly one stderr line matching REGEX
+# (case-insensitive, extended), COMMAND not run.
+expect_error() {
+	local name=$1 re=$2 lines
+	lines=$(grep -c '' "$ERR")
+	if [ "$RC" != 255 ]; then
+		fail "$name: exit 255" "$(tb_last)"
+	elif [ "$lines" != 1 ]; then
+		fail "$name: one line on stderr (got $lines)" "$(tb_last)"
+	elif ! grep -Eqi -- "$re" "$ERR"; then
+		fail "$name: message matches /$re/" "$(tb_last)"
+	elif grep -q COMMAND-RAN "$OUT"; then
+		fail "$name: COMMAND not run" "$(tb_last)"
+	else
+		ok "$name: $(head -c 120 "$ERR")"
+	fi
+}
+
+tw -f "$TB_RULES"
+expect_error "missing COMMAND" 'command'
+
+tw -Z -f "$TB_RULES" true
+expect_error "unknown option" '.'
+
+tw -f "$T/no-such-rules" sh -c 'echo COMMAND-RAN'
+expect_error "rules file missing" 'no-such-rules'
+
+cat >"$T/bad.rules" <<'EOF'
+session corp bastion
+synthetic 203.0.113.0/24 2001:db8:ff::/64
+tunnnel *.corp.test
+direct *
+EOF
+tw -f "$T/bad.rules" sh -c 'echo COMMAND-RAN'
+expect_error "malformed rules" "$T/bad\\.rules:3:"
+
+cat >"$T/via.rules" <<'EOF'
+session corp bastion
+tunnel via nosuch *.corp.test
+direct *
+EOF
+tw -f "$T/via.rules" sh -c 'echo COMMAND-RAN'
+expect_error "unknown session in via" "$T/via\\.rules:2:.*nosuch"
+
+# Unreachable bastion: nothing answers at this on-link address.
+tw_new_runtime
+TB_TIMEOUT=40 tw -H "$TB_UNREACHABLE" -f "$TB_RULES" sh -c 'echo COMMAND-RAN'
+expect_error "unreachable bastion" "$TB_UNREACHABLE|unreach|connect|timed out|no route"
+
+# Host key mismatch: a known_hosts with another key for the bastion.
+# Authentication must not even be attempted.
+tw_new_runtime
+ssh-keygen -q -t ed25519 -N '' -C wrong -f "$T/wrong_key"
+wrong=$(cut -d' ' -f1,2 "$T/wrong_key.pub")
+if [ "$TB_MODE" = netns ]; then
+	echo "bastion.test,$TB_GW4,bastion6.test,$TB_GW6 $wrong" >"$T/bad_known_hosts"
+else
+	echo "[$TB_GW4]:$TB_SSH_PORT $wrong" >"$T/bad_known_hosts"
+fi
+sed "s|UserKnownHostsFile .*|UserKnownHostsFile $T/bad_known_hosts|" \
+    "$TB_HOME/.ssh/config" >"$T/ssh_config"
+a0=$(tb_ssh_accepted_count)
+tw -F "$T/ssh_config" -f "$TB_RULES" sh -c 'echo COMMAND-RAN'
+expect_error "host key mismatch" 'host key'
+check "host key mismatch: no authentication happened" \
+    [ "$(tb_ssh_accepted_count)" = "$a0" ]
+
+# COMMAND's own status passes through.
+tw_new_runtime
+tw -f "$TB_RULES" sh -c 'exit 7'
+check "COMMAND exit status 7 passed through" [ "$RC" = 7 ]
+tw -f "$TB_RULES" sh -c 'echo hello-from-command'
+check "COMMAND exit status 0, its stdout intact" \
+    sh -c "[ '$RC' = 0 ] && grep -qx hello-from-command '$OUT'"
+tw -f "$TB_RULES" sh -c 'kill -TERM $$'
+check "COMMAND killed by SIGTERM: status 143" [ "$RC" = 143 ]
+
+# Dry run: the deciding rule with FILE:LINE, no SSH connection.
+a0=$(tb_ssh_accepted_count)
+tw -n -f "$TB_RULES" wiki.corp.test:80 "$TB_DENY_ADDR" example.org
+check "-n exits 0" [ "$RC" = 0 ]
+# dryrun_line HOST ACTION LINE
+dryrun_line() {
+	grep -F -- "$1" "$OUT" | grep -i -- "$2" | grep -qF -- "$TB_RULES:$3"
+}
+check "-n wiki.corp.test:80 -> tunnel at $TB_RULES:4" dryrun_line wiki.corp.test tunnel 4
+check "-n $TB_DENY_ADDR -> deny at $TB_RULES:3" dryrun_line "$TB_DENY_ADDR" deny 3
+check "-n example.org -> direct at $TB_RULES:5" dryrun_line example.org direct 5
+check "-n makes no SSH connection" [ "$(tb_ssh_accepted_count)" = "$a0" ]

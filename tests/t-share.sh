@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# t-share: one helper and one SSH connection per user and bastion.  Two
+# concurrent launchers attach to the same helper; `-O status` shows a live
+# connection's destination and its process; `-O stop` ends the helper,
+# and the next launcher starts a fresh one.
+. "$(dirname "$0")/lib/tap.sh"
+tb_need_product
+tb_need_netns "helper sharing" || exit 0
+
+# PIDs of helper processes in the client namespace (all are this run's).
+helper_pids() {
+	local p exe want
+	want=$(readlink -f "$TB_HELPER")
+	for p in $(ip netns pids "$TB_NS_CLI" 2>/dev/null); do
+		exe=$(readlink -f "/proc/$p/exe" 2>/dev/null) || continue
+		[ "$exe" = "$want" ] && echo "$p"
+	done | sort
+}
+new_helpers() { comm -13 <(printf '%s\n' "$1") <(helper_pids) | grep .; }
+
+h0=$(helper_pids)
+a0=$(tb_ssh_accepted_count)
+w0=$(tb_ssh_target_count wiki.corp.test 80)
+get=(curl -sS --max-time 20 http://wiki.corp.test/)
+tb_spawn "$TB_NS_CLI" "$T/a.out" timeout 40 tunnelwrap -f "$TB_RULES" "${get[@]}"
+pa=$SPAWNED
+tb_spawn "$TB_NS_CLI" "$T/b.out" timeout 40 tunnelwrap -f "$TB_RULES" "${get[@]}"
+pb=$SPAWNED
+wait "$pa"; ra=$?
+wait "$pb"; rb=$?
+if [ $ra = 0 ] && [ $rb = 0 ] && grep -q 'intranet wiki OK' "$T/a.out" &&
+    grep -q 'intranet wiki OK' "$T/b.out"; then
+	ok "two concurrent invocations both work"
+else
+	fail "two concurrent invocations both work" \
+	    "rc $ra, $rb; $(tail -n 2 "$T/a.out"); $(tail -n 2 "$T/b.out")"
+fi
+a1=$(tb_ssh_accepted_count)
+w1=$(tb_ssh_target_count wiki.corp.test 80)
+check "both went through the bastion ($((w1 - w0)) channels to wiki)" \
+    [ $((w1 - w0)) = 2 ]
+check "exactly one new SSH connection for both (got $((a1 - a0)))" \
+    [ $((a1 - a0)) = 1 ]
+helpers=$(new_helpers "$h0")
+check "exactly one helper process (got: $(printf "%s\n" "$helpers" | xargs))" \
+    [ "$(printf '%s\n' "$helpers" | grep -c .)" = 1 ]
+hpid=$(printf '%s\n' "$helpers" | head -n 1)
+
+tw -f "$TB_RULES" "${get[@]}"
+w2=$(tb_ssh_target_count wiki.corp.test 80)
+check "a later invocation reuses the helper (tunneled, no new SSH connection)" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && [ $w2 = $((w1 + 1)) ] &&
+    [ $(tb_ssh_accepted_count) = $a1 ]"
+
+# A live, idle connection shows in -O status with its destination and pid.
+tb_spawn "$TB_NS_CLI" "$T/idle.out" timeout 60 tunnelwrap -f "$TB_RULES" \
+    python3 -u -c 'import socket, os, time
+s = socket.create_connection(("echo.corp.test", 7), timeout=20)
+print("connected", os.getpid(), flush=True)
+time.sleep(50)'
+idle=$SPAWNED
+if tb_wait 20 grep -q '^connected' "$T/idle.out"; then
+	cpid=$(awk '/^connected/ { print $2 }' "$T/idle.out")
+	tw -O status -f "$TB_RULES"
+	check "-O status exits 0" [ "$RC" = 0 ]
+	if grep -F echo.corp.test "$OUT" | grep -w "$cpid" | grep -qw 7; then
+		ok "-O status shows echo.corp.test port 7 and client pid $cpid"
+		shown=1
+	else
+		fail "-O status shows echo.corp.test port 7 and client pid $cpid" \
+		    "$(tb_last)"
+		shown=0
+	fi
+	kill -TERM "$cpid" 2>/dev/null
+	tb_kill "$idle"
+	gone() {
+		tw -O status -f "$TB_RULES"
+		[ "$RC" = 0 ] && ! grep -q 'echo\.corp\.test' "$OUT"
+	}
+	if [ $shown = 1 ]; then
+		check "-O status drops the connection once its client exits" \
+		    tb_wait 5 gone
+	else
+		skip "-O status drops the connection once its client exits" \
+		    "status never showed it"
+	fi
+else
+	fail "idle client connected" "$(tail -n 3 "$T/idle.out")"
+	tb_kill "$idle"
+fi
+
+tw -O stop -f "$TB_RULES"
+check "-O stop exits 0" [ "$RC" = 0 ]
+if [ -n "$hpid" ]; then
+	check "-O stop ends the helper (pid $hpid)" \
+	    tb_wait 10 sh -c "! kill -0 $hpid"
+else
+	fail "-O stop ends the helper" "no helper pid known"
+fi
+
+a2=$(tb_ssh_accepted_count)
+tw -f "$TB_RULES" "${get[@]}"
+check "after -O stop a new invocation starts a fresh helper" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && [ $(tb_ssh_accepted_count) = $((a2 + 1)) ]"

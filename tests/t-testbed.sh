@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# t-testbed: the bed itself, without tunnelwrap.  The client cannot reach
+# the intranet on its own; plain OpenSSH reaches the bastion (v4 and v6)
+# and, with -L, the intranet services, so every later failure is the
+# product's.
+. "$(dirname "$0")/lib/tap.sh"
+
+SSH=(ssh -F "$TB_HOME/.ssh/config")
+
+# -- isolation -------------------------------------------------------------
+if [ "$TB_MODE" = netns ]; then
+	cli ip route get "$TB_INT4"
+	check "cli has no IPv4 route to the intranet" [ "$RC" != 0 ]
+	cli ip -6 route get "$TB_INT6"
+	check "cli has no IPv6 route to the intranet" [ "$RC" != 0 ]
+	TB_TIMEOUT=5 cli bash -c "exec 3<>/dev/tcp/$TB_INT4/$TB_HTTP_PORT"
+	check "cli cannot connect to $TB_INT4:$TB_HTTP_PORT directly" \
+	    grep -q 'Network is unreachable' "$ERR"
+	TB_TIMEOUT=5 cli bash -c "exec 3<>/dev/tcp/$TB_INT6/$TB_HTTP_PORT"
+	check "cli cannot connect to [$TB_INT6]:$TB_HTTP_PORT directly" \
+	    grep -q 'Network is unreachable' "$ERR"
+	gw sh -c 'echo $(sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding)'
+	check "gw forwards nothing" grep -qx '0 0' "$OUT"
+	cli getent hosts wiki.corp.test
+	check "cli does not know the corp names" [ "$RC" = 2 ]
+	cli getent ahosts bastion.test
+	check "cli knows bastion.test" grep -q '^192\.0\.2\.1 ' "$OUT"
+	gw getent ahosts v6only.corp.test
+	check "gw resolves v6only.corp.test to IPv6 only" \
+	    sh -c "grep -q '^$TB_INT6 ' '$OUT' && ! grep -q '^198' '$OUT'"
+else
+	skip "isolation checks" "loopback-only bed (no network namespaces)"
+fi
+
+# -- services (from inside the intranet) -----------------------------------
+int curl -sS --max-time 10 "http://$TB_INT4:$TB_HTTP_PORT/"
+check "intranet http on $TB_INT4" grep -q 'intranet wiki OK' "$OUT"
+if [ "$TB_MODE" = netns ]; then
+	int curl -sS --max-time 10 -g "http://[$TB_INT6]:$TB_HTTP_PORT/"
+	check "intranet http on [$TB_INT6]" grep -q 'intranet wiki OK' "$OUT"
+fi
+int curl -sS --max-time 10 "http://$TB_INT4:$TB_REFUSE_PORT/"
+check "intranet port $TB_REFUSE_PORT refuses" [ "$RC" = 7 ]
+
+# -- plain OpenSSH to the bastion ----------------------------------------------
+n0=$(tb_ssh_accepted_count)
+cli "${SSH[@]}" bastion true
+check "ssh bastion true" [ "$RC" = 0 ]
+n1=$(tb_ssh_accepted_count)
+check "sshd log counts the connection" [ "$n1" = $((n0 + 1)) ]
+if [ "$TB_MODE" = netns ]; then
+	cli "${SSH[@]}" bastion6.test true
+	check "ssh over IPv6 (bastion6.test, known host)" [ "$RC" = 0 ]
+	cli "${SSH[@]}" root@bastion.test getent hosts v6only.corp.test
+	check "sshd's namespace resolves corp names" grep -q "$TB_INT6" "$OUT"
+fi
+
+# -- ssh -L reaches the intranet services --------------------------------------
+if [ "$TB_MODE" = netns ]; then
+	lport=8000 wiki=wiki.corp.test echo=echo.corp.test
+else
+	lport=$(tb_free_port) wiki=$TB_INT4 echo=$TB_INT4
+fi
+eport=$((lport + 1))
+tb_spawn "${TB_NS_CLI:-}" "$T/ssh-L.log" "${SSH[@]}" -N \
+    -o ExitOnForwardFailure=yes \
+    -L "127.0.0.1:$lport:$wiki:$TB_HTTP_PORT" \
+    -L "127.0.0.1:$eport:$echo:$TB_ECHO_PORT" bastion
+sshL=$SPAWNED
+if tb_wait 10 tb_listening "${TB_NS_CLI:-}" 127.0.0.1 "$eport"; then
+	ok "ssh -L forwards listening"
+	cli curl -sS --max-time 10 "http://127.0.0.1:$lport/"
+	check "ssh -L to wiki" grep -q 'intranet wiki OK' "$OUT"
+	cli sh -c "curl -sS --max-time 30 http://127.0.0.1:$lport/big.bin | sha256sum"
+	check "ssh -L 64 MiB download sha256" grep -q "^$TB_BIG_SHA256 " "$OUT"
+	cli bash -c "exec 3<>/dev/tcp/127.0.0.1/$eport && printf 'hello echo\n' >&3 && head -n 1 <&3"
+	check "ssh -L to echo" grep -qx 'hello echo' "$OUT"
+	if [ "$TB_MODE" = netns ]; then
+		check "sshd logs the direct-tcpip target name" \
+		    [ "$(tb_ssh_target_count wiki.corp.test "$TB_HTTP_PORT")" -ge 1 ]
+	fi
+else
+	fail "ssh -L forwards listening" "$(tail -n 5 "$T/ssh-L.log")"
+fi
+tb_kill "$sshL"
