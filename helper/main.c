@@ -139,7 +139,7 @@ main(int argc, char **argv)
 	session_open(&h);
 	relay_init(&h);
 	ctl_init(&h);
-	logit("helper %d serving %s on %s", (int)getpid(), h.peer_desc,
+	verbose("helper %d serving %s on %s", (int)getpid(), h.peer_desc,
 	    h.cfg.socket_path);
 	detach(&h);
 	h.got_signal = &got_signal;

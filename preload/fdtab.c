@@ -109,3 +109,16 @@ fdtab_clear_pending(int fd)
 		fdtab[fd]->pending = 0;
 	pthread_mutex_unlock(&fdtab_lock);
 }
+
+/* fork() while another thread holds the lock must not leave it held. */
+void
+fdtab_lock_all(void)
+{
+	pthread_mutex_lock(&fdtab_lock);
+}
+
+void
+fdtab_unlock_all(void)
+{
+	pthread_mutex_unlock(&fdtab_lock);
+}

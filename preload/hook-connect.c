@@ -206,12 +206,18 @@ tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
 		act = rules_match_name(st->rules, name, port, &m);
 	} else {
 		act = rules_match_addr(st->rules, sa, &m);
-		if (act == RULES_DIRECT)
+		if (act == RULES_DIRECT) {
+			if (st->verbose > 0) {
+				describe(sa, NULL, what, sizeof(what));
+				shim_log(1, "%s: direct by %s:%d", what,
+				    m.file ? m.file : "default", m.line);
+			}
 			return shim_real.connect(fd, sa, len);
+		}
 	}
 	describe(sa, namep, what, sizeof(what));
 	if (act == RULES_DIRECT) {
-		shim_log(2, "%s: direct by %s:%d", what,
+		shim_log(1, "%s: direct by %s:%d", what,
 		    m.file ? m.file : "default", m.line);
 		return connect_direct_by_name(fd, name, port, sa->sa_family);
 	}

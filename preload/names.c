@@ -131,3 +131,15 @@ names_reverse(const struct shim_session *s, const struct sockaddr *sa,
 	strcpy(name, rep.name);
 	return 0;
 }
+
+void
+names_lock_all(void)
+{
+	pthread_mutex_lock(&names_lock);
+}
+
+void
+names_unlock_all(void)
+{
+	pthread_mutex_unlock(&names_lock);
+}

@@ -82,6 +82,20 @@ load_sessions(struct shim *st, const char *spec)
 }
 
 static void
+prefork(void)
+{
+	fdtab_lock_all();
+	names_lock_all();
+}
+
+static void
+postfork(void)
+{
+	names_unlock_all();
+	fdtab_unlock_all();
+}
+
+static void
 shim_init(void)
 {
 	struct shim *st = &shim_state;
@@ -89,6 +103,7 @@ shim_init(void)
 	int saved = errno;
 
 	resolve_real();
+	pthread_atfork(prefork, postfork, postfork);
 	if ((v = getenv("TUNNELWRAP_VERBOSE")) != NULL)
 		st->verbose = atoi(v);
 	if ((log = getenv("TUNNELWRAP_LOG")) != NULL &&

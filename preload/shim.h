@@ -90,6 +90,11 @@ void	fdtab_set(int fd, const struct sockaddr *dest, socklen_t len,
 int	fdtab_get(int fd, struct sockaddr_storage *dest, socklen_t *len,
 	    int *pending, uint64_t *ino);
 void	fdtab_clear_pending(int fd);
+/* Held across fork() so no child inherits a lock held by another thread. */
+void	fdtab_lock_all(void);
+void	fdtab_unlock_all(void);
+void	names_lock_all(void);
+void	names_unlock_all(void);
 
 /* Remote-DNS cache: name <-> synthetic addresses, shared with the helper. */
 int	names_resolve(const struct shim_session *s, const char *name,

@@ -67,7 +67,7 @@ def listener(addr, port):
     if fam == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     s.bind((addr, port))
-    s.listen(512)
+    s.listen(1024)
     return s
 
 
@@ -98,10 +98,10 @@ async def main(args):
             http_thread(listener(a, args.http), args.www)
         if args.echo:
             servers.append(await loop.create_server(
-                Echo, sock=listener(a, args.echo)))
+                Echo, sock=listener(a, args.echo), backlog=1024))
         if args.discard:
             servers.append(await loop.create_server(
-                Discard, sock=listener(a, args.discard)))
+                Discard, sock=listener(a, args.discard), backlog=1024))
     if args.ready:
         tmp = args.ready + ".tmp"
         with open(tmp, "w") as f:

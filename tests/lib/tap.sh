@@ -62,6 +62,8 @@ _tb_cmd() {
 	    USER=root LOGNAME=root TMPDIR="$T"
 	    XDG_RUNTIME_DIR="${TW_RUNTIME:-$TB_XDG_RUNTIME_DIR}"
 	    XDG_CONFIG_HOME="$TB_XDG_CONFIG_HOME")
+	# shellcheck disable=SC2206 # NAME=VALUE words without blanks
+	[ -n "${TB_PASSENV:-}" ] && TB_CMD+=($TB_PASSENV)
 	if [ "$TB_MODE" = netns ] && [ -n "$ns" ]; then
 		TB_CMD=(ip netns exec "$ns" "${TB_CMD[@]}")
 	fi

@@ -74,7 +74,7 @@ tb_env() {
 	env -i HOME="$TB_HOME" PATH="$TB_PATH" LANG=C.UTF-8 TERM=dumb \
 	    USER=root LOGNAME=root TMPDIR="${T:-$TB_DIR}" \
 	    XDG_RUNTIME_DIR="${TW_RUNTIME:-$TB_XDG_RUNTIME_DIR}" \
-	    XDG_CONFIG_HOME="$TB_XDG_CONFIG_HOME" "$@"
+	    XDG_CONFIG_HOME="$TB_XDG_CONFIG_HOME" $TB_PASSENV "$@"
 }
 tb_run_ns() {
 	local ns=$1
@@ -84,7 +84,7 @@ tb_run_ns() {
 		    LANG=C.UTF-8 TERM=dumb USER=root LOGNAME=root \
 		    TMPDIR="${T:-$TB_DIR}" \
 		    XDG_RUNTIME_DIR="${TW_RUNTIME:-$TB_XDG_RUNTIME_DIR}" \
-		    XDG_CONFIG_HOME="$TB_XDG_CONFIG_HOME" "$@"
+		    XDG_CONFIG_HOME="$TB_XDG_CONFIG_HOME" $TB_PASSENV "$@"
 	else
 		tb_env "$@"
 	fi
@@ -200,9 +200,15 @@ tb_up() {
 	tb_state TB_PIDS ""
 	tb_state TB_NETNS ""
 	tb_state TB_ETC_NETNS ""
-	tb_state TB_TUNNELWRAP "${TUNNELWRAP:-$top/helper/tunnelwrap}"
-	tb_state TB_HELPER "${TUNNELWRAP_HELPER:-$top/helper/tunnelwrap-helper}"
-	tb_state TB_PRELOAD "${TUNNELWRAP_PRELOAD:-$top/preload/libtunnelwrap.so}"
+	# Binaries: the Makefile's build dir $B (default build/; `make check`
+	# passes B), unless named one by one.
+	local b=${B:-build}
+	case $b in /*) ;; *) b=$top/$b ;; esac
+	tb_state TB_TUNNELWRAP "${TUNNELWRAP:-$b/tunnelwrap}"
+	tb_state TB_HELPER "${TUNNELWRAP_HELPER:-$b/tunnelwrap-helper}"
+	tb_state TB_PRELOAD "${TUNNELWRAP_PRELOAD:-$b/libtunnelwrap.so}"
+	# Sanitizer settings (make check-asan) reach the programs under test.
+	tb_state TB_PASSENV "$(env | grep -E '^(ASAN|UBSAN|LSAN|MSAN|TSAN)_OPTIONS=' | tr '\n' ' ')"
 	if [ -x /usr/bin/python3 ]; then
 		tb_state TB_PYTHON /usr/bin/python3
 	else
