@@ -289,6 +289,9 @@ spawn_helper(struct session_ref *s, const struct opts *o,
 		fatal("fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(p[0]);
+		/* Nested in a wrapped program: the helper must go direct. */
+		unsetenv("TUNNELWRAP_RULESET");
+		unsetenv("TUNNELWRAP_SESSIONS");
 		/* Never hold the caller's stdout: $(tunnelwrap ...) must end. */
 		if ((devnull = open("/dev/null", O_WRONLY)) != -1) {
 			dup2(devnull, STDOUT_FILENO);

@@ -17,6 +17,8 @@ fi
 
 ALL=(block poll select epoll epollet peername gai halfclose bigxfer many fork exec)
 V6=(block poll select epoll epollet peername halfclose fork)
+# Non-blocking connects repeated: a wake-up race shows in one round of 50.
+RACE=(poll select epoll epollet)
 
 # conncheck LABEL NS|tw [conncheck args...]: one result per check line.
 conncheck() {
@@ -51,6 +53,8 @@ if [ "$TB_MODE" = netns ]; then
 	TB_TIMEOUT=120 conncheck "direct" "$TB_NS_INT" echo.corp.test 7 "${ALL[@]}"
 	TB_TIMEOUT=60 conncheck "direct v6" "$TB_NS_INT" -6 v6only.corp.test 7 "${V6[@]}"
 	conncheck "direct refused" "$TB_NS_INT" wiki.corp.test 81 refused refused-nb
+	conncheck "direct x50" "$TB_NS_INT" -r 50 echo.corp.test 7 "${RACE[@]}"
+	conncheck "direct refused x50" "$TB_NS_INT" -r 50 wiki.corp.test 81 refused-nb
 else
 	TB_TIMEOUT=120 conncheck "direct" "" "$TB_INT4" "$TB_ECHO_PORT" \
 	    block poll select epoll epollet peername halfclose bigxfer many fork exec
@@ -95,6 +99,8 @@ TB_TIMEOUT=60 conncheck "tunnel $TB_INT6" tw "$TB_INT6" 7 block poll epollet pee
 
 conncheck "tunnel refused" tw wiki.corp.test 81 refused refused-nb
 conncheck "tunnel refused v6" tw -6 wiki.corp.test 81 refused refused-nb
+TB_TIMEOUT=120 conncheck "tunnel x50" tw -r 50 echo.corp.test 7 "${RACE[@]}"
+TB_TIMEOUT=120 conncheck "tunnel refused x50" tw -r 50 wiki.corp.test 81 refused-nb
 
 b0=$(tb_ssh_target_count blocked.corp.test)
 conncheck "deny by name" tw blocked.corp.test 7 deny deny-nb

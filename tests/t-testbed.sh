@@ -45,9 +45,18 @@ check "intranet port $TB_REFUSE_PORT refuses" [ "$RC" = 7 ]
 # -- plain OpenSSH to the bastion ----------------------------------------------
 n0=$(tb_ssh_accepted_count)
 cli "${SSH[@]}" bastion true
-check "ssh bastion true" [ "$RC" = 0 ]
+check "ssh -F ~/.ssh/config bastion true" [ "$RC" = 0 ]
 n1=$(tb_ssh_accepted_count)
 check "sshd log counts the connection" [ "$n1" = $((n0 + 1)) ]
+if [ "$TB_MODE" = netns ]; then
+	cli sh -c 'getent passwd root | cut -d: -f6'
+	check "cli: root's home is the test HOME" grep -qx "$TB_HOME" "$OUT"
+	cli ssh bastion true
+	check "ssh bastion true (finds ~/.ssh/config by itself)" [ "$RC" = 0 ]
+	cli sh -c 'ssh -G bastion | grep -E "^(hostname|user|port) "'
+	check "ssh -G bastion: 192.0.2.1, root, 22" \
+	    sh -c "grep -qx 'hostname 192.0.2.1' '$OUT' && grep -qx 'user root' '$OUT' && grep -qx 'port 22' '$OUT'"
+fi
 if [ "$TB_MODE" = netns ]; then
 	cli "${SSH[@]}" bastion6.test true
 	check "ssh over IPv6 (bastion6.test, known host)" [ "$RC" = 0 ]

@@ -25,7 +25,6 @@ TB_VERBOSE=${TB_VERBOSE:-0}
 
 _TB_N=0
 _TB_PIDS_T=""
-_TB_RUNTIMES=""
 
 _tb_report() {
 	local res=$1 name=$2 details=${3:-}
@@ -118,12 +117,15 @@ tb_kill() {
 	return 0
 }
 
-# A fresh XDG_RUNTIME_DIR (so a fresh helper); exported as TW_RUNTIME.
+# tw_new_runtime [ARGS...]: a fresh XDG_RUNTIME_DIR (so a fresh helper),
+# exported as TW_RUNTIME.  On exit `tunnelwrap -O stop -f $TB_RULES ARGS`
+# runs in it: give the options (-F, -H, -f ...) that name the helper used.
+# shellcheck disable=SC2120 # arguments are optional
 tw_new_runtime() {
 	TW_RUNTIME=$(mktemp -d "$T/run.XXXXXX")
 	chmod 700 "$TW_RUNTIME"
 	export TW_RUNTIME
-	_TB_RUNTIMES="$_TB_RUNTIMES $TW_RUNTIME"
+	printf '%s\n' "$TW_RUNTIME $*" >>"$T/.runtimes"
 }
 
 tb_have_product() {
@@ -147,13 +149,15 @@ _tb_test_cleanup() {
 		# shellcheck disable=SC2086
 		tb_kill $_TB_PIDS_T
 	fi
-	if tb_have_product; then
-		for r in $_TB_RUNTIMES; do
+	if tb_have_product && [ -f "$T/.runtimes" ]; then
+		local args
+		while read -r r args; do
 			TW_RUNTIME=$r
 			_tb_cmd "${TB_NS_CLI:-}"
+			# shellcheck disable=SC2086 # args are words without blanks
 			timeout -k 2 10 "${TB_CMD[@]}" tunnelwrap -O stop \
-			    -f "$TB_RULES" >/dev/null 2>&1
-		done
+			    -f "$TB_RULES" $args >/dev/null 2>&1 </dev/null
+		done <"$T/.runtimes"
 	fi
 	TW_RUNTIME=$saved
 	[ -n "${TB_TEST_CLEANUP:-}" ] && eval "$TB_TEST_CLEANUP"

@@ -22,6 +22,8 @@
 #   forward, so the intranet is reachable from cli only through SSH.
 #   Names: cli knows bastion.test (192.0.2.1) and bastion6.test
 #   (2001:db8:1::1) only; gw and int know the corp.test names.
+#   In cli, root's passwd entry has TB_HOME as its home (OpenSSH and
+#   libssh find ~/.ssh there, not through $HOME).
 #
 # Loopback mode (when `ip netns add` fails): sshd on 127.0.0.1:<free port>,
 # services on 127.0.0.2:<free ports>; TB_MODE=loopback, and tests that need
@@ -70,12 +72,14 @@ tb_wait() {
 # Run a command in a namespace (or, in loopback mode, here) with the test
 # environment only: no proxies, no agent, no LD_PRELOAD from outside.
 # Set TW_RUNTIME to use another XDG_RUNTIME_DIR (a fresh helper).
+# shellcheck disable=SC2086 # TB_PASSENV: NAME=VALUE words without blanks
 tb_env() {
 	env -i HOME="$TB_HOME" PATH="$TB_PATH" LANG=C.UTF-8 TERM=dumb \
 	    USER=root LOGNAME=root TMPDIR="${T:-$TB_DIR}" \
 	    XDG_RUNTIME_DIR="${TW_RUNTIME:-$TB_XDG_RUNTIME_DIR}" \
 	    XDG_CONFIG_HOME="$TB_XDG_CONFIG_HOME" $TB_PASSENV "$@"
 }
+# shellcheck disable=SC2086 # TB_PASSENV: NAME=VALUE words without blanks
 tb_run_ns() {
 	local ns=$1
 	shift
@@ -185,6 +189,11 @@ _tb_netns_setup() {
 	done
 	printf '192.0.2.1 bastion.test\n2001:db8:1::1 bastion6.test\n' \
 	    >>"/etc/netns/$cli/hosts"
+	# In cli the test HOME is root's home in passwd too, as for a real
+	# user: OpenSSH (ssh, ssh -G) and libssh take ~ from getpwuid(), not
+	# from $HOME.
+	awk -F: -v OFS=: -v h="$TB_HOME" '$1 == "root" { $6 = h } { print }' \
+	    /etc/passwd >"/etc/netns/$cli/passwd" || return 1
 	printf '%s\n' "$corp" >>"/etc/netns/$gw/hosts"
 	printf '%s\n' "$corp" >>"/etc/netns/$int/hosts"
 }
@@ -381,8 +390,10 @@ tb_up() {
 		direct *
 		EOF
 	else
+		# No namespace, so no passwd of our own: ssh would look for
+		# ~/.ssh/config in the real home.  Name everything here.
 		cat >"$TB_RULES" <<-EOF
-		session corp bastion
+		session corp root@127.0.0.1:$TB_SSH_PORT IdentityFile=$TB_HOME/.ssh/id_ed25519 UserKnownHostsFile=$TB_HOME/.ssh/known_hosts GlobalKnownHostsFile=/dev/null StrictHostKeyChecking=yes BatchMode=yes
 		synthetic 203.0.113.0/24 2001:db8:ff::/64
 		deny blocked.corp.test 127.0.0.3
 		tunnel *.corp.test 127.0.0.2

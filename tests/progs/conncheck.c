@@ -3,7 +3,7 @@
  * server.  Plain libc; used by tests/t-conncheck.sh under tunnelwrap and,
  * as a baseline, directly against the same server.
  *
- *   conncheck [-4|-6] [-t SECS] [-s MIB] [-n CONNS] HOST PORT CHECK...
+ *   conncheck [-4|-6] [-t SECS] [-s MIB] [-n CONNS] [-r REPEAT] HOST PORT CHECK...
  *
  * HOST is resolved with getaddrinfo (AF_INET with -4, AF_INET6 with -6,
  * else AF_UNSPEC) and the first address is used, as a naive client would.
@@ -16,7 +16,9 @@
  *   poll select epoll epollet
  *              non-blocking connect (EINPROGRESS, wait for writability with
  *              that API, SO_ERROR == 0, getpeername), then echo driven by the
- *              same API; epollet uses EPOLLET and drains to EAGAIN
+ *              same API; epollet uses EPOLLET and drains to EAGAIN.
+ *              With -r N these and refused-nb/deny-nb run N times (short
+ *              echoes after the first): a race shows up as one bad round.
  *   peername   getpeername equals the address connected to (family, address,
  *              port), getsockname has the same family
  *   refused    blocking connect fails with ECONNREFUSED
@@ -74,12 +76,13 @@ static struct {
 	int		 timeout_ms;
 	size_t		 big_mib;
 	int		 nconns;
+	int		 repeat;
 	char		*self;
 	struct sockaddr_storage addr;
 	socklen_t	 addrlen;
 	int		 failures;
 } g = { .family = AF_UNSPEC, .timeout_ms = 30000, .big_mib = 256,
-	.nconns = 200 };
+	.nconns = 200, .repeat = 1 };
 
 static int
 report(int good, const char *name, const char *fmt, ...)
@@ -621,20 +624,26 @@ static void
 check_nb(enum waiter w)
 {
 	char err[256];
-	int fd, e;
+	int fd, e, i;
 
-	if ((fd = connect_nb(w, &e, err, sizeof(err))) == -1) {
-		report(0, waiter_name[w], "%s", err);
-		return;
-	}
-	if (check_names(fd, err, sizeof(err)) == -1 ||
-	    pump(fd, w, 2 + w, 1 << 20, 1, err, sizeof(err)) == -1) {
-		report(0, waiter_name[w], "%s", err);
+	for (i = 0; i < g.repeat; i++) {
+		if ((fd = connect_nb(w, &e, err, sizeof(err))) == -1) {
+			report(0, waiter_name[w], "round %d: %s", i + 1, err);
+			return;
+		}
+		if (check_names(fd, err, sizeof(err)) == -1 ||
+		    pump(fd, w, 2 + w + i, i == 0 ? 1 << 20 : 4096, 1, err,
+		    sizeof(err)) == -1) {
+			report(0, waiter_name[w], "round %d: %s", i + 1, err);
+			close(fd);
+			return;
+		}
 		close(fd);
-		return;
 	}
-	close(fd);
-	report(1, waiter_name[w], NULL);
+	if (g.repeat > 1)
+		report(1, waiter_name[w], "%d rounds", g.repeat);
+	else
+		report(1, waiter_name[w], NULL);
 }
 
 static void
@@ -661,22 +670,29 @@ static void
 check_refusal(const char *name, int nb, int want)
 {
 	char err[256];
-	int fd, e;
+	int fd, e, i, rounds = nb ? g.repeat : 1;
 
-	if (nb)
-		fd = connect_nb(W_POLL, &e, err, sizeof(err));
+	for (i = 0; i < rounds; i++) {
+		if (nb)
+			fd = connect_nb(W_POLL, &e, err, sizeof(err));
+		else
+			fd = connect_block(err, sizeof(err), &e);
+		if (fd != -1) {
+			report(0, name, "round %d: connect succeeded, expected %s",
+			    i + 1, strerror(want));
+			close(fd);
+			return;
+		}
+		if (e != want) {
+			report(0, name, "round %d: expected %s, got: %s", i + 1,
+			    strerror(want), err);
+			return;
+		}
+	}
+	if (rounds > 1)
+		report(1, name, "%d rounds: %s", rounds, err);
 	else
-		fd = connect_block(err, sizeof(err), &e);
-	if (fd != -1) {
-		report(0, name, "connect succeeded, expected %s", strerror(want));
-		close(fd);
-		return;
-	}
-	if (e != want) {
-		report(0, name, "expected %s, got: %s", strerror(want), err);
-		return;
-	}
-	report(1, name, "%s", err);
+		report(1, name, "%s", err);
 }
 
 static void
@@ -1040,7 +1056,7 @@ resolve(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: conncheck [-4|-6] [-t secs] [-s MiB] [-n conns] "
+	fprintf(stderr, "usage: conncheck [-4|-6] [-t secs] [-s MiB] [-n conns] [-r n] "
 	    "host port check...\nchecks: block poll select epoll epollet "
 	    "peername refused refused-nb deny deny-nb gai halfclose bigxfer "
 	    "many fork exec\n");
@@ -1056,19 +1072,20 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	g.self = argv[0];
-	while ((c = getopt(argc, argv, "46t:s:n:")) != -1) {
+	while ((c = getopt(argc, argv, "46t:s:n:r:")) != -1) {
 		switch (c) {
 		case '4': g.family = AF_INET; break;
 		case '6': g.family = AF_INET6; break;
 		case 't': g.timeout_ms = atoi(optarg) * 1000; break;
 		case 's': g.big_mib = strtoul(optarg, NULL, 10); break;
 		case 'n': g.nconns = atoi(optarg); break;
+		case 'r': g.repeat = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 3 || g.timeout_ms <= 0 || g.nconns <= 0)
+	if (argc < 3 || g.timeout_ms <= 0 || g.nconns <= 0 || g.repeat <= 0)
 		usage();
 	g.host = argv[0];
 	g.port = argv[1];
