@@ -21,6 +21,7 @@ proto_request_len(uint16_t type)
 	case PROTO_RESOLVE:
 		return sizeof(struct proto_name);
 	case PROTO_REVERSE:
+	case PROTO_PEER:
 		return sizeof(struct proto_addr);
 	case PROTO_OUTCOME:
 		return sizeof(struct proto_outcome);
@@ -42,6 +43,7 @@ proto_reply_len(uint16_t type)
 	case PROTO_REVERSE:
 		return sizeof(struct proto_name);
 	case PROTO_CONNECT:
+	case PROTO_PEER:
 		return sizeof(struct proto_addr);
 	case PROTO_OUTCOME:
 	case PROTO_ATTACH:

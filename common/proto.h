@@ -37,6 +37,7 @@ enum proto_type {
 	PROTO_ATTACH,		/* a launcher runs COMMAND; held open */
 	PROTO_STATUS,		/* text status */
 	PROTO_STOP,		/* stop the helper */
+	PROTO_PEER,		/* program socket address -> destination */
 	PROTO_REPLY = 0x80,	/* OR'ed into the type of every reply */
 };
 
@@ -60,13 +61,13 @@ struct proto_addr {
 _Static_assert(sizeof(struct proto_addr) == 20, "proto_addr layout");
 
 /*
- * CONNECT: the program's own unconnected socket travels along.  If it is
- * non-blocking the helper parks it at once (SYN_SENT towards a listener
- * whose accept queue is full, so it polls as not yet writable) and replies
- * EINPROGRESS; when the channel outcome is known it re-connects the socket
- * to its relay listener (success) or to a closed port (refusal).  If it is
- * blocking the helper replies when the channel is open, with the relay
- * address in the body, and the shim connects the socket there itself.
+ * CONNECT: the program's own unconnected, non-blocking socket travels
+ * along.  The helper parks it at once (SYN_SENT towards a listener whose
+ * accept queue is full, so it polls as not yet writable) and replies
+ * EINPROGRESS, or an errno if it cannot.  When the channel outcome is
+ * known the helper completes the connect (simultaneous open from the
+ * parking address) or disconnects it; see helper/relay.c.  The reply body
+ * is unused (zero).
  */
 struct proto_connect {
 	uint32_t	flags;		/* none defined yet */

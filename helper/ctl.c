@@ -9,6 +9,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -97,6 +98,7 @@ dispatch(struct helper *h, struct ctl_client *cl)
 {
 	struct proto_names names;
 	struct proto_name rep;
+	const struct proto_addr *dest;
 	const char *name;
 	int fd = cl->w.fd, err;
 
@@ -123,6 +125,11 @@ dispatch(struct helper *h, struct ctl_client *cl)
 			strlcpy(rep.name, name, sizeof(rep.name));
 		ctl_reply(fd, PROTO_REVERSE, name ? 0 : ENOENT, &rep,
 		    sizeof(rep));
+		return 0;
+	case PROTO_PEER:
+		dest = relay_peer(h, &cl->body.addr);
+		ctl_reply(fd, PROTO_PEER, dest ? 0 : ENOENT, dest,
+		    dest ? sizeof(*dest) : 0);
 		return 0;
 	case PROTO_OUTCOME:
 		ctl_reply(fd, PROTO_OUTCOME,
@@ -231,6 +238,7 @@ ctl_init(struct helper *h)
 {
 	struct sockaddr_un sun;
 	char tmp[sizeof(sun.sun_path)];
+	struct stat st;
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -245,6 +253,10 @@ ctl_init(struct helper *h)
 	    0)) == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    listen(fd, SOMAXCONN) == -1)
 		fatal("control socket %s: %s", tmp, strerror(errno));
+	if (stat(tmp, &st) == -1)
+		fatal("control socket %s: %s", tmp, strerror(errno));
+	h->ctl_ino = st.st_ino;		/* to remove only our own at exit */
+	h->ctl_dev = st.st_dev;
 	if (rename(tmp, h->cfg.socket_path) == -1) {
 		unlink(tmp);
 		fatal("control socket %s: %s", h->cfg.socket_path,

@@ -9,13 +9,13 @@
  *
  * Life of a tunneled connection (struct conn), see relay.c:
  *   OPENING    a direct-tcpip channel open is in flight; the program's
- *              socket (a dup of it) waits here, parked if non-blocking.
- *   SWITCHING  the channel is open; the program's socket is connecting to
- *              our relay listener; we wait for that accept to pair them.
- *   OPEN       bytes flow between the accepted relay socket and the
- *              channel, each direction bounded by the other side's pace.
- *   closed     freed once both halves are done (after pumping, never from
- *              a libssh callback).
+ *              socket (a dup of it) waits parked in SYN_SENT.
+ *   OPEN       the parked connect was completed with our relay socket;
+ *              bytes flow between it and the channel, each direction
+ *              bounded by the other side's pace.
+ *   FAILED     the channel failed or the session went away.
+ * A conn is freed once both halves are done (after pumping, never from a
+ * libssh callback).
  */
 #ifndef TW_HELPER_H
 #define TW_HELPER_H
@@ -45,8 +45,8 @@ struct watch {
 
 enum conn_state {
 	CONN_OPENING,
-	CONN_SWITCHING,
 	CONN_OPEN,
+	CONN_FAILED,
 };
 
 /* User-space holding area for bytes read from libssh but not yet written. */
@@ -66,9 +66,9 @@ struct conn {
 	int		 ctl;		/* control conn awaiting a reply, or -1 */
 	int		 nonblock;	/* program socket was non-blocking */
 	uint64_t	 ino;		/* program socket inode */
-	struct sockaddr_storage local_addr;	/* program socket after
-						   connecting to the relay */
-	struct watch	 local;		/* paired relay socket */
+	struct sockaddr_storage local_addr;	/* program socket's address */
+	struct proto_addr dest;		/* what the program connected to */
+	struct watch	 local;		/* our end of the program's connection */
 	struct chunk	 down;		/* channel -> local leftovers */
 	/* half-close state, after OpenSSH nchan.c */
 	unsigned	 local_eof:1;	/* read 0 from local: EOF sent */
@@ -141,16 +141,12 @@ struct helper {
 	struct watch	 sshw;
 	int		 epfd;
 	struct watch	 ctl;		/* control listener */
-	struct watch	 relay4, relay6;
-	struct sockaddr_in  relay4_addr;
-	struct sockaddr_in6 relay6_addr;
+	ino_t		 ctl_ino;	/* its file, to unlink only ours */
+	dev_t		 ctl_dev;
 	int		 park4, park6;	/* parking listeners, queue full */
-	int		 park_fill[4];	/* what fills their queues */
-	struct sockaddr_in  park4_addr;
-	struct sockaddr_in6 park6_addr;
-	int		 refuse4, refuse6;	/* bound, never listening */
-	struct sockaddr_in  refuse4_addr;
-	struct sockaddr_in6 refuse6_addr;
+	int		 park_fill[2];	/* what fills their queues */
+	struct sockaddr_storage park4_addr, park6_addr;
+	socklen_t	 park4_len, park6_len;
 	struct conn_list conns;
 	size_t		 nconns;
 	uint64_t	 next_id;
@@ -174,7 +170,6 @@ struct helper {
 	int		 need_reap;
 	size_t		 nopening;	/* conns in CONN_OPENING */
 	size_t		 nwaiting;	/* conns with wait_window/wait_flush */
-	int		 need_deadlines;	/* conns in CONN_SWITCHING */
 	uint64_t	 total_conns;
 };
 
@@ -205,6 +200,7 @@ void	relay_after_pump(struct helper *);
 void	relay_reap(struct helper *);
 void	relay_fail_all(struct helper *, int err);
 int	relay_outcome(struct helper *, uint64_t ino);
+const struct proto_addr *relay_peer(struct helper *, const struct proto_addr *);
 
 /* ctl.c */
 void	ctl_init(struct helper *);

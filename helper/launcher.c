@@ -78,7 +78,7 @@ usage(int status)
 	    "                  [-f rules] [-v]... [--] COMMAND [ARG...]\n"
 	    "       tunnelwrap -O status|stop [-H host | -f rules]\n"
 	    "       tunnelwrap -n [-f rules] DEST...\n"
-	    "       tunnelwrap -V\n");
+	    "       tunnelwrap -V | -h\n");
 	exit(status);
 }
 
@@ -207,13 +207,13 @@ session_prepare(struct session_ref *s, const struct opts *o,
 			fatal("out of memory");
 		push(&s->opts, &s->nopts, id);
 	}
-	if (o->ssh_config != NULL) {
-		if (asprintf(&id, "#F=%s", o->ssh_config) == -1)
-			fatal("out of memory");
-		push(&s->opts, &s->nopts, id);	/* hashed, not passed */
-	}
+	/*
+	 * Like ssh's ControlPath, the helper is named by its destination
+	 * alone: later invocations with other options share it, and
+	 * -O finds it from -H or the rules file.
+	 */
 	if (proto_socket_path(s->path, sizeof(s->path), rundir, s->rs->dest,
-	    s->opts, s->nopts) == -1)
+	    NULL, 0) == -1)
 		fatal("runtime directory %s: path too long", rundir);
 }
 
@@ -274,8 +274,6 @@ spawn_helper(struct session_ref *s, const struct opts *o,
 		push(&av, &nav, o->ssh_config);
 	}
 	for (i = 0; i < s->nopts; i++) {
-		if (s->opts[i][0] == '#')
-			continue;
 		push(&av, &nav, "-o");
 		push(&av, &nav, s->opts[i]);
 	}
@@ -606,7 +604,8 @@ main(int argc, char **argv)
 		    "[user@]host", o.ctl || o.dry_run ? "tunnelwrap" : argv[0],
 		    "~/.config/tunnelwrap/rules");
 	if (o.dest != NULL && rules_set_default_dest(r, o.dest) == -1)
-		fatal("out of memory");
+		fatal(errno == EINVAL ? "bad -H destination \"%s\": expected "
+		    "[user@]host[:port]" : "-H %s: out of memory", o.dest);
 	if (o.dry_run)
 		return dry_run(r, argv, argc);
 	if (rundir_get(rundir, sizeof(rundir), err, sizeof(err)) == -1)

@@ -87,10 +87,10 @@ detach(struct helper *h)
 static void
 cleanup_socket(struct helper *h)
 {
-	struct stat a, b;
+	struct stat st;
 
-	if (fstat(h->ctl.fd, &a) == 0 && stat(h->cfg.socket_path, &b) == 0 &&
-	    a.st_ino == b.st_ino)
+	if (stat(h->cfg.socket_path, &st) == 0 && st.st_ino == h->ctl_ino &&
+	    st.st_dev == h->ctl_dev)
 		unlink(h->cfg.socket_path);
 }
 

@@ -1,19 +1,22 @@
 /*
  * relay.c - tunneled connections: channel open, hand-over, byte relay.
  *
- * Hand-over.  The program's own socket arrives with the CONNECT request.
- * We open a direct-tcpip channel for it, then connect that socket to our
- * loopback relay listener and pair the accepted end with the channel by
- * the socket's local address (no race: only that socket has that port).
+ * Hand-over.  The program's own socket arrives with the CONNECT request,
+ * always non-blocking (the shim makes a blocking connect wait for us).  We
+ * park it at once: connect it to a listener of ours whose accept queue is
+ * full, so its SYN is dropped and it sits in SYN_SENT, polling neither
+ * writable nor in error - exactly what a connect in progress looks like.
+ * Then we open the direct-tcpip channel.
  *
- * Non-blocking programs must see EINPROGRESS at once and writability only
- * when the outcome is known.  An unconnected socket polls writable, so we
- * park it first: connect it to a listener whose accept queue is full, where
- * its SYN is dropped and it sits in SYN_SENT, not writable.  When the
- * channel opens we disconnect it (connect AF_UNSPEC) and connect it to the
- * relay; when the channel fails we connect it to a bound port that never
- * listens, so the kernel answers with a reset and the program reads
- * ECONNREFUSED from SO_ERROR (the shim refines it with relay_outcome()).
+ * On success we complete the parked connect from our side with a TCP
+ * simultaneous open: a socket bound (SO_REUSEPORT) to the parking address
+ * connects to the program socket's address; the program's SYN_SENT socket
+ * sees the crossed SYN, and both ends reach ESTABLISHED.  The program's
+ * socket goes straight from "in progress" to "connected", with no state in
+ * between that a poller could wake up to; our end of the pair is the relay
+ * socket.  On failure we disconnect the parked socket (connect AF_UNSPEC):
+ * the program sees the connect fail (SO_ERROR), and the shim replaces the
+ * kernel's ECONNRESET with the reason recorded here (relay_outcome()).
  *
  * Relay.  Each direction moves only when the other side can take it:
  * local -> channel reads at most the remote window (and nothing while the
@@ -47,63 +50,49 @@
 #define IOBUF_LEN	(256 * 1024)	/* one read from a local socket */
 #define DOWN_CHUNK	(64 * 1024)
 #define OPEN_TIMEOUT	60		/* seconds for a channel to open */
-#define SWITCH_TIMEOUT	30		/* seconds for the shim to connect */
 #define READS_PER_EVENT	4		/* fairness between connections */
 
 static void	local_io(struct helper *, struct watch *, uint32_t);
 static void	conn_update(struct conn *);
 
-/* --- listeners ---------------------------------------------------------- */
-
-static int
-listener(int family, int backlog, void *addr, socklen_t *alen)
-{
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	int fd, one = 1;
-
-	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return -1;
-	if (family == AF_INET) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		*alen = sizeof(sin);
-		memcpy(addr, &sin, sizeof(sin));
-	} else {
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_addr = in6addr_loopback;
-		*alen = sizeof(sin6);
-		memcpy(addr, &sin6, sizeof(sin6));
-	}
-	if (bind(fd, addr, *alen) == -1 ||
-	    (backlog >= 0 && listen(fd, backlog) == -1) ||
-	    getsockname(fd, addr, alen) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
+/* --- parking ------------------------------------------------------------ */
 
 /*
  * A listener with backlog 0 takes exactly one connection into its accept
  * queue; we put our own there and never accept, so every later SYN is
- * dropped and its sender stays in SYN_SENT.
+ * dropped and its sender stays in SYN_SENT.  SO_REUSEPORT lets the
+ * completing socket bind the same address (conn_opened()).
  */
 static int
-parking(int family, void *addr, int *filler)
+parking(int family, struct sockaddr_storage *addr, socklen_t *alen,
+    int *filler)
 {
-	socklen_t alen;
-	int fd, f;
+	struct sockaddr_in *sin = (void *)addr;
+	struct sockaddr_in6 *sin6 = (void *)addr;
+	int fd, f = -1, one = 1;
 
 	*filler = -1;
-	if ((fd = listener(family, 0, addr, &alen)) == -1)
+	memset(addr, 0, sizeof(*addr));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*alen = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		*alen = sizeof(*sin6);
+	}
+	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
 		return -1;
-	if ((f = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(f, addr, alen) == -1) {
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)addr, *alen) == -1 ||
+	    listen(fd, 0) == -1 ||
+	    getsockname(fd, (struct sockaddr *)addr, alen) == -1 ||
+	    (f = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(f, (struct sockaddr *)addr, *alen) == -1) {
 		if (f != -1)
 			close(f);
 		close(fd);
@@ -113,64 +102,62 @@ parking(int family, void *addr, int *filler)
 	return fd;
 }
 
-static void
-relay_accept(struct helper *, struct watch *, uint32_t);
-
 void
 relay_init(struct helper *h)
 {
-	socklen_t alen;
-
-	h->relay4.fd = listener(AF_INET, SOMAXCONN, &h->relay4_addr, &alen);
-	if (h->relay4.fd == -1)
-		fatal("relay listener on 127.0.0.1: %s", strerror(errno));
-	h->relay6.fd = listener(AF_INET6, SOMAXCONN, &h->relay6_addr, &alen);
-	h->park4 = parking(AF_INET, &h->park4_addr, &h->park_fill[0]);
+	h->park4 = parking(AF_INET, &h->park4_addr, &h->park4_len,
+	    &h->park_fill[0]);
 	if (h->park4 == -1)
-		fatal("parking listener: %s", strerror(errno));
-	h->park6 = h->relay6.fd == -1 ? -1 :
-	    parking(AF_INET6, &h->park6_addr, &h->park_fill[1]);
-	h->refuse4 = listener(AF_INET, -1, &h->refuse4_addr, &alen);
-	h->refuse6 = h->relay6.fd == -1 ? -1 :
-	    listener(AF_INET6, -1, &h->refuse6_addr, &alen);
-	if (h->refuse4 == -1)
-		fatal("reserving a refusal port: %s", strerror(errno));
-	h->relay4.fn = h->relay6.fn = relay_accept;
-	watch_set(h, &h->relay4, EPOLLIN);
-	if (h->relay6.fd != -1)
-		watch_set(h, &h->relay6, EPOLLIN);
+		fatal("parking listener on 127.0.0.1: %s", strerror(errno));
+	h->park6 = parking(AF_INET6, &h->park6_addr, &h->park6_len,
+	    &h->park_fill[1]);
+	if (h->park6 == -1)
+		verbose("no IPv6 loopback: IPv6 sockets park v4-mapped");
 	h->iobuf_len = IOBUF_LEN;
 	if ((h->iobuf = malloc(h->iobuf_len)) == NULL)
 		fatal("out of memory");
 	TAILQ_INIT(&h->conns);
-	if (h->relay6.fd == -1)
-		verbose("no IPv6 loopback: IPv6 sockets use v4-mapped relay");
 }
 
-/*
- * Address of one of our loopback endpoints suited to a socket of family:
- * IPv6 sockets use ::1 when we have it, else the v4-mapped IPv4 endpoint.
- */
+/* Where a socket of family parks: ::1, else the v4-mapped 127.0.0.1. */
 static socklen_t
-endpoint(int family, const struct sockaddr_in *v4,
-    const struct sockaddr_in6 *v6, int have6, struct sockaddr_storage *out)
+park_addr(const struct helper *h, int family, struct sockaddr_storage *out)
 {
+	const struct sockaddr_in *v4 = (const void *)&h->park4_addr;
 	struct sockaddr_in6 *m = (void *)out;
 
-	memset(out, 0, sizeof(*out));
 	if (family == AF_INET) {
-		memcpy(out, v4, sizeof(*v4));
-		return sizeof(*v4);
+		*out = h->park4_addr;
+		return h->park4_len;
 	}
-	if (have6) {
-		memcpy(out, v6, sizeof(*v6));
-		return sizeof(*v6);
+	if (h->park6 != -1) {
+		*out = h->park6_addr;
+		return h->park6_len;
 	}
+	memset(out, 0, sizeof(*out));
 	m->sin6_family = AF_INET6;
 	m->sin6_port = v4->sin_port;
 	m->sin6_addr.s6_addr[10] = m->sin6_addr.s6_addr[11] = 0xff;
 	memcpy(&m->sin6_addr.s6_addr[12], &v4->sin_addr, 4);
 	return sizeof(*m);
+}
+
+/* A v4-mapped IPv6 address as plain IPv4 (what is on the wire). */
+static void
+unmap(struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (void *)ss;
+	struct sockaddr_in sin;
+
+	if (ss->ss_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = sin6->sin6_port;
+	memcpy(&sin.sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &sin, sizeof(sin));
 }
 
 static int
@@ -317,43 +304,35 @@ open_errno(ssh_session s)
 	return ECONNREFUSED;
 }
 
-/* Move a parked socket to addr (the relay or the refusal port). */
-static int
-unpark(struct conn *c, const struct sockaddr_storage *ss, socklen_t len)
+/*
+ * Fail a parked connect: disconnecting it (connect AF_UNSPEC) is the one
+ * state change, straight to "failed", that a poller sees.
+ */
+static void
+unpark_failed(struct conn *c)
 {
 	struct sockaddr unspec;
 
 	memset(&unspec, 0, sizeof(unspec));
 	unspec.sa_family = AF_UNSPEC;
 	if (connect(c->sockdup, &unspec, sizeof(unspec)) == -1)
-		return -1;
-	if (connect(c->sockdup, (const struct sockaddr *)ss, len) == -1 &&
-	    errno != EINPROGRESS)
-		return -1;
-	return 0;
+		debug("conn %llu: disconnect: %s", (unsigned long long)c->id,
+		    strerror(errno));
 }
 
 static void
 conn_failed(struct conn *c, int err)
 {
-	struct helper *h = c->h;
-	struct sockaddr_storage ss;
-	socklen_t len;
-
 	verbose("conn %llu: %s:%u: %s", (unsigned long long)c->id, c->host,
 	    c->port, strerror(err));
-	record_outcome(h, c->ino, err);
+	/* Recorded before the program can observe the failure. */
+	record_outcome(c->h, c->ino, err);
 	if (c->ctl >= 0) {
 		ctl_reply(c->ctl, PROTO_CONNECT, err, NULL, 0);
 		close(c->ctl);
 		c->ctl = -1;
-	} else if (c->nonblock && c->sockdup >= 0) {
-		len = endpoint(c->family, &h->refuse4_addr, &h->refuse6_addr,
-		    h->refuse6 != -1, &ss);
-		if (unpark(c, &ss, len) == -1)
-			debug("conn %llu: unpark to refuse: %s",
-			    (unsigned long long)c->id, strerror(errno));
-	}
+	} else if (c->sockdup >= 0)
+		unpark_failed(c);
 	if (c->sockdup >= 0) {
 		close(c->sockdup);
 		c->sockdup = -1;
@@ -361,39 +340,62 @@ conn_failed(struct conn *c, int err)
 	conn_kill(c);
 }
 
+/*
+ * Complete the parked connect by a simultaneous open from the parking
+ * address (see the top of this file).  Our socket becomes the relay end.
+ */
+static int
+complete_parked(struct conn *c)
+{
+	struct helper *h = c->h;
+	struct sockaddr_storage prog, park;
+	socklen_t plen = sizeof(prog), klen;
+	int fd, one = 1;
+
+	if (getsockname(c->sockdup, (struct sockaddr *)&prog, &plen) == -1)
+		return -1;
+	/* A SYN_SENT socket reports no peer: recompute where it parked. */
+	park_addr(h, c->family, &park);
+	unmap(&prog);
+	unmap(&park);
+	klen = park.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6);
+	plen = klen;
+	if ((fd = socket(park.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&park, klen) == -1 ||
+	    (connect(fd, (struct sockaddr *)&prog, plen) == -1 &&
+	    errno != EINPROGRESS)) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
 static void
 conn_opened(struct conn *c)
 {
-	struct helper *h = c->h;
-	struct sockaddr_storage ss;
-	struct proto_addr relay;
-	socklen_t len;
+	int fd;
 
 	debug("conn %llu: channel open to %s:%u", (unsigned long long)c->id,
 	    c->host, c->port);
-	c->state = CONN_SWITCHING;
-	c->deadline = monotime() + SWITCH_TIMEOUT;
-	len = endpoint(c->family, &h->relay4_addr, &h->relay6_addr,
-	    h->relay6.fd != -1, &ss);
-	if (c->ctl >= 0) {
-		/* Blocking program: it connects itself, we wait for it. */
-		proto_addr_from_sockaddr(&relay, (struct sockaddr *)&ss);
-		ctl_reply(c->ctl, PROTO_CONNECT, 0, &relay, sizeof(relay));
-		close(c->ctl);
-		c->ctl = -1;
-		return;
-	}
-	if (unpark(c, &ss, len) == -1) {
-		error("conn %llu: moving socket to relay: %s",
+	if ((fd = complete_parked(c)) == -1) {
+		error("conn %llu: completing the connect: %s",
 		    (unsigned long long)c->id, strerror(errno));
 		conn_failed(c, ECONNABORTED);
 		return;
 	}
-	len = sizeof(c->local_addr);
-	getsockname(c->sockdup, (struct sockaddr *)&c->local_addr, &len);
 	/* Our copy must go: the program's close() has to really close it. */
 	close(c->sockdup);
 	c->sockdup = -1;
+	c->local.fd = fd;
+	c->state = CONN_OPEN;
+	/* Writable once established; then deliver what already arrived. */
+	c->down_blocked = 1;
+	conn_update(c);
 }
 
 /* Try to advance a channel open; returns 1 if the conn left OPENING. */
@@ -425,17 +427,41 @@ conn_try_open(struct conn *c)
 	return 1;
 }
 
+/* Check the handed-over socket; returns 0 or the errno to answer. */
+static int
+check_socket(struct conn *c, int fd)
+{
+	struct sockaddr_storage peer;
+	struct stat st;
+	socklen_t len;
+	int type, flags;
+
+	len = sizeof(type);
+	if (fd < 0 || fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM || (c->family = sock_family(fd)) == -1 ||
+	    (c->family != AF_INET && c->family != AF_INET6))
+		return EINVAL;
+	c->ino = st.st_ino;
+	len = sizeof(peer);
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
+		return EISCONN;
+	/* Parking a blocking socket would block us: the shim never sends one. */
+	if ((flags = fcntl(fd, F_GETFL)) == -1 || !(flags & O_NONBLOCK))
+		return EINVAL;
+	return 0;
+}
+
 void
 relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
     int sockfd, pid_t pid)
 {
 	struct conn *c;
-	struct sockaddr_storage ss, peer;
-	struct stat st;
+	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *name;
 	char path[64];
-	int fd, flags, type;
+	int fd, err;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("out of memory");
@@ -448,6 +474,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	c->local.arg = c;
 	c->pid = pid;
 	c->port = req->dest.port;
+	c->dest = req->dest;
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	snprintf(c->rule, sizeof(c->rule), "%.*s", (int)sizeof(req->rule) - 1,
 	    req->rule);
@@ -462,8 +489,11 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 		c->comm[strcspn(c->comm, "\n")] = '\0';
 		close(fd);
 	}
-	if (req->host[0] != '\0' && memchr(req->host, '\0',
-	    sizeof(req->host)) != NULL)
+	if (memchr(req->host, '\0', sizeof(req->host)) == NULL) {
+		conn_failed(c, EINVAL);
+		return;
+	}
+	if (req->host[0] != '\0')
 		snprintf(c->host, sizeof(c->host), "%s", req->host);
 	else if ((name = names_lookup(&h->names, &req->dest)) != NULL)
 		snprintf(c->host, sizeof(c->host), "%s", name);
@@ -475,36 +505,23 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	}
 	names_ref(&h->names, c->host, 1);
 	c->named = 1;
-	len = sizeof(type);
-	if (sockfd < 0 || fstat(sockfd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    getsockopt(sockfd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-	    type != SOCK_STREAM || (c->family = sock_family(sockfd)) == -1 ||
-	    (c->family != AF_INET && c->family != AF_INET6)) {
-		conn_failed(c, EINVAL);
+	if ((err = check_socket(c, sockfd)) != 0) {
+		conn_failed(c, err);
 		return;
 	}
-	c->ino = st.st_ino;
-	len = sizeof(peer);
-	if (getpeername(sockfd, (struct sockaddr *)&peer, &len) == 0) {
-		conn_failed(c, EISCONN);
-		return;
-	}
-	flags = fcntl(sockfd, F_GETFL);
-	c->nonblock = flags != -1 && (flags & O_NONBLOCK);
 	verbose("conn %llu: %s[%d] -> %s:%u (%s)", (unsigned long long)c->id,
 	    c->comm, (int)pid, c->host, c->port, c->rule);
-	if (c->nonblock) {
-		len = endpoint(c->family, &h->park4_addr, &h->park6_addr,
-		    h->park6 != -1, &ss);
-		if (connect(sockfd, (struct sockaddr *)&ss, len) == -1 &&
-		    errno != EINPROGRESS) {
-			conn_failed(c, errno);
-			return;
-		}
-		ctl_reply(ctl, PROTO_CONNECT, EINPROGRESS, NULL, 0);
-		close(ctl);
-		c->ctl = -1;
+	len = park_addr(h, c->family, &ss);
+	if (connect(sockfd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
+		conn_failed(c, errno);
+		return;
 	}
+	len = sizeof(c->local_addr);
+	getsockname(sockfd, (struct sockaddr *)&c->local_addr, &len);
+	ctl_reply(ctl, PROTO_CONNECT, EINPROGRESS, NULL, 0);
+	close(ctl);
+	c->ctl = -1;
 	if ((c->ch = ssh_channel_new(h->ssh)) == NULL) {
 		conn_failed(c, ENOMEM);
 		return;
@@ -521,74 +538,25 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	conn_try_open(c);
 }
 
-/* Pair an accepted relay connection with the conn whose socket it is. */
-static struct conn *
-match_accepted(struct helper *h, const struct sockaddr_storage *peer)
+/*
+ * The destination of the tunneled connection whose program end has local
+ * address local (after exec the shim has forgotten it); NULL if none.
+ */
+const struct proto_addr *
+relay_peer(struct helper *h, const struct proto_addr *local)
 {
+	struct proto_addr a;
 	struct conn *c;
-	socklen_t len;
 
 	TAILQ_FOREACH(c, &h->conns, entry) {
-		if (c->state != CONN_SWITCHING || c->dead)
+		if (c->dead)
 			continue;
-		if (c->sockdup >= 0) {
-			len = sizeof(c->local_addr);
-			if (getsockname(c->sockdup,
-			    (struct sockaddr *)&c->local_addr, &len) == -1)
-				continue;
-		}
-		if (c->local_addr.ss_family == AF_INET &&
-		    peer->ss_family == AF_INET &&
-		    memcmp(c->local_addr.__ss_padding, peer->__ss_padding,
-		    sizeof(struct sockaddr_in) - 2) == 0)
-			return c;
-		if (c->local_addr.ss_family == AF_INET6 &&
-		    peer->ss_family == AF_INET6 &&
-		    memcmp(c->local_addr.__ss_padding, peer->__ss_padding,
-		    offsetof(struct sockaddr_in6, sin6_scope_id) - 2) == 0)
-			return c;
+		proto_addr_from_sockaddr(&a, (struct sockaddr *)&c->local_addr);
+		if (a.family == local->family && a.port == local->port &&
+		    memcmp(a.addr, local->addr, 16) == 0)
+			return &c->dest;
 	}
 	return NULL;
-}
-
-static void
-relay_accept(struct helper *h, struct watch *w, uint32_t events)
-{
-	struct sockaddr_storage peer;
-	struct conn *c;
-	socklen_t len;
-	int fd, one = 1;
-
-	(void)events;
-	for (;;) {
-		len = sizeof(peer);
-		fd = accept4(w->fd, (struct sockaddr *)&peer, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				error("relay accept: %s", strerror(errno));
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return;
-		}
-		if ((c = match_accepted(h, &peer)) == NULL) {
-			debug("relay: unmatched connection dropped");
-			close(fd);
-			continue;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (c->sockdup >= 0) {
-			close(c->sockdup);
-			c->sockdup = -1;
-		}
-		c->local.fd = fd;
-		c->state = CONN_OPEN;
-		debug("conn %llu: paired", (unsigned long long)c->id);
-		/* Whatever arrived while we were switching goes out first. */
-		c->down_blocked = 1;
-		conn_update(c);
-	}
 }
 
 /* Deliver what libssh holds for this channel; see on_data for order. */
@@ -729,24 +697,17 @@ relay_after_pump(struct helper *h)
 {
 	struct conn *c, *next;
 	int write_pending;
-	time_t now;
 
-	if (h->nopening == 0 && h->nwaiting == 0 && !h->need_deadlines)
+	if (h->nopening == 0 && h->nwaiting == 0)
 		return;
 	write_pending = ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING;
-	now = monotime();
-	h->need_deadlines = 0;
 	for (c = TAILQ_FIRST(&h->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->dead)
 			continue;
 		if (c->state == CONN_OPENING)
 			conn_try_open(c);
-		else if (c->state == CONN_SWITCHING) {
-			h->need_deadlines = 1;
-			if (now >= c->deadline)
-				conn_failed(c, ETIMEDOUT);
-		} else if ((c->wait_window &&
+		else if ((c->wait_window &&
 		    ssh_channel_window_size(c->ch) > 0) ||
 		    (c->wait_flush && !write_pending)) {
 			c->wait_window = c->wait_flush = 0;
@@ -836,10 +797,9 @@ relay_fail_all(struct helper *h, int err)
 	TAILQ_FOREACH(c, &h->conns, entry) {
 		if (c->dead)
 			continue;
-		if (c->state == CONN_OPENING || c->state == CONN_SWITCHING) {
-			if (c->state == CONN_OPENING)
-				h->nopening--;
-			c->state = CONN_SWITCHING;	/* no channel to wait */
+		if (c->state == CONN_OPENING) {
+			h->nopening--;
+			c->state = CONN_FAILED;		/* no channel to wait */
 			conn_failed(c, err == ECONNRESET ? ENETUNREACH : err);
 		} else {
 			c->local_broken = 1;

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,6 +426,7 @@ sshconf_apply(struct helper *h, ssh_session s)
 	char user[256], host[1024], portbuf[8], err[512];
 	char *out = NULL, *defaults = NULL, **av;
 	char *const dav[] = { "ssh", "-G", "-F", "none", "localhost", NULL };
+	bool no = false;
 	int port, rc;
 
 	if (sshconf_split_dest(h->cfg.dest, user, sizeof(user), host,
@@ -449,6 +451,12 @@ sshconf_apply(struct helper *h, ssh_session s)
 			defaults = NULL;
 		}
 		apply_resolved(h, s, out, defaults);
+		/*
+		 * Everything came resolved from ssh: libssh must not read
+		 * ~/.ssh/config again at connect time and override it (it
+		 * would, e.g., swap in another known_hosts file).
+		 */
+		set_opt(s, SSH_OPTIONS_PROCESS_CONFIG, &no, "ProcessConfig");
 	}
 	free(out);
 	free(defaults);

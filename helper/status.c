@@ -75,8 +75,8 @@ state_name(const struct conn *c)
 	switch (c->state) {
 	case CONN_OPENING:
 		return "opening";
-	case CONN_SWITCHING:
-		return "connecting";
+	case CONN_FAILED:
+		return "failed";
 	case CONN_OPEN:
 		if (c->local_eof && c->remote_eof)
 			return "closing";

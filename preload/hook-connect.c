@@ -10,6 +10,10 @@
  * socket to a loopback relay of its own.  Options, family and a prior
  * bind() survive; getpeername() is answered from fdtab.
  *
+ * Blocking and non-blocking connects take the same path: the helper parks
+ * the socket (SYN_SENT) and completes or fails it when the channel outcome
+ * is known (helper/relay.c); a blocking caller just waits for that here.
+ *
  * What a program sees:
  *   blocking:     0 once the channel is open; -1 with ECONNREFUSED
  *                 (connect failed at the far end), EACCES (administratively
@@ -25,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -127,16 +132,46 @@ reconnect_pending(int fd)
 	return -1;
 }
 
+/*
+ * A blocking connect waits here, the socket made non-blocking meanwhile so
+ * the helper can park it: until writable (or SO_SNDTIMEO, as the kernel
+ * does), then the outcome from SO_ERROR.
+ */
+static int
+await_connect(int fd)
+{
+	struct timeval tv;
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	socklen_t len = sizeof(tv);
+	int timeout = -1, err, r;
+
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 &&
+	    (tv.tv_sec > 0 || tv.tv_usec > 0))
+		timeout = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	while ((r = poll(&pfd, 1, timeout)) == -1 && errno == EINTR)
+		;
+	if (r == 0) {
+		errno = EINPROGRESS;
+		return -1;
+	}
+	len = sizeof(err);
+	if (r == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
     const char *name, const struct rules_match *m, const char *what)
 {
 	const struct shim_session *s = shim_session(m->session);
 	struct proto_connect req;
-	struct proto_addr relay;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	int flags, status, r, pending;
+	struct proto_addr unused;
+	int flags, status, r, pending, saved;
 
 	if (fdtab_get(fd, NULL, NULL, &pending, NULL) == 0 && pending)
 		return reconnect_pending(fd);
@@ -154,33 +189,35 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 		snprintf(req.host, sizeof(req.host), "%s", name);
 	snprintf(req.rule, sizeof(req.rule), "%s:%d",
 	    m->file ? m->file : "(default)", m->line);
-	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &relay,
-	    sizeof(relay), &status, 0);
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return -1;
+	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &unused,
+	    sizeof(unused), &status, 0);
+	if (r == 0 && status == EINPROGRESS) {
+		fdtab_set(fd, sa, salen, 1);
+		if (flags & O_NONBLOCK) {
+			errno = EINPROGRESS;
+			return -1;
+		}
+		r = await_connect(fd);
+		saved = errno;
+		fcntl(fd, F_SETFL, flags);
+		if (r == -1)
+			shim_log(1, "%s: %s", what, strerror(saved));
+		errno = saved;
+		return r;
+	}
+	if (!(flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, flags);
 	if (r < 0) {
 		shim_log(1, "%s: helper for session %s unreachable: %s", what,
 		    s->name, strerror(-r));
 		errno = ENETUNREACH;
-		return -1;
-	}
-	if (flags & O_NONBLOCK) {
-		if (status == EINPROGRESS)
-			fdtab_set(fd, sa, salen, 1);
-		errno = status ? status : EIO;
-		return -1;
-	}
-	if (status != 0) {
+	} else {
 		shim_log(1, "%s: %s", what, strerror(status));
-		errno = status;
-		return -1;
+		errno = status ? status : EIO;
 	}
-	if ((sslen = proto_addr_to_sockaddr(&relay, &ss)) == 0) {
-		errno = EPROTO;
-		return -1;
-	}
-	if (shim_real.connect(fd, (struct sockaddr *)&ss, sslen) == -1)
-		return -1;
-	fdtab_set(fd, sa, salen, 0);
-	return 0;
+	return -1;
 }
 
 static int

@@ -22,9 +22,13 @@
 
 #include "shim.h"
 
+#define NAME_REFUSED	((const struct shim_session *)-1)
+
 /*
  * Should name be resolved through the helper?  Returns the session to ask,
- * or NULL for "resolve locally".
+ * NULL for "resolve locally", or NAME_REFUSED for a denied name when there
+ * is no helper to hand out an address (it must not resolve at all, since
+ * the query itself would leave the machine).
  */
 static const struct shim_session *
 decide_name(const char *name, const char *service)
@@ -57,6 +61,8 @@ decide_name(const char *name, const char *service)
 		return NULL;
 	shim_log(2, "resolve %s: %s by %s:%d, remote", name,
 	    rules_action_name(act), m.file ? m.file : "default", m.line);
+	if (shim_session(NULL) == NULL)
+		return NAME_REFUSED;
 	return shim_session(NULL);
 }
 
@@ -163,6 +169,8 @@ getaddrinfo(const char *node, const char *service,
 	if ((flags & AI_NUMERICHOST) ||
 	    (s = decide_name(node, service)) == NULL)
 		return shim_real.getaddrinfo(node, service, hints, res);
+	if (s == NAME_REFUSED)
+		return EAI_NONAME;
 	family = hints ? hints->ai_family : AF_UNSPEC;
 	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
 		return EAI_FAMILY;
@@ -171,15 +179,14 @@ getaddrinfo(const char *node, const char *service,
 	if (lookup(s, node, &v4, &v6) == -1)
 		return EAI_AGAIN;
 	/*
-	 * AF_UNSPEC gets the IPv4 address only: two answers would make
-	 * happy-eyeballs clients open two channels for one connection, and
-	 * the family of a synthetic address means nothing at the bastion.
+	 * AF_UNSPEC gets both, IPv4 first: the family of a synthetic address
+	 * means nothing at the bastion, and programs that filter the list by
+	 * family (curl -6) must find theirs.  The IPv4 one connects at once,
+	 * so happy-eyeballs clients never start the second attempt.
 	 */
 	for (i = 0; i < 2; i++) {
 		int fam = i == 0 ? AF_INET : AF_INET6;
 
-		if (family == AF_UNSPEC && fam == AF_INET6)
-			break;
 		if (family != AF_UNSPEC && family != fam)
 			continue;
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -286,6 +293,11 @@ gethostbyname2_r(const char *name, int af, struct hostent *he, char *buf,
 	if ((s = decide_name(name, NULL)) == NULL)
 		return shim_real.gethostbyname2_r(name, af, he, buf, len,
 		    result, h_errnop);
+	if (s == NAME_REFUSED) {
+		*h_errnop = HOST_NOT_FOUND;
+		*result = NULL;
+		return ENOENT;
+	}
 	r = remote_hostent(s, name, af, he, buf, len, h_errnop);
 	*result = r == 0 ? he : NULL;
 	return r;
@@ -318,6 +330,10 @@ gethostbyname2(const char *name, int af)
 		return NULL;
 	if ((s = decide_name(name, NULL)) == NULL)
 		return shim_real.gethostbyname2(name, af);
+	if (s == NAME_REFUSED) {
+		h_errno = HOST_NOT_FOUND;
+		return NULL;
+	}
 	if (remote_hostent(s, name, af, &tls_he, tls_buf, sizeof(tls_buf),
 	    &h_errno) != 0)
 		return NULL;

@@ -2,29 +2,21 @@
  * hook-socket.c - getpeername() and getsockopt(SO_ERROR) for tunneled
  * sockets.
  *
- * The kernel would name the helper's loopback relay as the peer; the
- * program connected to something else, so getpeername() answers with that.
+ * The kernel would name the helper's parking address as the peer; the
+ * program connected to something else, so getpeername() answers with that,
+ * from fdtab, or after an exec (fdtab is gone) from the helper.
  *
- * SO_ERROR of a socket parked by a non-blocking connect needs care around
- * two kernel facts (see hook-connect.c and helper/relay.c):
- *  - when the helper moves the socket from the parking listener to the
- *    relay it disconnects it first (connect(AF_UNSPEC)), which sets
- *    ECONNRESET and wakes pollers for the microseconds until the re-connect
- *    starts.  A program woken in that window must not see a failure, so a
- *    transient ECONNRESET on a pending socket waits for the re-connect.
- *  - a failed channel is reported by connecting the socket to a closed
- *    loopback port, so the kernel says ECONNREFUSED; the helper recorded the
- *    real reason (EACCES, ETIMEDOUT, ...), which we fetch once.
+ * A tunneled connect that fails is reported by the kernel as ECONNRESET
+ * (the helper disconnects the parked socket); the helper recorded the real
+ * reason (ECONNREFUSED, EACCES, ETIMEDOUT, ...), which SO_ERROR returns.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "shim.h"
-
-#define SWITCH_WAIT_NS	(50 * 1000 * 1000)	/* upper bound; ~20 us seen */
 
 static int
 tcp_state(int fd)
@@ -35,34 +27,6 @@ tcp_state(int fd)
 	if (shim_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
 		return -1;
 	return ti.tcpi_state;
-}
-
-/* Wait (bounded) for the helper to finish moving the socket. */
-static int
-await_switch(int fd, int err)
-{
-	struct timespec pause = { 0, 20 * 1000 };
-	long waited = 0;
-	socklen_t len;
-	int state;
-
-	while (err == ECONNRESET && waited < SWITCH_WAIT_NS) {
-		state = tcp_state(fd);
-		if (state == TCP_SYN_SENT || state == TCP_ESTABLISHED) {
-			len = sizeof(err);
-			if (shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR,
-			    &err, &len) == -1)
-				return errno;
-			return err;
-		}
-		nanosleep(&pause, NULL);
-		waited += pause.tv_nsec;
-		len = sizeof(err);
-		if (shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
-		    &len) == 0 && err == 0)
-			err = ECONNRESET;	/* still switching */
-	}
-	return err;
 }
 
 /* The reason the helper recorded for a failed parked connect. */
@@ -101,15 +65,62 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (fdtab_get(fd, NULL, NULL, &pending, &ino) == -1 || !pending)
 		return r;
 	memcpy(&err, val, sizeof(int));
-	if (err == ECONNRESET)
-		err = await_switch(fd, err);
-	if (err == ECONNREFUSED) {
+	if (err != 0) {
 		err = real_reason(ino, err);
 		fdtab_clear_pending(fd);
-	} else if (err == 0 && tcp_state(fd) == TCP_ESTABLISHED)
+	} else if (tcp_state(fd) == TCP_ESTABLISHED)
 		fdtab_clear_pending(fd);
 	memcpy(val, &err, sizeof(int));
 	return r;
+}
+
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+		    sin6->sin6_addr.s6_addr[12] == 127);
+	return 0;
+}
+
+/*
+ * Not in fdtab (inherited across exec, or dup'ed): a loopback peer may be
+ * the helper's; ask it by our socket's address.  Only loopback peers pay.
+ */
+static int
+peer_from_helper(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage peer, local, dest;
+	socklen_t plen = sizeof(peer), llen = sizeof(local), dlen;
+	struct proto_addr req, rep;
+	int status, saved;
+
+	if (shim_real.getpeername(fd, (struct sockaddr *)&peer, &plen) == -1)
+		return -1;
+	saved = errno;
+	if (!is_loopback(&peer) || shim_session(NULL) == NULL ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
+		goto real;
+	proto_addr_from_sockaddr(&req, (struct sockaddr *)&local);
+	if (ipc_call(shim_session(NULL), PROTO_PEER, &req, sizeof(req), -1,
+	    &rep, sizeof(rep), &status, 0) < 0 || status != 0 ||
+	    (dlen = proto_addr_to_sockaddr(&rep, &dest)) == 0)
+		goto real;
+	memcpy(sa, &dest, *len < dlen ? *len : dlen);
+	*len = dlen;
+	errno = saved;
+	return 0;
+ real:
+	memcpy(sa, &peer, *len < plen ? *len : plen);
+	*len = plen;
+	errno = saved;
+	return 0;
 }
 
 SHIM_EXPORT int
@@ -126,9 +137,10 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 			return -1;
 		}
 	}
-	if (sa == NULL || len == NULL ||
-	    fdtab_get(fd, &dest, &dlen, &pending, NULL) == -1)
+	if (sa == NULL || len == NULL)
 		return shim_real.getpeername(fd, sa, len);
+	if (fdtab_get(fd, &dest, &dlen, &pending, NULL) == -1)
+		return peer_from_helper(fd, sa, len);
 	if (pending && (state = tcp_state(fd)) != TCP_ESTABLISHED) {
 		errno = ENOTCONN;
 		return -1;
