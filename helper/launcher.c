@@ -381,8 +381,12 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 	size_t len, i;
 
 	find_file(shim, sizeof(shim), "TUNNELWRAP_SHIM", rel);
+	/*
+	 * Ours goes after the user's entries: runtimes that must load first
+	 * (ASan, a malloc) keep their place, and we still come before libc.
+	 */
 	if (old != NULL && *old != '\0' && strstr(old, shim) == NULL) {
-		if (asprintf(&preload, "%s %s", shim, old) == -1)
+		if (asprintf(&preload, "%s %s", old, shim) == -1)
 			fatal("out of memory");
 	} else if ((preload = strdup(old && *old ? old : shim)) == NULL)
 		fatal("out of memory");

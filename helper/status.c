@@ -93,7 +93,7 @@ status_text(struct helper *h)
 	struct text t = { NULL, 0, 1024 };
 	struct conn *c;
 	char age[32], up[16], down[16], dest[PROTO_NAMELEN + 8];
-	const char *cipher;
+	const char *cipher, *rule;
 	time_t now = monotime();
 	size_t live = 0;
 
@@ -101,15 +101,15 @@ status_text(struct helper *h)
 		fatal("out of memory");
 	cipher = ssh_get_cipher_out(h->ssh);
 	human_age(age, sizeof(age), now - h->started);
-	put(&t, "session    %s\n", h->peer_desc);
-	put(&t, "cipher     %s\n", cipher ? cipher : "?");
-	put(&t, "uptime     %s\n", age);
-	put(&t, "helper     pid %d, %u launcher%s attached\n", (int)getpid(),
+	put(&t, "session      %s\n", h->peer_desc);
+	put(&t, "cipher       %s\n", cipher ? cipher : "?");
+	put(&t, "uptime       %s\n", age);
+	put(&t, "helper       pid %d, %u launcher%s attached\n", (int)getpid(),
 	    h->attached, h->attached == 1 ? "" : "s");
 	TAILQ_FOREACH(c, &h->conns, entry)
 		if (!c->dead)
 			live++;
-	put(&t, "connections %zu live, %llu since start\n", live,
+	put(&t, "connections  %zu live, %llu since start\n", live,
 	    (unsigned long long)h->total_conns);
 	if (live == 0)
 		return t.buf;
@@ -126,8 +126,11 @@ status_text(struct helper *h)
 		human_bytes(up, sizeof(up), c->bytes_up);
 		human_bytes(down, sizeof(down), c->bytes_down);
 		human_age(age, sizeof(age), now - c->started.tv_sec);
+		/* The rule's file name without its directory keeps columns. */
+		rule = strrchr(c->rule, '/') ? strrchr(c->rule, '/') + 1 :
+		    c->rule;
 		put(&t, "%-16s %7d  %-32s %-20s %-11s %8s %8s %7s\n",
-		    c->comm[0] ? c->comm : "?", (int)c->pid, dest, c->rule,
+		    c->comm[0] ? c->comm : "?", (int)c->pid, dest, rule,
 		    state_name(c), up, down, age);
 	}
 	return t.buf;

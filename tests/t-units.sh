@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# t-units: the C unit tests (rules parser and matcher, every error message)
+# and the manual pages' lint, folded into the suite's one summary.
+. "$(dirname "$0")/lib/tap.sh"
+
+b=$(dirname "$TB_TUNNELWRAP")
+if [ -x "$b/test_rules" ]; then
+	tb_capture "$b/test_rules"
+	sum=$(tail -n 1 "$OUT")
+	if [ "$RC" = 0 ] && [[ $sum =~ ^([0-9]+)\ passed,\ 0\ failed$ ]] &&
+	    [ "${BASH_REMATCH[1]}" -gt 0 ]; then
+		ok "rules unit tests: $sum"
+	else
+		fail "rules unit tests: ${sum:-no summary}" "$(grep -v '^ok' "$OUT" | head -20)"
+	fi
+else
+	fail "rules unit tests" "$b/test_rules not built"
+fi
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+for page in "$top"/man/*.[1-8]; do
+	name=$(basename "$page")
+	if ! command -v mandoc >/dev/null; then
+		skip "man page $name lint" "mandoc not installed"
+		continue
+	fi
+	tb_capture mandoc -Tlint -W warning "$page"
+	if [ "$RC" = 0 ] && [ ! -s "$OUT" ] && [ ! -s "$ERR" ]; then
+		ok "man page $name: mandoc -Tlint clean"
+	else
+		fail "man page $name: mandoc -Tlint" "$(cat "$OUT" "$ERR")"
+	fi
+done
+
+# Every option the launcher's usage shows is documented in the man page.
+tb_capture "$TB_TUNNELWRAP" -h
+opts=$(grep -o -- '-[A-Za-z]\b' "$OUT" | sort -u)
+missing=""
+for o in $opts; do
+	grep -q "^\.It Fl ${o#-}" "$top/man/tunnelwrap.1" || missing="$missing $o"
+done
+if [ -n "$opts" ] && [ -z "$missing" ]; then
+	ok "every option in -h is in tunnelwrap.1"
+else
+	fail "options missing from tunnelwrap.1:${missing:- (none found in -h)}"
+fi
