@@ -22,8 +22,14 @@ SANITIZE  ?=
 WARN       = -Wall -Wextra -Werror
 BASE       = -std=c11 -D_GNU_SOURCE $(WARN) -DTW_VERSION='"$(VERSION)"' \
 	     -DTW_SYSCONFDIR='"$(SYSCONFDIR)"'
+# The shim gets UBSan only: ASan's runtime must load before everything in
+# the host program, which a preloaded library cannot arrange.
+SHIM_SANITIZE ?= $(if $(SANITIZE),undefined)
 ifneq ($(SANITIZE),)
-BASE      += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+APP_SAN    = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ifneq ($(SHIM_SANITIZE),)
+SHIM_SAN   = -fsanitize=$(SHIM_SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 SSH_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssh libbsd libcrypto 2>/dev/null)
 SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh libbsd libcrypto 2>/dev/null)
@@ -47,24 +53,24 @@ all: $(PROGS)
 # The shim is a guest in other processes: libc only, hidden symbols.
 $(B)/obj/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -c $< -o $@
+	$(CC) $(BASE) $(SHIM_SAN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -c $< -o $@
 
 $(B)/obj/app/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) $(SSH_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) $(SSH_CFLAGS) -MMD -c $< -o $@
 
 $(B)/libtunnelwrap.so: $(call obj,pic,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) preload/libtunnelwrap.map
-	$(CC) $(BASE) $(CFLAGS) -shared -Wl,--version-script=preload/libtunnelwrap.map \
+	$(CC) $(BASE) $(SHIM_SAN) $(CFLAGS) -shared -Wl,--version-script=preload/libtunnelwrap.map \
 	    -Wl,-z,defs -Wl,-z,now -o $@ $(filter %.o,$^) -ldl -lpthread
 
 $(B)/tunnelwrap-helper: $(call obj,app,$(HELPER_SRC) $(COMMON_SRC))
-	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(SSH_LIBS)
+	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^ $(SSH_LIBS)
 
 $(B)/tunnelwrap: $(call obj,app,$(LAUNCH_SRC) $(COMMON_SRC) $(RULES_SRC))
-	$(CC) $(BASE) $(CFLAGS) -o $@ $^ $(SSH_LIBS)
+	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^ $(SSH_LIBS)
 
 $(B)/test_rules: $(call obj,app,rules/test_rules.c $(RULES_SRC))
-	$(CC) $(BASE) $(CFLAGS) -o $@ $^
+	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -72,11 +78,15 @@ check: all
 	$(B)/test_rules
 	B=$(B) tests/run
 
+# Sanitizer build: helper, launcher and rules with ASan+UBSan, the shim
+# with UBSan; the same suite runs against it.  Any report aborts the
+# process (halt_on_error), which fails the test that ran it.
 asan:
-	$(MAKE) B=build-asan SANITIZE=address,undefined CC=clang all
+	$(MAKE) B=build-asan SANITIZE=address,undefined all
 
 check-asan: asan
-	B=build-asan ASAN_OPTIONS=detect_leaks=0 tests/run
+	B=build-asan UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 tests/run
 
 demo: all
 	B=$(B) tests/demo

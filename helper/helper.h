@@ -138,6 +138,7 @@ struct helper {
 	struct helper_config cfg;
 	ssh_session	 ssh;
 	ssh_event	 ev;
+	struct ssh_callbacks_struct *ssh_cb;
 	struct watch	 sshw;
 	int		 epfd;
 	struct watch	 ctl;		/* control listener */
@@ -185,6 +186,8 @@ time_t	monotime(void);
 /* Connect, verify the host key, authenticate.  Exits via fatal(). */
 void	session_open(struct helper *);
 void	session_pump(struct helper *);
+/* Disconnect (if connected) and free the session. */
+void	session_close(struct helper *);
 /* Register interest in the session socket (EPOLLOUT while output waits). */
 void	session_update_interest(struct helper *);
 
@@ -215,6 +218,7 @@ int	names_assign(struct names *, const char *name, struct in_addr *,
 /* Name for a synthetic address or NULL. */
 const char *names_lookup(struct names *, const struct proto_addr *);
 void	names_ref(struct names *, const char *name, int delta);
+void	names_free(struct names *);
 
 /* status.c */
 /* Status text; returns a malloc'd string. */

@@ -567,7 +567,7 @@ main(int argc, char **argv)
 	const struct rules_session *rs;
 	char rundir[PATH_MAX], err[PATH_MAX + 128];
 	size_t n = 0, i;
-	int ch;
+	int ch, st;
 
 	memset(&o, 0, sizeof(o));
 	log_init("tunnelwrap", LOG_INFO);
@@ -610,8 +610,11 @@ main(int argc, char **argv)
 	if (o.dest != NULL && rules_set_default_dest(r, o.dest) == -1)
 		fatal(errno == EINVAL ? "bad -H destination \"%s\": expected "
 		    "[user@]host[:port]" : "-H %s: out of memory", o.dest);
-	if (o.dry_run)
-		return dry_run(r, argv, argc);
+	if (o.dry_run) {
+		st = dry_run(r, argv, argc);
+		rules_free(r);
+		return st;
+	}
 	if (rundir_get(rundir, sizeof(rundir), err, sizeof(err)) == -1)
 		fatal("%s", err);
 	while ((rs = rules_session_at(r, n)) != NULL)
@@ -626,9 +629,21 @@ main(int argc, char **argv)
 		session_prepare(&ss[i], &o, rundir);
 	}
 	if (o.ctl != NULL)
-		return control(&ss[0], o.ctl);
-	for (i = 0; i < n; i++)
-		session_attach(&ss[i], &o, r);
-	set_env(ss, n, r, &o);
-	return run_command(argv);
+		st = control(&ss[0], o.ctl);
+	else {
+		for (i = 0; i < n; i++)
+			session_attach(&ss[i], &o, r);
+		set_env(ss, n, r, &o);
+		st = run_command(argv);
+	}
+	for (i = 0; i < n; i++) {
+		while (ss[i].nopts > ss[i].rs->noptions + o.nsshopts)
+			free((char *)ss[i].opts[--ss[i].nopts]);	/* -i */
+		free(ss[i].opts);
+	}
+	free(ss);
+	free(o.sshopts);
+	free(o.identities);
+	rules_free(r);
+	return st;
 }

@@ -148,7 +148,10 @@ main(int argc, char **argv)
 	cleanup_socket(&h);
 	relay_fail_all(&h, ECONNRESET);
 	relay_reap(&h);
-	if (ssh_is_connected(h.ssh))
-		ssh_disconnect(h.ssh);
+	session_close(&h);
+	names_free(&h.names);
+	free(h.iobuf);
+	free(h.cfg.options);
+	free(h.cfg.identities);
 	return 0;
 }

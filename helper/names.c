@@ -156,3 +156,15 @@ names_ref(struct names *t, const char *name, int delta)
 		}
 	}
 }
+
+void
+names_free(struct names *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nslots; i++)
+		free(t->slots[i].name);
+	free(t->slots);
+	t->slots = NULL;
+	t->nslots = 0;
+}

@@ -293,6 +293,7 @@ session_open(struct helper *h)
 	ssh_options_set(h->ssh, SSH_OPTIONS_NODELAY, &one);
 	if ((cb = calloc(1, sizeof(*cb))) == NULL)
 		fatal("out of memory");
+	h->ssh_cb = cb;
 	cb->userdata = h;
 	cb->auth_function = auth_prompt;
 	ssh_callbacks_init(cb);
@@ -322,4 +323,20 @@ session_open(struct helper *h)
 	h->sshw.fn = ssh_readable;
 	h->sshw.arg = h;
 	session_update_interest(h);
+}
+
+void
+session_close(struct helper *h)
+{
+	if (h->ev != NULL) {
+		ssh_event_remove_session(h->ev, h->ssh);
+		ssh_event_free(h->ev);
+		h->ev = NULL;
+	}
+	if (ssh_is_connected(h->ssh))
+		ssh_disconnect(h->ssh);
+	ssh_free(h->ssh);
+	h->ssh = NULL;
+	free(h->ssh_cb);
+	h->ssh_cb = NULL;
 }
