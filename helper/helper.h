@@ -8,6 +8,8 @@
  * them for every 4 KiB libssh reads).
  *
  * Life of a tunneled connection (struct conn), see relay.c:
+ *   WAITING    the session is down (reconnecting); the program's socket
+ *              waits parked, up to the connect timeout.
  *   OPENING    a direct-tcpip channel open is in flight; the program's
  *              socket (a dup of it) waits parked in SYN_SENT.
  *   OPEN       the parked connect was completed with our relay socket;
@@ -24,6 +26,7 @@
 #include <sys/types.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <signal.h>
 #include <time.h>
 
@@ -44,6 +47,7 @@ struct watch {
 };
 
 enum conn_state {
+	CONN_WAITING,		/* parked, waiting for the session to return */
 	CONN_OPENING,
 	CONN_OPEN,
 	CONN_FAILED,
@@ -136,10 +140,24 @@ struct helper_config {
 
 struct helper {
 	struct helper_config cfg;
-	ssh_session	 ssh;
+	ssh_session	 template;	/* configured, never connected */
+	ssh_session	 ssh;		/* the live session, or NULL */
 	ssh_event	 ev;
 	struct ssh_callbacks_struct *ssh_cb;
 	struct watch	 sshw;
+	int		 session_up;
+	int		 interactive;	/* prompts allowed (first connect) */
+	time_t		 last_rx;	/* session socket last readable */
+	ssh_channel	 ka;		/* keepalive probe channel */
+	int		 ka_failed;
+	/* reconnection (session.c) */
+	int		 attempting;
+	pthread_t	 reconnect_thread;
+	int		 reconnect_pipe[2];
+	struct watch	 reconnect_w;
+	int		 backoff;	/* seconds before the next attempt */
+	time_t		 next_attempt;
+	unsigned	 losses, reconnects;
 	int		 epfd;
 	struct watch	 ctl;		/* control listener */
 	ino_t		 ctl_ino;	/* its file, to unlink only ours */
@@ -171,6 +189,7 @@ struct helper {
 	int		 need_reap;
 	size_t		 nopening;	/* conns in CONN_OPENING */
 	size_t		 nwaiting;	/* conns with wait_window/wait_flush */
+	size_t		 nqueued;	/* conns in CONN_WAITING */
 	uint64_t	 total_conns;
 };
 
@@ -188,6 +207,8 @@ void	session_open(struct helper *);
 void	session_pump(struct helper *);
 /* Disconnect (if connected) and free the session. */
 void	session_close(struct helper *);
+/* Once a second: keepalive, liveness, reconnect scheduling. */
+void	session_tick(struct helper *);
 /* Register interest in the session socket (EPOLLOUT while output waits). */
 void	session_update_interest(struct helper *);
 
@@ -202,6 +223,12 @@ void	relay_connect(struct helper *, int ctl, const struct proto_connect *,
 void	relay_after_pump(struct helper *);
 void	relay_reap(struct helper *);
 void	relay_fail_all(struct helper *, int err);
+/* The session died: reset open conns, queue those opening. */
+void	relay_session_down(struct helper *);
+/* A session is live again: open channels for queued conns. */
+void	relay_session_up(struct helper *);
+/* Once a second: deadlines of queued conns. */
+void	relay_tick(struct helper *);
 int	relay_outcome(struct helper *, uint64_t ino);
 const struct proto_addr *relay_peer(struct helper *, const struct proto_addr *);
 

@@ -105,7 +105,11 @@ loop_run(struct helper *h)
 			relay_reap(h);
 		if (monotime() != last_tick) {
 			last_tick = monotime();
+			session_tick(h);
+			relay_tick(h);
 			check_linger(h);
+			if (h->need_reap)
+				relay_reap(h);
 		}
 	}
 }

@@ -54,6 +54,7 @@
 
 static void	local_io(struct helper *, struct watch *, uint32_t);
 static void	conn_update(struct conn *);
+static void	conn_start(struct conn *);
 
 /* --- parking ------------------------------------------------------------ */
 
@@ -427,6 +428,29 @@ conn_try_open(struct conn *c)
 	return 1;
 }
 
+/* Create the channel and send the open; the conn goes OPENING. */
+static void
+conn_start(struct conn *c)
+{
+	struct helper *h = c->h;
+
+	if ((c->ch = ssh_channel_new(h->ssh)) == NULL) {
+		c->state = CONN_FAILED;
+		conn_failed(c, ENOMEM);
+		return;
+	}
+	c->cb.userdata = c;
+	c->cb.channel_data_function = on_data;
+	c->cb.channel_eof_function = on_eof;
+	c->cb.channel_close_function = on_close;
+	ssh_callbacks_init(&c->cb);
+	ssh_set_channel_callbacks(c->ch, &c->cb);
+	c->state = CONN_OPENING;
+	c->deadline = monotime() + OPEN_TIMEOUT;
+	h->nopening++;
+	conn_try_open(c);
+}
+
 /* Check the handed-over socket; returns 0 or the errno to answer. */
 static int
 check_socket(struct conn *c, int fd)
@@ -522,20 +546,14 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	ctl_reply(ctl, PROTO_CONNECT, EINPROGRESS, NULL, 0);
 	close(ctl);
 	c->ctl = -1;
-	if ((c->ch = ssh_channel_new(h->ssh)) == NULL) {
-		conn_failed(c, ENOMEM);
+	if (!h->session_up) {
+		/* Reconnecting: wait for it, up to the connect timeout. */
+		c->state = CONN_WAITING;
+		c->deadline = monotime() + h->cfg.connect_timeout;
+		h->nqueued++;
 		return;
 	}
-	c->cb.userdata = c;
-	c->cb.channel_data_function = on_data;
-	c->cb.channel_eof_function = on_eof;
-	c->cb.channel_close_function = on_close;
-	ssh_callbacks_init(&c->cb);
-	ssh_set_channel_callbacks(c->ch, &c->cb);
-	c->state = CONN_OPENING;
-	c->deadline = monotime() + OPEN_TIMEOUT;
-	h->nopening++;
-	conn_try_open(c);
+	conn_start(c);
 }
 
 /*
@@ -698,7 +716,7 @@ relay_after_pump(struct helper *h)
 	struct conn *c, *next;
 	int write_pending;
 
-	if (h->nopening == 0 && h->nwaiting == 0)
+	if (!h->session_up || (h->nopening == 0 && h->nwaiting == 0))
 		return;
 	write_pending = ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING;
 	for (c = TAILQ_FIRST(&h->conns); c != NULL; c = next) {
@@ -756,7 +774,7 @@ conn_free(struct helper *h, struct conn *c)
 		close(c->ctl);
 	if (c->ch != NULL) {
 		ssh_remove_channel_callbacks(c->ch, &c->cb);
-		if (ssh_is_connected(h->ssh) && ssh_channel_is_open(c->ch))
+		if (h->session_up && ssh_channel_is_open(c->ch))
 			ssh_channel_close(c->ch);
 		ssh_channel_free(c->ch);
 	}
@@ -797,13 +815,84 @@ relay_fail_all(struct helper *h, int err)
 	TAILQ_FOREACH(c, &h->conns, entry) {
 		if (c->dead)
 			continue;
-		if (c->state == CONN_OPENING) {
+		if (c->state == CONN_OPENING)
 			h->nopening--;
-			c->state = CONN_FAILED;		/* no channel to wait */
-			conn_failed(c, err == ECONNRESET ? ENETUNREACH : err);
-		} else {
+		else if (c->state == CONN_WAITING)
+			h->nqueued--;
+		if (c->state == CONN_OPEN) {
 			c->local_broken = 1;
 			conn_kill(c);
+		} else {
+			c->state = CONN_FAILED;
+			conn_failed(c, err);
 		}
+	}
+}
+
+/*
+ * libssh frees every channel with the session, so they are let go of
+ * here; bytes in flight on open connections are lost, which the program
+ * must learn (reset), while connects in progress simply wait.
+ */
+void
+relay_session_down(struct helper *h)
+{
+	struct conn *c;
+	time_t now = monotime();
+
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		if (c->ch != NULL) {
+			ssh_remove_channel_callbacks(c->ch, &c->cb);
+			c->ch = NULL;
+		}
+		if (c->wait_window || c->wait_flush) {
+			c->wait_window = c->wait_flush = 0;
+			h->nwaiting--;
+		}
+		if (c->dead)
+			continue;
+		if (c->state == CONN_OPEN) {
+			c->local_broken = 1;
+			conn_kill(c);
+		} else if (c->state == CONN_OPENING && !c->abandoned) {
+			h->nopening--;
+			c->state = CONN_WAITING;
+			c->deadline = now + h->cfg.connect_timeout;
+			h->nqueued++;
+		} else if (c->state == CONN_OPENING) {
+			h->nopening--;
+			c->state = CONN_FAILED;
+			conn_kill(c);
+		}
+	}
+}
+
+void
+relay_session_up(struct helper *h)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		if (c->dead || c->state != CONN_WAITING)
+			continue;
+		h->nqueued--;
+		conn_start(c);
+	}
+}
+
+void
+relay_tick(struct helper *h)
+{
+	struct conn *c;
+	time_t now = monotime();
+
+	if (h->nqueued == 0)
+		return;
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		if (c->dead || c->state != CONN_WAITING || now < c->deadline)
+			continue;
+		h->nqueued--;
+		c->state = CONN_FAILED;
+		conn_failed(c, ETIMEDOUT);
 	}
 }

@@ -1,12 +1,27 @@
 /*
- * session.c - the one SSH session: connect, host key, authentication, pump.
+ * session.c - the one SSH session: connect, host key, authentication,
+ * liveness and reconnection.
  *
- * Everything before the event loop is blocking and may talk to the user's
- * terminal (host key question, passphrase, password); the launcher waits
- * for us meanwhile.  Host keys are verified against known_hosts like ssh:
- * a changed key is always refused, an unknown one only accepted when
- * StrictHostKeyChecking allows it.  Secrets are read with no echo and
- * wiped after use; none is ever logged.
+ * The first connection is made in the foreground and may talk to the
+ * user's terminal (host key question, passphrase, password); the launcher
+ * waits for us meanwhile.  Host keys are verified against known_hosts like
+ * ssh: a changed key is always refused, an unknown one only accepted when
+ * StrictHostKeyChecking allows it.  Secrets are read with no echo and wiped
+ * after use; none is ever logged.
+ *
+ * Liveness: a channel request with want-reply on a small "session" channel
+ * every ServerAliveInterval of silence (sshd answers even when it denies
+ * it, and per-channel requests do not use libssh's single global-request
+ * slot, which remote forwards need), plus TCP_USER_TIMEOUT so a dead link
+ * errors the socket.  Nothing heard for ServerAliveInterval x
+ * ServerAliveCountMax means the session is dead.
+ *
+ * Reconnection: when the session dies, open connections are reset
+ * (ECONNRESET: bytes in flight cannot be vouched for), connects in
+ * progress wait, and a thread builds a new session from the configured
+ * template, non-interactively (keys and agent only), with capped
+ * exponential backoff.  The event loop goes on meanwhile; the new session
+ * is handed over through a pipe and only then touched by the loop.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -15,26 +30,39 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <bsd/readpassphrase.h>
 #include <bsd/string.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "helper.h"
 #include "log.h"
 #include "sshconf.h"
 
 #define PUMP_ROUNDS	64	/* bound on libssh work per readable event */
+#define BACKOFF_MIN	1	/* seconds before the first reconnect */
+#define BACKOFF_MAX	30
+#define DEFAULT_ALIVE	15	/* ServerAliveInterval when unset */
+#define DEFAULT_COUNT	3
+
+struct attempt {
+	ssh_session	 s;		/* NULL on failure */
+	char		 err[512];
+};
 
 static int
 have_tty(const struct helper *h)
 {
 	int fd;
 
-	if (h->batch)
+	if (h->batch || !h->interactive)
 		return 0;
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) == -1)
 		return 0;
@@ -84,49 +112,121 @@ fingerprint(ssh_session s, char *buf, size_t len)
 	ssh_key_free(key);
 }
 
-static void
-verify_host_key(struct helper *h)
+/* Does a known_hosts host field (comma list, or |1|salt|hash) name host? */
+static int
+kh_field_matches(const char *field, const char *host)
 {
-	ssh_session s = h->ssh;
+	unsigned char salt[64], want[64], mac[EVP_MAX_MD_SIZE];
+	char buf[1024], *tok, *save, *p;
+	unsigned int maclen;
+	int slen, wlen;
+
+	if (strncmp(field, "|1|", 3) == 0) {
+		strlcpy(buf, field + 3, sizeof(buf));
+		if ((p = strchr(buf, '|')) == NULL)
+			return 0;
+		*p++ = '\0';
+		slen = EVP_DecodeBlock(salt, (unsigned char *)buf, strlen(buf));
+		wlen = EVP_DecodeBlock(want, (unsigned char *)p, strlen(p));
+		if (slen < 20 || wlen < 20)
+			return 0;
+		if (HMAC(EVP_sha1(), salt, 20, (const unsigned char *)host,
+		    strlen(host), mac, &maclen) == NULL)
+			return 0;
+		return memcmp(mac, want, 20) == 0;
+	}
+	strlcpy(buf, field, sizeof(buf));
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		if (strcasecmp(tok, host) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Line number of the first known_hosts entry for host (as known_hosts
+ * writes it: "host" for port 22, "[host]:port" otherwise), or 0.
+ */
+static int
+known_hosts_line(const char *file, const char *host, unsigned port)
+{
+	char name[600], field[1024], *line = NULL;
+	size_t cap = 0;
+	int n = 0, found = 0;
+	FILE *f;
+
+	if (port == 22)
+		strlcpy(name, host, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "[%s]:%u", host, port);
+	if ((f = fopen(file, "re")) == NULL)
+		return 0;
+	while (!found && getline(&line, &cap, f) != -1) {
+		n++;
+		if (line[0] == '#' || line[0] == '@' ||
+		    sscanf(line, "%1023s", field) != 1)
+			continue;
+		if (kh_field_matches(field, name))
+			found = n;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+static int
+verify_host_key(struct helper *h, ssh_session s, char *err, size_t errlen)
+{
 	char fp[256], prompt[1024], *host = NULL, *kh = NULL;
 	enum ssh_known_hosts_e state;
+	unsigned int port = 22;
+	int line, r = -1;
 
 	fingerprint(s, fp, sizeof(fp));
 	ssh_options_get(s, SSH_OPTIONS_HOST, &host);
 	ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &kh);
+	ssh_options_get_port(s, &port);
 	state = ssh_session_is_known_server(s);
 	switch (state) {
 	case SSH_KNOWN_HOSTS_OK:
+		r = 0;
 		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
-		fatal("host key for %s has CHANGED (now %s); refusing to "
-		    "connect: possible man-in-the-middle. If the change is "
-		    "expected, remove the old key from %s (ssh-keygen -R %s)",
-		    host, fp, kh ? kh : "known_hosts", host);
 	case SSH_KNOWN_HOSTS_OTHER:
-		fatal("host key for %s is of another type than the one in "
-		    "%s (offered %s); refusing to connect", host,
-		    kh ? kh : "known_hosts", fp);
+		line = kh ? known_hosts_line(kh, host, port) : 0;
+		snprintf(err, errlen, "host key for %s has CHANGED (now %s); "
+		    "refusing to connect: possible man-in-the-middle. "
+		    "Offending key in %s:%d; if the change is expected, "
+		    "remove it (ssh-keygen -R %s)", host, fp,
+		    kh ? kh : "known_hosts", line, host);
+		break;
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 	case SSH_KNOWN_HOSTS_UNKNOWN:
-		if (h->strict == STRICT_YES)
-			fatal("host key verification failed: no key known for "
-			    "%s (%s) and StrictHostKeyChecking is yes; add it "
-			    "to %s first", host, fp, kh ? kh : "known_hosts");
+		if (h->strict == STRICT_YES) {
+			snprintf(err, errlen, "host key verification failed: "
+			    "no key known for %s (%s) and "
+			    "StrictHostKeyChecking is yes; add it to %s first",
+			    host, fp, kh ? kh : "known_hosts");
+			break;
+		}
 		if (h->strict == STRICT_ASK) {
-			if (!have_tty(h))
-				fatal("host key verification failed: unknown "
-				    "host %s (%s); connect once with ssh to "
-				    "accept it, or use -o "
+			if (!have_tty(h)) {
+				snprintf(err, errlen, "host key verification "
+				    "failed: unknown host %s (%s); connect "
+				    "once with ssh to accept it, or use -o "
 				    "StrictHostKeyChecking=accept-new", host,
 				    fp);
+				break;
+			}
 			snprintf(prompt, sizeof(prompt), "The authenticity of "
 			    "host '%s' can't be established.\r\n%s.\r\n"
 			    "Are you sure you want to continue connecting "
 			    "(yes/no)? ", host, fp);
-			if (!ask_yes_no(prompt))
-				fatal("host key verification failed for %s",
-				    host);
+			if (!ask_yes_no(prompt)) {
+				snprintf(err, errlen, "host key verification "
+				    "failed for %s", host);
+				break;
+			}
 		}
 		if (ssh_session_update_known_hosts(s) != SSH_OK)
 			error("could not add %s to %s: %s", host,
@@ -134,14 +234,16 @@ verify_host_key(struct helper *h)
 		else
 			logit("Permanently added '%s' (%s) to the list of "
 			    "known hosts.", host, fp);
+		r = 0;
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
-		fatal("host key check for %s failed: %s", host,
-		    ssh_get_error(s));
+		snprintf(err, errlen, "host key check for %s failed: %s",
+		    host, ssh_get_error(s));
 	}
 	ssh_string_free_char(host);
 	ssh_string_free_char(kh);
+	return r;
 }
 
 /* libssh asks for key passphrases through this. */
@@ -161,9 +263,8 @@ auth_prompt(const char *prompt, char *buf, size_t len, int echo, int verify,
 }
 
 static int
-auth_kbdint(struct helper *h)
+auth_kbdint(ssh_session s)
 {
-	ssh_session s = h->ssh;
 	char answer[512], prompt[1024];
 	const char *p;
 	char echo;
@@ -189,25 +290,27 @@ auth_kbdint(struct helper *h)
 	return rc;
 }
 
-static void
-authenticate(struct helper *h)
+static int
+authenticate(struct helper *h, ssh_session s, char *err, size_t errlen)
 {
-	ssh_session s = h->ssh;
 	char pw[512], prompt[600], *user = NULL, *host = NULL;
 	char tried[128] = "";
-	int methods, rc;
+	int methods, rc, r = 0;
 
 	ssh_options_get(s, SSH_OPTIONS_USER, &user);
 	ssh_options_get(s, SSH_OPTIONS_HOST, &host);
 	if ((rc = ssh_userauth_none(s, NULL)) == SSH_AUTH_SUCCESS)
 		goto done;
-	if (rc == SSH_AUTH_ERROR)
-		fatal("authentication with %s failed: %s", host,
-		    ssh_get_error(s));
+	if (rc == SSH_AUTH_ERROR) {
+		snprintf(err, errlen, "authentication with %s failed: %s",
+		    host, ssh_get_error(s));
+		r = -1;
+		goto done;
+	}
 	methods = ssh_userauth_list(s, NULL);
 	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
 		strlcat(tried, "publickey", sizeof(tried));
-		if ((rc = ssh_userauth_publickey_auto(s, NULL, NULL)) ==
+		if (ssh_userauth_publickey_auto(s, NULL, NULL) ==
 		    SSH_AUTH_SUCCESS)
 			goto done;
 	}
@@ -215,7 +318,7 @@ authenticate(struct helper *h)
 	    have_tty(h)) {
 		strlcat(tried, *tried ? ",keyboard-interactive" :
 		    "keyboard-interactive", sizeof(tried));
-		if ((rc = auth_kbdint(h)) == SSH_AUTH_SUCCESS)
+		if (auth_kbdint(s) == SSH_AUTH_SUCCESS)
 			goto done;
 	}
 	if ((methods & SSH_AUTH_METHOD_PASSWORD) && h->allow_password &&
@@ -232,20 +335,209 @@ authenticate(struct helper *h)
 				goto done;
 		}
 	}
-	fatal("authentication failed for %s@%s (tried: %s); check the key "
-	    "(ssh-add -l, -i) or run on a terminal to type a password",
-	    user, host, *tried ? tried : "none offered by server");
+	snprintf(err, errlen, "authentication failed for %s@%s (tried: %s); "
+	    "check the key (ssh-add -l, -i) or run on a terminal to type a "
+	    "password", user, host, *tried ? tried : "none offered by server");
+	r = -1;
  done:
 	ssh_string_free_char(user);
 	ssh_string_free_char(host);
+	return r;
+}
+
+/*
+ * A new connected, verified, authenticated session from the template, or
+ * NULL with the reason in err.  Safe to run in the reconnect thread: it
+ * touches only the new session and read-only helper settings.
+ */
+static ssh_session
+establish(struct helper *h, char *err, size_t errlen)
+{
+	ssh_session s = NULL;
+
+	if (ssh_options_copy(h->template, &s) != SSH_OK || s == NULL) {
+		snprintf(err, errlen, "cannot copy ssh options");
+		return NULL;
+	}
+	ssh_set_callbacks(s, h->ssh_cb);
+	if (ssh_connect(s) != SSH_OK) {
+		snprintf(err, errlen, "cannot connect to %s: %s",
+		    h->peer_desc, ssh_get_error(s));
+		goto fail;
+	}
+	if (verify_host_key(h, s, err, errlen) == -1 ||
+	    authenticate(h, s, err, errlen) == -1)
+		goto fail;
+	return s;
+ fail:
+	ssh_disconnect(s);
+	ssh_free(s);
+	return NULL;
 }
 
 static void
-ssh_readable(struct helper *h, struct watch *w, uint32_t events)
+ssh_ready(struct helper *h, struct watch *w, uint32_t events)
 {
 	(void)w;
 	(void)events;
+	h->last_rx = monotime();
 	session_pump(h);
+}
+
+/* The keepalive channel: opened in the background, probed on silence. */
+static void
+keepalive_tick(struct helper *h, time_t now)
+{
+	int rc;
+
+	if (h->ka == NULL) {
+		if (h->ka_failed || (h->ka = ssh_channel_new(h->ssh)) == NULL)
+			return;
+	}
+	if (!ssh_channel_is_open(h->ka)) {
+		rc = ssh_channel_open_session(h->ka);
+		if (rc == SSH_ERROR) {
+			verbose("keepalive channel refused: relying on TCP "
+			    "timeouts alone");
+			ssh_channel_free(h->ka);
+			h->ka = NULL;
+			h->ka_failed = 1;
+		}
+		return;
+	}
+	if (now - h->last_rx < h->alive_interval)
+		return;
+	/* A pending request answers AGAIN; an answered one is reaped first. */
+	rc = ssh_channel_request_env(h->ka, "TUNNELWRAP_KEEPALIVE", "1");
+	if (rc != SSH_AGAIN)
+		ssh_channel_request_env(h->ka, "TUNNELWRAP_KEEPALIVE", "1");
+	session_update_interest(h);
+}
+
+/* Make s the live session: event loop registration, then waiting conns. */
+static void
+go_live(struct helper *h, ssh_session s)
+{
+	int one = 1, fd;
+	unsigned int tmo;
+
+	h->ssh = s;
+	h->ka = NULL;
+	h->ka_failed = 0;
+	ssh_set_blocking(s, 0);
+	fd = ssh_get_fd(s);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	/* Unacknowledged data this long means the link is gone. */
+	tmo = (unsigned)(h->alive_interval * h->alive_countmax * 1000);
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
+	if ((h->ev = ssh_event_new()) == NULL ||
+	    ssh_event_add_session(h->ev, s) != SSH_OK)
+		fatal("ssh_event: %s", ssh_get_error(s));
+	h->sshw.fd = fd;
+	h->sshw.fn = ssh_ready;
+	h->sshw.arg = h;
+	h->sshw.registered = 0;
+	h->session_up = 1;
+	h->backoff = BACKOFF_MIN;
+	h->last_rx = monotime();
+	session_update_interest(h);
+	relay_session_up(h);
+}
+
+static void
+drop_session(struct helper *h)
+{
+	watch_del(h, &h->sshw);
+	h->sshw.fd = -1;
+	if (h->ka != NULL) {
+		ssh_channel_free(h->ka);
+		h->ka = NULL;
+	}
+	if (h->ev != NULL) {
+		ssh_event_remove_session(h->ev, h->ssh);
+		ssh_event_free(h->ev);
+		h->ev = NULL;
+	}
+	if (ssh_is_connected(h->ssh))
+		ssh_disconnect(h->ssh);
+	ssh_free(h->ssh);
+	h->ssh = NULL;
+	h->session_up = 0;
+}
+
+/* The session died: reset what was open, keep what waits, reconnect. */
+static void
+session_lost(struct helper *h, const char *why)
+{
+	error("connection to %s lost: %s; reconnecting", h->peer_desc, why);
+	relay_session_down(h);
+	drop_session(h);
+	h->losses++;
+	h->next_attempt = monotime() + h->backoff;
+}
+
+static void *
+reconnect_main(void *arg)
+{
+	struct helper *h = arg;
+	struct attempt *a = calloc(1, sizeof(*a));
+
+	if (a != NULL)
+		a->s = establish(h, a->err, sizeof(a->err));
+	/* A pointer fits in a pipe write atomically. */
+	if (write(h->reconnect_pipe[1], &a, sizeof(a)) != sizeof(a))
+		abort();
+	return NULL;
+}
+
+static void
+reconnect_done(struct helper *h, struct watch *w, uint32_t events)
+{
+	struct attempt *a;
+
+	(void)events;
+	if (read(w->fd, &a, sizeof(a)) != sizeof(a))
+		return;
+	pthread_join(h->reconnect_thread, NULL);
+	h->attempting = 0;
+	if (a == NULL || a->s == NULL) {
+		error("reconnect to %s failed: %s; next try in %d s",
+		    h->peer_desc, a ? a->err : "out of memory", h->backoff);
+		h->next_attempt = monotime() + h->backoff;
+		h->backoff = h->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+		    h->backoff * 2;
+	} else {
+		logit("reconnected to %s", h->peer_desc);
+		h->reconnects++;
+		go_live(h, a->s);
+	}
+	free(a);
+}
+
+void
+session_tick(struct helper *h)
+{
+	time_t now = monotime();
+
+	if (h->session_up) {
+		if (now - h->last_rx >= (time_t)h->alive_interval *
+		    h->alive_countmax) {
+			session_lost(h, "no answer to keepalives");
+			return;
+		}
+		keepalive_tick(h, now);
+		return;
+	}
+	if (h->attempting || now < h->next_attempt)
+		return;
+	verbose("reconnecting to %s", h->peer_desc);
+	h->attempting = 1;
+	if (pthread_create(&h->reconnect_thread, NULL, reconnect_main, h) != 0) {
+		error("cannot start reconnect thread: %s", strerror(errno));
+		h->attempting = 0;
+		h->next_attempt = now + h->backoff;
+	}
 }
 
 void
@@ -253,13 +545,10 @@ session_pump(struct helper *h)
 {
 	int i, rc;
 
-	for (i = 0; i < PUMP_ROUNDS; i++) {
+	for (i = 0; i < PUMP_ROUNDS && h->session_up; i++) {
 		rc = ssh_event_dopoll(h->ev, 0);
 		if (rc == SSH_ERROR || !ssh_is_connected(h->ssh)) {
-			error("connection to %s lost: %s", h->peer_desc,
-			    ssh_get_error(h->ssh));
-			relay_fail_all(h, ECONNRESET);
-			h->quit = 1;
+			session_lost(h, ssh_get_error(h->ssh));
 			return;
 		}
 		if (rc == SSH_AGAIN)
@@ -273,6 +562,8 @@ session_update_interest(struct helper *h)
 {
 	uint32_t want = EPOLLIN;
 
+	if (!h->session_up)
+		return;
 	if (ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING)
 		want |= EPOLLOUT;
 	watch_set(h, &h->sshw, want);
@@ -282,61 +573,74 @@ void
 session_open(struct helper *h)
 {
 	struct ssh_callbacks_struct *cb;
-	char *host = NULL, *user = NULL;
+	char *host = NULL, *user = NULL, err[1024];
 	unsigned int port = 22;
-	int one = 1, fd;
+	ssh_session s;
+	int one = 1;
 
-	if ((h->ssh = ssh_new()) == NULL)
+	if ((h->template = ssh_new()) == NULL)
 		fatal("ssh_new failed");
-	sshconf_apply(h, h->ssh);
+	sshconf_apply(h, h->template);
+	if (h->alive_interval <= 0)
+		h->alive_interval = DEFAULT_ALIVE;
+	if (h->alive_countmax <= 0)
+		h->alive_countmax = DEFAULT_COUNT;
 	/* Without NODELAY every channel open waits ~40 ms on delayed ACKs. */
-	ssh_options_set(h->ssh, SSH_OPTIONS_NODELAY, &one);
+	ssh_options_set(h->template, SSH_OPTIONS_NODELAY, &one);
 	if ((cb = calloc(1, sizeof(*cb))) == NULL)
 		fatal("out of memory");
 	h->ssh_cb = cb;
 	cb->userdata = h;
 	cb->auth_function = auth_prompt;
 	ssh_callbacks_init(cb);
-	ssh_set_callbacks(h->ssh, cb);
-	ssh_options_get(h->ssh, SSH_OPTIONS_HOST, &host);
-	ssh_options_get(h->ssh, SSH_OPTIONS_USER, &user);
-	ssh_options_get_port(h->ssh, &port);
+	ssh_options_get(h->template, SSH_OPTIONS_HOST, &host);
+	ssh_options_get(h->template, SSH_OPTIONS_USER, &user);
+	ssh_options_get_port(h->template, &port);
 	snprintf(h->peer_desc, sizeof(h->peer_desc), "%s@%s:%u",
 	    user ? user : "?", host ? host : "?", port);
 	ssh_string_free_char(host);
 	ssh_string_free_char(user);
-	if (ssh_connect(h->ssh) != SSH_OK)
-		fatal("cannot connect to %s: %s", h->peer_desc,
-		    ssh_get_error(h->ssh));
-	verify_host_key(h);
-	authenticate(h);
+	if (pipe2(h->reconnect_pipe, O_CLOEXEC) == -1)
+		fatal("pipe: %s", strerror(errno));
+	h->reconnect_w.fd = h->reconnect_pipe[0];
+	h->reconnect_w.fn = reconnect_done;
+	h->reconnect_w.arg = h;
+	watch_set(h, &h->reconnect_w, EPOLLIN);
+	h->interactive = 1;
+	if ((s = establish(h, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	/* From now on nobody is at the terminal: reconnects use keys only. */
+	h->interactive = 0;
 	verbose("authenticated to %s (%s)", h->peer_desc,
-	    ssh_get_cipher_out(h->ssh));
-	ssh_set_blocking(h->ssh, 0);
-	fd = ssh_get_fd(h->ssh);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	if ((h->ev = ssh_event_new()) == NULL ||
-	    ssh_event_add_session(h->ev, h->ssh) != SSH_OK)
-		fatal("ssh_event: %s", ssh_get_error(h->ssh));
-	h->sshw.fd = fd;
-	h->sshw.fn = ssh_readable;
-	h->sshw.arg = h;
-	session_update_interest(h);
+	    ssh_get_cipher_out(s));
+	go_live(h, s);
 }
 
 void
 session_close(struct helper *h)
 {
-	if (h->ev != NULL) {
-		ssh_event_remove_session(h->ev, h->ssh);
-		ssh_event_free(h->ev);
-		h->ev = NULL;
+	struct attempt *a;
+
+	if (h->attempting) {
+		pthread_join(h->reconnect_thread, NULL);
+		if (read(h->reconnect_pipe[0], &a, sizeof(a)) == sizeof(a) &&
+		    a != NULL) {
+			if (a->s != NULL) {
+				ssh_disconnect(a->s);
+				ssh_free(a->s);
+			}
+			free(a);
+		}
 	}
-	if (ssh_is_connected(h->ssh))
-		ssh_disconnect(h->ssh);
-	ssh_free(h->ssh);
-	h->ssh = NULL;
+	if (h->reconnect_pipe[0] > 0) {
+		close(h->reconnect_pipe[0]);
+		close(h->reconnect_pipe[1]);
+	}
+	if (h->ssh != NULL)
+		drop_session(h);
+	if (h->template != NULL)
+		ssh_free(h->template);
+	h->template = NULL;
 	free(h->ssh_cb);
 	h->ssh_cb = NULL;
 }

@@ -77,6 +77,8 @@ state_name(const struct conn *c)
 		return "opening";
 	case CONN_FAILED:
 		return "failed";
+	case CONN_WAITING:
+		return "waiting";
 	case CONN_OPEN:
 		if (c->local_eof && c->remote_eof)
 			return "closing";
@@ -99,9 +101,13 @@ status_text(struct helper *h)
 
 	if ((t.buf = malloc(t.cap)) == NULL)
 		fatal("out of memory");
-	cipher = ssh_get_cipher_out(h->ssh);
+	cipher = h->session_up ? ssh_get_cipher_out(h->ssh) : NULL;
 	human_age(age, sizeof(age), now - h->started);
-	put(&t, "session      %s\n", h->peer_desc);
+	put(&t, "session      %s, %s\n", h->peer_desc,
+	    h->session_up ? "up" : "down, reconnecting");
+	if (h->losses > 0)
+		put(&t, "reconnects   %u of %u losses\n", h->reconnects,
+		    h->losses);
 	put(&t, "cipher       %s\n", cipher ? cipher : "?");
 	put(&t, "uptime       %s\n", age);
 	put(&t, "helper       pid %d, %u launcher%s attached\n", (int)getpid(),

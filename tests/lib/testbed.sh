@@ -21,7 +21,9 @@
 #   cli has no route to 198.51.100.0/24 or 2001:db8:2::/64 and gw does not
 #   forward, so the intranet is reachable from cli only through SSH.
 #   Names: cli knows bastion.test (192.0.2.1) and bastion6.test
-#   (2001:db8:1::1) only; gw and int know the corp.test names.
+#   (2001:db8:1::1) only; gw and int know the corp.test names
+#   (ftp/telnet/git/redis/pg/shell.corp.test: IPv4 only, for the servers
+#   the t-prog-* tests start in int).
 #   In cli, root's passwd entry has TB_HOME as its home (OpenSSH and
 #   libssh find ~/.ssh there, not through $HOME).
 #
@@ -178,7 +180,8 @@ _tb_netns_setup() {
 	# unknown names fail at once and nothing leaves the bed.
 	local corp
 	corp="198.51.100.20 wiki.corp.test db.corp.test echo.corp.test blocked.corp.test v4only.corp.test
-2001:db8:2::20 wiki.corp.test db.corp.test echo.corp.test blocked.corp.test v6only.corp.test"
+2001:db8:2::20 wiki.corp.test db.corp.test echo.corp.test blocked.corp.test v6only.corp.test
+198.51.100.20 ftp.corp.test telnet.corp.test git.corp.test redis.corp.test pg.corp.test shell.corp.test"
 	for ns in "$cli" "$gw" "$int"; do
 		mkdir -p "/etc/netns/$ns" || return 1
 		tb_state TB_ETC_NETNS "$TB_ETC_NETNS /etc/netns/$ns"

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# t-reconnect: the session survives the real world.  sshd's connection
+# process killed; the link going down (keepalive notices it); connects made
+# while the session is down wait for the reconnect, or time out - never a
+# direct connection; the helper killed (tunneled connects fail at once,
+# direct ones keep working, the next launcher starts a fresh helper); ten
+# launchers racing to start one helper.  Prints the figures measured.
+. "$(dirname "$0")/lib/tap.sh"
+tb_need_product
+tb_need_netns "fault injection" || exit 0
+
+R=$T/rules
+sed 's/^session corp bastion.*/session corp bastion ServerAliveInterval=1 ServerAliveCountMax=2 ConnectTimeout=6/' \
+    "$TB_RULES" >"$R"
+
+status() { tw -f "$R" -O status; cat "$OUT"; }
+helper_pid() { status | sed -n 's/^helper *pid \([0-9]*\).*/\1/p'; }
+# wait_status SECONDS REGEX: poll -O status until it matches.
+wait_status() {
+	local i
+	for i in $(seq $(($1 * 5))); do
+		status | grep -Eq "$2" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# A long-lived echo connection that reports how it ends.
+spawn_idle() {
+	tb_spawn "$TB_NS_CLI" "$1" timeout 60 tunnelwrap -f "$R" python3 -u -c '
+import socket, time, errno
+s = socket.create_connection(("echo.corp.test", 7), timeout=30)
+s.sendall(b"x"); s.recv(1); print("connected", flush=True)
+s.settimeout(40)
+try:
+    d = s.recv(100)
+    print("eof" if not d else "data")
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, e.errno))'
+}
+
+tw -f "$R" curl -sS --max-time 10 http://wiki.corp.test/
+check "helper up, first fetch works" grep -q 'intranet wiki OK' "$OUT"
+hpid=$(helper_pid)
+
+# 1. sshd's per-connection process killed.
+spawn_idle "$T/idle1.out"
+idle=$SPAWNED
+tb_wait 10 grep -q connected "$T/idle1.out"
+kids=$(pgrep -P "$TB_SSHD_PID" | xargs)
+t0=$(now)
+# shellcheck disable=SC2086
+[ -n "$kids" ] && kill -KILL $kids
+wait "$idle"
+check "sshd killed: the open connection is reset, not silently kept ($(cat "$T/idle1.out" | tail -n 1))" \
+    grep -Eq '^(error ECONNRESET|eof)$' "$T/idle1.out"
+if wait_status 20 'session .*, up' && status | grep -q 'reconnects *1 of 1'; then
+	ok "sshd killed: helper reconnected in $(elapsed "$t0") s"
+else
+	fail "sshd killed: helper reconnected" "$(status)"
+fi
+check "sshd killed: same helper process" [ "$(helper_pid)" = "$hpid" ]
+tw -f "$R" curl -sS --max-time 10 http://wiki.corp.test/
+check "sshd killed: new connections work after the reconnect" \
+    grep -q 'intranet wiki OK' "$OUT"
+
+# 2. The link goes down: keepalives notice; a connect made meanwhile waits
+# for the reconnect and then succeeds.
+t0=$(now)
+ip netns exec "$TB_NS_CLI" ip link set to-gw down
+if wait_status 10 'session .*, down'; then
+	ok "link down: noticed by keepalive in $(elapsed "$t0") s (interval 1 s x 2)"
+else
+	fail "link down: noticed by keepalive" "$(status)"
+fi
+tb_spawn "$TB_NS_CLI" "$T/wait.out" timeout 30 tunnelwrap -f "$R" \
+    curl -sS --max-time 25 http://wiki.corp.test/
+waiter=$SPAWNED
+sleep 2
+t1=$(now)
+ip netns exec "$TB_NS_CLI" ip link set to-gw up
+wait "$waiter"
+check "link down: a connect made meanwhile waited and succeeded once back ($(elapsed "$t1") s after link up)" \
+    grep -q 'intranet wiki OK' "$T/wait.out"
+
+# 3. Down for longer than ConnectTimeout: the connect fails (ETIMEDOUT),
+# never going direct.
+wait_status 15 'session .*, up' >/dev/null
+ip netns exec "$TB_NS_CLI" ip link set to-gw down
+wait_status 10 'session .*, down' >/dev/null
+t0=$(now)
+tw -f "$R" python3 -c '
+import socket, errno
+try:
+    socket.create_connection(("echo.corp.test", 7), timeout=30)
+    print("connected")
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, e.errno))'
+took=$(elapsed "$t0")
+check "down past ConnectTimeout (6 s per address, 2 addresses): connect fails with ETIMEDOUT after ${took} s ($(cat "$OUT"))" \
+    grep -Eq '^error (ETIMEDOUT|ENETUNREACH)$' "$OUT"
+ip netns exec "$TB_NS_CLI" ip link set to-gw up
+wait_status 20 'session .*, up' >/dev/null
+
+# 4. The helper killed: tunneled connects fail promptly, direct ones work,
+# and the next launcher starts a fresh helper.
+tb_spawn "$TB_NS_CLI" "$T/after.out" timeout 30 tunnelwrap -f "$R" python3 -u -c '
+import socket, time, errno, sys
+time.sleep(2)
+t = time.time()
+try:
+    socket.create_connection(("echo.corp.test", 7), timeout=20)
+    print("tunneled connected")
+except OSError as e:
+    print("tunneled error", errno.errorcode.get(e.errno, e.errno), "%.2f" % (time.time() - t))
+s = socket.create_connection((sys.argv[1], 22), timeout=5)
+print("direct", s.recv(4).decode())' "$TB_GW4"
+prog=$SPAWNED
+sleep 1
+hpid=$(helper_pid)
+kill -KILL "$hpid"
+wait "$prog"
+check "helper killed: tunneled connect fails promptly ($(grep tunneled "$T/after.out"))" \
+    awk '/^tunneled error/ { exit !($4 < 1.0) } END { if (NR == 0) exit 1 }' "$T/after.out"
+check "helper killed: direct connections keep working" grep -q '^direct SSH-' "$T/after.out"
+tw -f "$R" curl -sS --max-time 10 http://wiki.corp.test/
+check "helper killed: the next launcher starts a fresh helper" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && [ '$(helper_pid)' != '$hpid' ]"
+tw -f "$R" -O stop
+
+# 5. Ten launchers at once on a fresh runtime dir: exactly one helper.
+tw_new_runtime
+a0=$(tb_ssh_accepted_count)
+pids=""
+for i in $(seq 10); do
+	tb_spawn "$TB_NS_CLI" "$T/race$i.out" timeout 40 tunnelwrap -f "$R" \
+	    curl -sS --max-time 20 http://wiki.corp.test/
+	pids="$pids $SPAWNED"
+done
+bad=0
+for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+check "ten concurrent launchers all succeed ($bad failed)" [ "$bad" = 0 ]
+check "ten concurrent launchers: exactly one SSH connection ($(($(tb_ssh_accepted_count) - a0)))" \
+    [ $(($(tb_ssh_accepted_count) - a0)) = 1 ]
