@@ -40,8 +40,9 @@ SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c
 HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/names.c helper/session.c helper/sshconf.c helper/status.c \
+	     helper/forward.c helper/proxy.c helper/log.c
+LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c \
 	     helper/log.c
-LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/log.c
 
 obj = $(patsubst %.c,$(B)/obj/$(1)/%.o,$(2))
 
@@ -63,7 +64,7 @@ $(B)/libtunnelwrap.so: $(call obj,pic,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) pr
 	$(CC) $(BASE) $(SHIM_SAN) $(CFLAGS) -shared -Wl,--version-script=preload/libtunnelwrap.map \
 	    -Wl,-z,defs -Wl,-z,now -o $@ $(filter %.o,$^) -ldl -lpthread
 
-$(B)/tunnelwrap-helper: $(call obj,app,$(HELPER_SRC) $(COMMON_SRC))
+$(B)/tunnelwrap-helper: $(call obj,app,$(HELPER_SRC) $(COMMON_SRC) $(RULES_SRC))
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^ $(SSH_LIBS)
 
 $(B)/tunnelwrap: $(call obj,app,$(LAUNCH_SRC) $(COMMON_SRC) $(RULES_SRC))
@@ -94,21 +95,117 @@ demo: all
 clean:
 	rm -rf build build-asan
 
+# Install (GNU conventions: PREFIX, DESTDIR, BINDIR, LIBDIR, MANDIR,
+# SYSCONFDIR ...; the rest are defined at the end of this file).  The shim
+# and the helper go to $(PKGLIBDIR); the launcher finds them relative to its
+# own location, so nothing installed names the build tree or the prefix.
+# A 32-bit shim ($(B)/lib32/, `make shim32`) is installed when it was built.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
-	install -m 755 $(B)/tunnelwrap $(DESTDIR)$(BINDIR)/tunnelwrap
-	install -m 755 $(B)/tunnelwrap-helper $(DESTDIR)$(PKGLIBDIR)/
-	install -m 644 $(B)/libtunnelwrap.so $(DESTDIR)$(PKGLIBDIR)/
-	install -m 644 man/tunnelwrap.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 man/tunnelwrap-rules.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(SYSCONFDIR)/tunnelwrap $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSTEMDUSERUNITDIR) \
+	    $(DESTDIR)$(EXAMPLESDIR)/apps
+	$(INSTALL_PROGRAM) $(B)/tunnelwrap $(DESTDIR)$(BINDIR)/tunnelwrap
+	$(INSTALL_PROGRAM) $(B)/tunnelwrap-helper $(DESTDIR)$(PKGLIBDIR)/tunnelwrap-helper
+	$(INSTALL_LIB) $(B)/libtunnelwrap.so $(DESTDIR)$(PKGLIBDIR)/libtunnelwrap.so
+	if [ -f $(B)/lib32/libtunnelwrap.so ]; then \
+	    $(INSTALL) -d $(DESTDIR)$(PKGLIBDIR32) && \
+	    $(INSTALL_LIB) $(B)/lib32/libtunnelwrap.so $(DESTDIR)$(PKGLIBDIR32)/libtunnelwrap.so; \
+	fi
+	$(INSTALL_DATA) man/tunnelwrap.1 $(DESTDIR)$(MANDIR)/man1/tunnelwrap.1
+	$(INSTALL_DATA) man/tunnelwrap-rules.5 $(DESTDIR)$(MANDIR)/man5/tunnelwrap-rules.5
+	$(INSTALL_DATA) contrib/rules.example $(DESTDIR)$(SYSCONFDIR)/tunnelwrap/rules.example
+	$(INSTALL_DATA) contrib/completion/tunnelwrap.bash $(DESTDIR)$(BASHCOMPDIR)/tunnelwrap
+	$(INSTALL_DATA) contrib/completion/_tunnelwrap $(DESTDIR)$(ZSHCOMPDIR)/_tunnelwrap
+	sed -e 's|\([=-]\)tunnelwrap |\1$(BINDIR)/tunnelwrap |' \
+	    -e 's|while tunnelwrap |while $(BINDIR)/tunnelwrap |' \
+	    contrib/systemd/tunnelwrap@.service >$(B)/tunnelwrap@.service
+	$(INSTALL_DATA) $(B)/tunnelwrap@.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tunnelwrap@.service
+	$(INSTALL_DATA) contrib/apps/*.rules $(DESTDIR)$(EXAMPLESDIR)/apps/
+	$(INSTALL_DATA) contrib/desktop/firefox-tunnelwrap.desktop $(DESTDIR)$(EXAMPLESDIR)/
 
+# Removes what install installed, and the directories that are tunnelwrap's
+# own once empty; /etc/tunnelwrap stays if it holds a live rules file.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tunnelwrap \
 	    $(DESTDIR)$(PKGLIBDIR)/tunnelwrap-helper \
 	    $(DESTDIR)$(PKGLIBDIR)/libtunnelwrap.so \
+	    $(DESTDIR)$(PKGLIBDIR32)/libtunnelwrap.so \
 	    $(DESTDIR)$(MANDIR)/man1/tunnelwrap.1 \
-	    $(DESTDIR)$(MANDIR)/man5/tunnelwrap-rules.5
-	-rmdir $(DESTDIR)$(PKGLIBDIR)
+	    $(DESTDIR)$(MANDIR)/man5/tunnelwrap-rules.5 \
+	    $(DESTDIR)$(SYSCONFDIR)/tunnelwrap/rules.example \
+	    $(DESTDIR)$(BASHCOMPDIR)/tunnelwrap \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_tunnelwrap \
+	    $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tunnelwrap@.service \
+	    $(DESTDIR)$(EXAMPLESDIR)/firefox-tunnelwrap.desktop
+	rm -f $(addprefix $(DESTDIR)$(EXAMPLESDIR)/apps/,$(notdir $(wildcard contrib/apps/*.rules)))
+	for d in $(PKGLIBDIR) $(PKGLIBDIR32) $(EXAMPLESDIR)/apps \
+	    $(EXAMPLESDIR) $(DOCDIR) $(SYSCONFDIR)/tunnelwrap; do \
+		[ ! -d "$(DESTDIR)$$d" ] || rmdir "$(DESTDIR)$$d" 2>/dev/null || true; \
+	done
 
 .PHONY: all check asan check-asan demo clean install uninstall
+
+# --- Install layout and extra targets (issue 7) -------------------------
+#
+# Besides the variables at the top: DATADIR DOCDIR EXAMPLESDIR BASHCOMPDIR
+# ZSHCOMPDIR SYSTEMDUSERUNITDIR LIBDIR32 (where `make shim32`'s shim goes).
+# Debian (contrib/debian/rules) uses LIBDIR=/usr/lib/<multiarch> and
+# ZSHCOMPDIR=/usr/share/zsh/vendor-completions.
+DATADIR   ?= $(PREFIX)/share
+DOCDIR    ?= $(DATADIR)/doc/tunnelwrap
+EXAMPLESDIR ?= $(DOCDIR)/examples
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+SYSTEMDUSERUNITDIR ?= $(PREFIX)/lib/systemd/user
+# The directory the 32-bit loader's $LIB names under PREFIX: lib32 for
+# Debian's biarch libc6-i386 (what gcc-multilib brings), lib/i386-linux-gnu
+# for a multiarch libc6:i386.
+LIBDIR32  ?= $(PREFIX)/lib32
+PKGLIBDIR32 ?= $(LIBDIR32)/tunnelwrap
+INSTALL   ?= install
+INSTALL_PROGRAM ?= $(INSTALL) -m 755
+INSTALL_LIB ?= $(INSTALL) -m 644
+INSTALL_DATA ?= $(INSTALL) -m 644
+
+# Same as install, with the programs and the shim stripped.
+install-strip:
+	$(MAKE) INSTALL_PROGRAM='$(INSTALL) -m 755 -s' \
+	    INSTALL_LIB='$(INSTALL) -m 644 -s' install
+
+# A 32-bit shim for 32-bit programs (needs gcc-multilib): libc only, like
+# the 64-bit one, and the same wire protocol (its layout is fixed-size).
+shim32: $(B)/lib32/libtunnelwrap.so
+
+$(B)/obj/pic32/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -m32 $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -c $< -o $@
+
+$(B)/lib32/libtunnelwrap.so: $(call obj,pic32,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) preload/libtunnelwrap.map
+	@mkdir -p $(dir $@)
+	$(CC) -m32 $(BASE) $(CFLAGS) -shared -Wl,--version-script=preload/libtunnelwrap.map \
+	    -Wl,-z,defs -Wl,-z,now -o $@ $(filter %.o,$^) -ldl -lpthread
+
+# The Debian package, built from a copy of the tree into $(B)/deb/.
+deb:
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/src
+	tar --exclude=./build --exclude=./build-asan --exclude=./$(B) \
+	    --exclude=./.git -cf - . | \
+	    tar -C $(B)/deb/src -xf -
+	rm -rf $(B)/deb/src/debian && cp -r contrib/debian $(B)/deb/src/debian
+	cd $(B)/deb/src && dpkg-buildpackage -us -uc -b
+	@ls $(B)/deb/*.deb
+
+.PHONY: install-strip shim32 deb
+
+# Side-by-side benchmark against ssh -L and ssh -D + proxychains4 (issue 4):
+# throwaway sshd on loopback, tests/bench/.  Not part of check.  `bench`
+# writes tests/bench/results.md and results.svg; `bench-quick` only prints.
+bench: all
+	B=$(B) python3 tests/bench/bench.py
+
+bench-quick: all
+	B=$(B) python3 tests/bench/bench.py --quick
+
+.PHONY: bench bench-quick

@@ -27,6 +27,8 @@ proto_request_len(uint16_t type)
 		return sizeof(struct proto_outcome);
 	case PROTO_ATTACH:
 		return sizeof(struct proto_attach);
+	case PROTO_FORWARD:
+		return sizeof(struct proto_forward);
 	case PROTO_STATUS:
 	case PROTO_STOP:
 		return 0;
@@ -50,7 +52,7 @@ proto_reply_len(uint16_t type)
 	case PROTO_STOP:
 		return 0;
 	}
-	return -1;			/* STATUS: variable, see hdr.len */
+	return -1;			/* STATUS, FORWARD: text, see hdr.len */
 }
 
 int
@@ -60,7 +62,11 @@ proto_check_request(const struct proto_hdr *h)
 
 	if (h->magic != PROTO_MAGIC || h->version != PROTO_VERSION)
 		return PROTO_ERR_VERSION;
-	if ((want = proto_request_len(h->type)) < 0 || h->len != (size_t)want)
+	if ((want = proto_request_len(h->type)) < 0)
+		return -EINVAL;
+	/* FORWARD alone carries a variable tail: the -D rules text. */
+	if (h->type == PROTO_FORWARD ? h->len < (size_t)want ||
+	    h->len > (size_t)want + PROTO_MAX_RULES : h->len != (size_t)want)
 		return -EINVAL;
 	return 0;
 }

@@ -28,6 +28,7 @@
 #define PROTO_NAMELEN	256		/* host names, NUL included */
 #define PROTO_RULELEN	128		/* "FILE:LINE" of the deciding rule */
 #define PROTO_MAX_TEXT	(4u << 20)	/* STATUS text body limit */
+#define PROTO_MAX_RULES	(256u << 10)	/* rules text after a FORWARD */
 
 enum proto_type {
 	PROTO_CONNECT = 1,	/* open a channel for the attached socket */
@@ -38,6 +39,7 @@ enum proto_type {
 	PROTO_STATUS,		/* text status */
 	PROTO_STOP,		/* stop the helper */
 	PROTO_PEER,		/* program socket address -> destination */
+	PROTO_FORWARD,		/* -L/-R/-D or a publish: add a forward */
 	PROTO_REPLY = 0x80,	/* OR'ed into the type of every reply */
 };
 
@@ -88,6 +90,32 @@ struct proto_names {			/* RESOLVE reply */
 	struct in6_addr	v6;
 };
 _Static_assert(sizeof(struct proto_names) == 20, "proto_names layout");
+
+/*
+ * FORWARD: what ssh -L, -R and -D do, held by the helper while it lives,
+ * and the remote forwards a program's listen() asks for (publish).  For
+ * -D the rules text (rules_dump) follows the struct, so the proxy decides
+ * like the shim does.  The reply text, if any, is an error message.
+ */
+enum proto_fwd_kind {
+	PROTO_FWD_LOCAL = 1,	/* -L bind:port -> host:hostport at the far end */
+	PROTO_FWD_REMOTE,	/* -R bind:port at the bastion -> host:hostport */
+	PROTO_FWD_DYNAMIC,	/* -D bind:port, SOCKS5 and HTTP proxy */
+	PROTO_FWD_PUBLISH,	/* a program's listener published remotely */
+};
+
+struct proto_forward {
+	uint32_t	kind;
+	uint32_t	pid;		/* publish: the listening program */
+	uint64_t	ino;		/* publish: its listening socket */
+	uint16_t	port;		/* listening port (local or remote) */
+	uint16_t	target_port;
+	uint32_t	reserved;
+	char		bind[PROTO_NAMELEN];	/* "" = default */
+	char		target[PROTO_NAMELEN];
+	char		origin[PROTO_RULELEN];	/* "-L ..." or "FILE:LINE" */
+};
+_Static_assert(sizeof(struct proto_forward) == 664, "proto_forward layout");
 
 /* OUTCOME: the errno a parked connect really failed with. */
 struct proto_outcome {

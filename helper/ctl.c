@@ -34,7 +34,9 @@ struct ctl_client {
 		struct proto_addr	addr;
 		struct proto_outcome	outcome;
 		struct proto_attach	attach;
+		struct proto_forward	forward;
 	} body;
+	char		*tail;		/* FORWARD: bytes past the struct */
 	size_t		 got;		/* bytes of hdr+body received */
 	int		 passed_fd;	/* SCM_RIGHTS descriptor, or -1 */
 	int		 attached;	/* ATTACH: held until EOF */
@@ -69,6 +71,7 @@ client_free(struct helper *h, struct ctl_client *cl, int close_fd)
 		close(cl->w.fd);
 	if (cl->passed_fd >= 0)
 		close(cl->passed_fd);
+	free(cl->tail);
 	if (cl->attached) {
 		h->attached--;
 		debug("launcher pid %d detached, %u left", (int)cl->cred.pid,
@@ -131,6 +134,10 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		ctl_reply(fd, PROTO_PEER, dest ? 0 : ENOENT, dest,
 		    dest ? sizeof(*dest) : 0);
 		return 0;
+	case PROTO_FORWARD:
+		fwd_request(h, fd, &cl->body.forward, cl->tail,
+		    cl->hdr.len - sizeof(cl->body.forward));
+		return 0;
 	case PROTO_OUTCOME:
 		ctl_reply(fd, PROTO_OUTCOME,
 		    relay_outcome(h, cl->body.outcome.ino), NULL, 0);
@@ -170,9 +177,16 @@ client_io(struct helper *h, struct watch *w, uint32_t events)
 	if (cl->got < sizeof(cl->hdr)) {
 		want = sizeof(cl->hdr) - cl->got;
 		dst = (char *)&cl->hdr + cl->got;
-	} else {
-		want = sizeof(cl->hdr) + cl->hdr.len - cl->got;
+	} else if (cl->got < sizeof(cl->hdr) + proto_request_len(cl->hdr.type)) {
+		want = sizeof(cl->hdr) + proto_request_len(cl->hdr.type) -
+		    cl->got;
 		dst = (char *)&cl->body + (cl->got - sizeof(cl->hdr));
+	} else {
+		size_t off = cl->got - sizeof(cl->hdr) -
+		    proto_request_len(cl->hdr.type);
+
+		want = sizeof(cl->hdr) + cl->hdr.len - cl->got;
+		dst = cl->tail + off;
 	}
 	r = proto_recv_some(w->fd, dst, want, cl->passed_fd < 0 ? &fd : NULL);
 	if (fd >= 0)
@@ -195,6 +209,10 @@ client_io(struct helper *h, struct watch *w, uint32_t events)
 			client_free(h, cl, 1);
 			return;
 		}
+		if (cl->hdr.len > proto_request_len(cl->hdr.type) &&
+		    (cl->tail = calloc(1, cl->hdr.len -
+		    proto_request_len(cl->hdr.type) + 1)) == NULL)
+			fatal("out of memory");
 	}
 	if (cl->got < sizeof(cl->hdr) || cl->got < sizeof(cl->hdr) +
 	    cl->hdr.len)

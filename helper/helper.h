@@ -32,6 +32,7 @@
 
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
+#include <libssh/server.h>	/* ssh_set_message_callback, ssh_message_* */
 
 #include "../common/proto.h"
 
@@ -49,9 +50,54 @@ struct watch {
 enum conn_state {
 	CONN_WAITING,		/* parked, waiting for the session to return */
 	CONN_OPENING,
+	CONN_LOCAL,		/* -R: channel open, connecting the target */
 	CONN_OPEN,
 	CONN_FAILED,
 };
+
+/* Where the local end of a conn comes from. */
+enum conn_kind {
+	CONN_SHIM,		/* a program's socket, handed over */
+	CONN_ACCEPTED,		/* accepted by a -L or -D listener */
+	CONN_FORWARDED,		/* -R/publish: the bastion opened the channel */
+};
+
+struct conn;
+/* Proxy (-D) replies, called when the channel opens or fails. */
+struct accept_hooks {
+	void	(*opened)(struct conn *);
+	void	(*failed)(struct conn *, int err);
+};
+
+enum fwd_state {
+	FWD_PENDING,		/* remote: to be requested */
+	FWD_REQUESTING,
+	FWD_ACTIVE,
+	FWD_FAILED,
+	FWD_CANCELLING,
+};
+
+struct fwd {
+	TAILQ_ENTRY(fwd) entry;
+	struct helper	*h;
+	int		 kind;		/* PROTO_FWD_* */
+	enum fwd_state	 state;
+	char		 bind[PROTO_NAMELEN];
+	uint16_t	 port;		/* listening port (ours or remote) */
+	uint16_t	 remote_port;	/* as bound at the bastion */
+	char		 target[PROTO_NAMELEN];
+	uint16_t	 target_port;
+	char		 origin[PROTO_RULELEN];
+	struct watch	 listen;	/* -L/-D */
+	struct rules	*rules;		/* -D */
+	pid_t		 pid;		/* publish */
+	uint64_t	 ino;
+	unsigned	 accepted;
+	char		 err[256];
+};
+TAILQ_HEAD(fwd_list, fwd);
+struct handshake;
+TAILQ_HEAD(handshake_list, handshake);
 
 /* User-space holding area for bytes read from libssh but not yet written. */
 struct chunk {
@@ -63,6 +109,10 @@ struct conn {
 	TAILQ_ENTRY(conn) entry;
 	struct helper	*h;
 	enum conn_state	 state;
+	enum conn_kind	 kind;
+	const struct accept_hooks *hooks;
+	int		 proxy;		/* proxy.c's protocol, for hooks */
+	struct chunk	 pre;		/* bytes for the channel before any */
 	uint64_t	 id;
 	ssh_channel	 ch;
 	struct ssh_channel_callbacks_struct cb;
@@ -89,6 +139,7 @@ struct conn {
 	unsigned	 abandoned:1;	/* answered (timeout); channel still
 					   opening, drop it when it settles */
 	unsigned	 named:1;	/* holds a names_ref() */
+	unsigned	 graceful:1;	/* close the local end without reset */
 	int		 family;	/* of the program's socket */
 	char		 host[PROTO_NAMELEN];
 	uint16_t	 port;
@@ -190,6 +241,9 @@ struct helper {
 	size_t		 nopening;	/* conns in CONN_OPENING */
 	size_t		 nwaiting;	/* conns with wait_window/wait_flush */
 	size_t		 nqueued;	/* conns in CONN_WAITING */
+	struct fwd_list	 fwds;
+	struct fwd	*fwd_inflight;	/* remote forward request under way */
+	struct handshake_list handshakes;
 	uint64_t	 total_conns;
 };
 
@@ -231,6 +285,30 @@ void	relay_session_up(struct helper *);
 void	relay_tick(struct helper *);
 int	relay_outcome(struct helper *, uint64_t ino);
 const struct proto_addr *relay_peer(struct helper *, const struct proto_addr *);
+
+/* relay.c, for forward.c and proxy.c */
+/* A conn for an accepted, connected socket: opens a channel to host:port. */
+struct conn *relay_accepted(struct helper *, int fd, const char *host,
+	    uint16_t port, const char *origin, const struct accept_hooks *,
+	    int proxy, const void *pre, size_t prelen);
+/* A conn for a channel the bastion opened: connects host:port here. */
+void	relay_forwarded(struct helper *, ssh_channel, const char *host,
+	    uint16_t port, const char *origin, const char *from, int fromport);
+
+/* forward.c */
+void	fwd_request(struct helper *, int ctl, const struct proto_forward *,
+	    const char *tail, size_t taillen);
+void	fwd_pump(struct helper *);
+void	fwd_tick(struct helper *);
+void	fwd_session_down(struct helper *);
+int	fwd_message(ssh_session, ssh_message, void *);
+void	fwd_status(struct helper *, void (*put)(void *, const char *, ...),
+	    void *);
+void	fwd_free_all(struct helper *);
+
+/* proxy.c */
+void	proxy_accept(struct helper *, int fd, struct fwd *);
+void	proxy_tick(struct helper *);
 
 /* ctl.c */
 void	ctl_init(struct helper *);

@@ -37,6 +37,7 @@
 #include "../common/proto.h"
 #include "../rules/rules.h"
 #include "client.h"
+#include "fwdspec.h"
 #include "log.h"
 #include "rundir.h"
 
@@ -59,6 +60,8 @@ struct opts {
 	const char	*ctl;		/* -O */
 	int		 dry_run;	/* -n */
 	int		 verbose;
+	struct proto_forward *fwds;	/* -L, -R, -D */
+	size_t		 nfwds;
 };
 
 struct session_ref {
@@ -73,9 +76,11 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: tunnelwrap [-H [user@]host[:port]] [-i identity] "
-	    "[-F ssh_config] [-o Key=Value]...\n"
-	    "                  [-f rules] [-v]... [--] COMMAND [ARG...]\n"
+	    "usage: tunnelwrap [-Cv] [-H [user@]host[:port]] [-i identity] "
+	    "[-F ssh_config]\n"
+	    "                  [-o Key=Value]... [-f rules] [-L spec]... "
+	    "[-R spec]... [-D spec]...\n"
+	    "                  [--] [COMMAND [ARG...]]\n"
 	    "       tunnelwrap -O status|stop [-H host | -f rules]\n"
 	    "       tunnelwrap -n [-f rules] DEST...\n"
 	    "       tunnelwrap -V | -h\n");
@@ -88,6 +93,48 @@ push(const char ***v, size_t *n, const char *s)
 	if ((*v = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
 		fatal("out of memory");
 	(*v)[(*n)++] = s;
+}
+
+static void
+add_fwd(struct opts *o, int kind, const char *spec)
+{
+	char err[512];
+
+	if ((o->fwds = reallocarray(o->fwds, o->nfwds + 1,
+	    sizeof(*o->fwds))) == NULL)
+		fatal("out of memory");
+	if (fwdspec_parse(kind, spec, &o->fwds[o->nfwds], err,
+	    sizeof(err)) == -1)
+		fatal("%s", err);
+	o->nfwds++;
+}
+
+/*
+ * Hand the -L/-R/-D forwards to the default session's helper, which holds
+ * them while it lives.  -D gets our rules, to decide as the shim does.
+ */
+static void
+send_forwards(const struct opts *o, const struct session_ref *s,
+    const struct rules *r)
+{
+	char err[1024], *dump = NULL;
+	size_t i, len = 0;
+
+	for (i = 0; i < o->nfwds; i++) {
+		if (o->fwds[i].kind == PROTO_FWD_DYNAMIC && dump == NULL) {
+			len = rules_dump(r, NULL, 0);
+			if ((dump = malloc(len + 1)) == NULL)
+				fatal("out of memory");
+			rules_dump(r, dump, len + 1);
+		}
+		if (fwdspec_send(s->path, &o->fwds[i], o->fwds[i].kind ==
+		    PROTO_FWD_DYNAMIC ? dump : NULL, o->fwds[i].kind ==
+		    PROTO_FWD_DYNAMIC ? len : 0, err, sizeof(err)) == -1)
+			fatal("%s", err);
+		verbose("%s: held by the helper for %s", o->fwds[i].origin,
+		    s->rs->dest);
+	}
+	free(dump);
 }
 
 static void
@@ -571,8 +618,13 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	log_init("tunnelwrap", LOG_INFO);
-	while ((ch = getopt(argc, argv, "+F:f:H:hi:nO:o:Vv")) != -1) {
+	while ((ch = getopt(argc, argv, "+CD:F:f:H:hi:L:nO:o:R:Vv")) != -1) {
 		switch (ch) {
+		case 'C': push(&o.sshopts, &o.nsshopts, "Compression=yes");
+			break;
+		case 'D': add_fwd(&o, PROTO_FWD_DYNAMIC, optarg); break;
+		case 'L': add_fwd(&o, PROTO_FWD_LOCAL, optarg); break;
+		case 'R': add_fwd(&o, PROTO_FWD_REMOTE, optarg); break;
 		case 'F': o.ssh_config = optarg; break;
 		case 'f': o.rules = optarg; break;
 		case 'H': o.dest = optarg; break;
@@ -598,14 +650,15 @@ main(int argc, char **argv)
 	    strcmp(o.ctl, "stop") != 0)
 		fatal("unknown -O command \"%s\": expected status or stop",
 		    o.ctl);
-	if (o.ctl == NULL && argc == 0)
+	if (o.ctl == NULL && argc == 0 && (o.dry_run || o.nfwds == 0))
 		fatal(o.dry_run ? "-n: no destination given" :
 		    "no COMMAND given (usage: tunnelwrap [options] [--] "
 		    "COMMAND [ARG...])");
-	r = load_rules(&o, o.ctl || o.dry_run ? NULL : argv[0]);
+	r = load_rules(&o, o.ctl || o.dry_run || argc == 0 ? NULL : argv[0]);
 	if (r == NULL)
 		fatal("no rules for %s and no -H: create %s or give -H "
-		    "[user@]host", o.ctl || o.dry_run ? "tunnelwrap" : argv[0],
+		    "[user@]host", o.ctl || o.dry_run || argc == 0 ?
+		    "tunnelwrap" : argv[0],
 		    "~/.config/tunnelwrap/rules");
 	if (o.dest != NULL && rules_set_default_dest(r, o.dest) == -1)
 		fatal(errno == EINVAL ? "bad -H destination \"%s\": expected "
@@ -619,7 +672,7 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	while ((rs = rules_session_at(r, n)) != NULL)
 		n++;
-	if (n == 0 && (o.ctl != NULL || rules_tunnel(r)))
+	if (n == 0 && (o.ctl != NULL || o.nfwds > 0 || rules_tunnel(r)))
 		fatal("nothing to tunnel through: the rules have no session "
 		    "line and no -H was given");
 	if ((ss = calloc(n ? n : 1, sizeof(*ss))) == NULL)
@@ -628,13 +681,20 @@ main(int argc, char **argv)
 		ss[i].rs = rules_session_at(r, i);
 		session_prepare(&ss[i], &o, rundir);
 	}
-	if (o.ctl != NULL)
-		st = control(&ss[0], o.ctl);
-	else {
+	if (o.ctl != NULL) {
+		for (i = 0, st = 0; i < n; i++) {
+			if (n > 1)
+				printf("%s[%s]\n", i ? "\n" : "", ss[i].rs->name);
+			if (control(&ss[i], o.ctl) != 0)
+				st = 255;
+		}
+	} else {
 		for (i = 0; i < n; i++)
 			session_attach(&ss[i], &o, r);
+		send_forwards(&o, &ss[0], r);
 		set_env(ss, n, r, &o);
-		st = run_command(argv);
+		/* Forwards alone (no COMMAND): like ssh -N, the helper keeps them. */
+		st = argc > 0 ? run_command(argv) : 0;
 	}
 	for (i = 0; i < n; i++) {
 		while (ss[i].nopts > ss[i].rs->noptions + o.nsshopts)
@@ -644,6 +704,7 @@ main(int argc, char **argv)
 	free(ss);
 	free(o.sshopts);
 	free(o.identities);
+	free(o.fwds);
 	rules_free(r);
 	return st;
 }

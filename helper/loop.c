@@ -45,8 +45,14 @@ watch_set(struct helper *h, struct watch *w, uint32_t events)
 	ev.events = events;
 	ev.data.ptr = w;
 	if (epoll_ctl(h->epfd, w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-	    w->fd, &ev) == -1)
-		fatal("epoll_ctl %d: %s", w->fd, strerror(errno));
+	    w->fd, &ev) == -1) {
+		/* Our bookkeeping and the kernel's disagree: a bug, but one
+		 * connection's, so recover instead of ending everyone's. */
+		error("epoll_ctl %d: %s", w->fd, strerror(errno));
+		if (epoll_ctl(h->epfd, w->registered ? EPOLL_CTL_ADD :
+		    EPOLL_CTL_MOD, w->fd, &ev) == -1)
+			return;
+	}
 	w->registered = 1;
 	w->events = events;
 }
@@ -60,12 +66,24 @@ watch_del(struct helper *h, struct watch *w)
 	w->events = 0;
 }
 
+/* -L, -R and -D forwards are held as long as the helper lives (ssh -N). */
+static int
+holds_forwards(struct helper *h)
+{
+	struct fwd *f;
+
+	TAILQ_FOREACH(f, &h->fwds, entry)
+		if (f->kind != PROTO_FWD_PUBLISH)
+			return 1;
+	return 0;
+}
+
 static void
 check_linger(struct helper *h)
 {
 	time_t now = monotime();
 
-	if (h->attached > 0 || h->nconns > 0) {
+	if (h->attached > 0 || h->nconns > 0 || holds_forwards(h)) {
 		h->idle_since = 0;
 		return;
 	}
@@ -101,12 +119,15 @@ loop_run(struct helper *h)
 			w->fn(h, w, evs[i].events);
 		}
 		relay_after_pump(h);
+		fwd_pump(h);
 		if (h->need_reap)
 			relay_reap(h);
 		if (monotime() != last_tick) {
 			last_tick = monotime();
 			session_tick(h);
 			relay_tick(h);
+			fwd_tick(h);
+			proxy_tick(h);
 			check_linger(h);
 			if (h->need_reap)
 				relay_reap(h);

@@ -135,6 +135,8 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	h.started = monotime();
+	TAILQ_INIT(&h.fwds);
+	TAILQ_INIT(&h.handshakes);
 	loop_init(&h);
 	session_open(&h);
 	relay_init(&h);
@@ -148,6 +150,7 @@ main(int argc, char **argv)
 	cleanup_socket(&h);
 	relay_fail_all(&h, ECONNRESET);
 	relay_reap(&h);
+	fwd_free_all(&h);
 	session_close(&h);
 	names_free(&h.names);
 	free(h.iobuf);

@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -43,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <bsd/string.h>
 
 #include "helper.h"
 #include "log.h"
@@ -328,7 +331,11 @@ conn_failed(struct conn *c, int err)
 	    c->port, strerror(err));
 	/* Recorded before the program can observe the failure. */
 	record_outcome(c->h, c->ino, err);
-	if (c->ctl >= 0) {
+	if (c->kind == CONN_ACCEPTED) {
+		if (c->hooks != NULL)
+			c->hooks->failed(c, err);
+		c->graceful = 1;		/* let the error reply arrive */
+	} else if (c->ctl >= 0) {
 		ctl_reply(c->ctl, PROTO_CONNECT, err, NULL, 0);
 		close(c->ctl);
 		c->ctl = -1;
@@ -383,6 +390,23 @@ conn_opened(struct conn *c)
 
 	debug("conn %llu: channel open to %s:%u", (unsigned long long)c->id,
 	    c->host, c->port);
+	if (c->kind == CONN_ACCEPTED) {
+		if (c->pre.len > 0 && ssh_channel_write(c->ch, c->pre.data,
+		    (uint32_t)c->pre.len) != (int)c->pre.len) {
+			conn_failed(c, ECONNABORTED);
+			return;
+		}
+		c->bytes_up += c->pre.len;
+		free(c->pre.data);
+		c->pre.data = NULL;
+		c->pre.len = 0;
+		if (c->hooks != NULL)
+			c->hooks->opened(c);
+		c->state = CONN_OPEN;
+		c->down_blocked = 1;
+		conn_update(c);
+		return;
+	}
 	if ((fd = complete_parked(c)) == -1) {
 		error("conn %llu: completing the connect: %s",
 		    (unsigned long long)c->id, strerror(errno));
@@ -476,35 +500,126 @@ check_socket(struct conn *c, int fd)
 	return 0;
 }
 
+static struct conn *
+conn_new(struct helper *h, enum conn_kind kind, const char *rule)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("out of memory");
+	c->h = h;
+	c->kind = kind;
+	c->id = ++h->next_id;
+	c->ctl = -1;
+	c->sockdup = -1;
+	c->local.fd = -1;
+	c->local.fn = local_io;
+	c->local.arg = c;
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	strlcpy(c->rule, rule, sizeof(c->rule));
+	TAILQ_INSERT_TAIL(&h->conns, c, entry);
+	h->nconns++;
+	h->total_conns++;
+	return c;
+}
+
+struct conn *
+relay_accepted(struct helper *h, int fd, const char *host, uint16_t port,
+    const char *origin, const struct accept_hooks *hooks, int proxy,
+    const void *pre, size_t prelen)
+{
+	struct conn *c = conn_new(h, CONN_ACCEPTED, origin);
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->local.fd = fd;
+	c->hooks = hooks;
+	c->proxy = proxy;
+	c->port = port;
+	c->pid = getpid();
+	strlcpy(c->comm, origin, sizeof(c->comm));
+	strlcpy(c->host, host, sizeof(c->host));
+	if (prelen > 0) {
+		if ((c->pre.data = malloc(prelen)) == NULL)
+			fatal("out of memory");
+		memcpy(c->pre.data, pre, prelen);
+		c->pre.len = prelen;
+	}
+	verbose("conn %llu: %s -> %s:%u", (unsigned long long)c->id, origin,
+	    host, port);
+	if (!h->session_up) {
+		c->state = CONN_WAITING;
+		c->deadline = monotime() + h->cfg.connect_timeout;
+		h->nqueued++;
+	} else
+		conn_start(c);
+	return c;
+}
+
+void
+relay_forwarded(struct helper *h, ssh_channel ch, const char *host,
+    uint16_t port, const char *origin, const char *from, int fromport)
+{
+	struct conn *c = conn_new(h, CONN_FORWARDED, origin);
+	struct addrinfo hints, *res = NULL;
+	char serv[8];
+	int fd = -1;
+
+	c->ch = ch;
+	c->port = port;
+	c->pid = getpid();
+	snprintf(c->comm, sizeof(c->comm), "-R");
+	strlcpy(c->host, host, sizeof(c->host));
+	c->cb.userdata = c;
+	c->cb.channel_data_function = on_data;
+	c->cb.channel_eof_function = on_eof;
+	c->cb.channel_close_function = on_close;
+	ssh_callbacks_init(&c->cb);
+	ssh_set_channel_callbacks(ch, &c->cb);
+	verbose("conn %llu: %s from %s:%d -> %s:%u", (unsigned long long)c->id,
+	    origin, from ? from : "?", fromport, host, port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(serv, sizeof(serv), "%u", port);
+	if (getaddrinfo(host, serv, &hints, &res) != 0 || res == NULL ||
+	    (fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1 ||
+	    (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
+	    errno != EINPROGRESS)) {
+		verbose("conn %llu: %s: cannot connect to %s:%u: %s",
+		    (unsigned long long)c->id, origin, host, port,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		conn_kill(c);
+	} else {
+		c->local.fd = fd;
+		c->state = CONN_LOCAL;
+		watch_set(h, &c->local, EPOLLOUT);
+	}
+	if (res != NULL)
+		freeaddrinfo(res);
+}
+
 void
 relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
     int sockfd, pid_t pid)
 {
-	struct conn *c;
+	struct conn *c = conn_new(h, CONN_SHIM, "");
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *name;
 	char path[64];
 	int fd, err;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("out of memory");
-	c->h = h;
-	c->id = ++h->next_id;
 	c->ctl = ctl;
 	c->sockdup = sockfd;
-	c->local.fd = -1;
-	c->local.fn = local_io;
-	c->local.arg = c;
 	c->pid = pid;
 	c->port = req->dest.port;
 	c->dest = req->dest;
-	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	snprintf(c->rule, sizeof(c->rule), "%.*s", (int)sizeof(req->rule) - 1,
 	    req->rule);
-	TAILQ_INSERT_TAIL(&h->conns, c, entry);
-	h->nconns++;
-	h->total_conns++;
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
 		ssize_t n = read(fd, c->comm, sizeof(c->comm) - 1);
@@ -693,13 +808,40 @@ conn_update(struct conn *c)
 	watch_set(c->h, &c->local, want);
 }
 
+/* -R: the target's connect finished (or failed). */
+static void
+local_connected(struct conn *c)
+{
+	socklen_t len = sizeof(int);
+	int err = 0, one = 1;
+
+	if (getsockopt(c->local.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err != 0) {
+		verbose("conn %llu: %s: connect to %s:%u: %s",
+		    (unsigned long long)c->id, c->rule, c->host, c->port,
+		    strerror(err ? err : errno));
+		conn_kill(c);
+		return;
+	}
+	setsockopt(c->local.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->state = CONN_OPEN;
+	c->down_blocked = 1;		/* deliver what waited in libssh */
+}
+
 static void
 local_io(struct helper *h, struct watch *w, uint32_t events)
 {
 	struct conn *c = w->arg;
 
-	(void)h;
-	if (c->dead || c->state != CONN_OPEN)
+	if (c->dead)
+		return;
+	if (c->state == CONN_LOCAL) {
+		local_connected(c);
+		if (c->dead)
+			return;
+		events |= EPOLLOUT;
+	}
+	if (c->state != CONN_OPEN)
 		return;
 	if (events & EPOLLOUT)
 		down_flush(c);
@@ -763,7 +905,7 @@ conn_free(struct helper *h, struct conn *c)
 	if (c->local.fd >= 0) {
 		watch_del(h, &c->local);
 		/* A connection cut short must look cut short: reset it. */
-		if (c->local_broken || !c->remote_eof)
+		if (!c->graceful && (c->local_broken || !c->remote_eof))
 			setsockopt(c->local.fd, SOL_SOCKET, SO_LINGER, &lg,
 			    sizeof(lg));
 		close(c->local.fd);
@@ -784,6 +926,7 @@ conn_free(struct helper *h, struct conn *c)
 	    (unsigned long long)c->id, (unsigned long long)c->bytes_up,
 	    (unsigned long long)c->bytes_down);
 	free(c->down.data);
+	free(c->pre.data);
 	free(c);
 }
 
@@ -851,7 +994,7 @@ relay_session_down(struct helper *h)
 		}
 		if (c->dead)
 			continue;
-		if (c->state == CONN_OPEN) {
+		if (c->state == CONN_OPEN || c->state == CONN_LOCAL) {
 			c->local_broken = 1;
 			conn_kill(c);
 		} else if (c->state == CONN_OPENING && !c->abandoned) {

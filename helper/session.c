@@ -438,6 +438,7 @@ go_live(struct helper *h, ssh_session s)
 	h->sshw.fn = ssh_ready;
 	h->sshw.arg = h;
 	h->sshw.registered = 0;
+	ssh_set_message_callback(s, fwd_message, h);
 	h->session_up = 1;
 	h->backoff = BACKOFF_MIN;
 	h->last_rx = monotime();
@@ -472,6 +473,7 @@ session_lost(struct helper *h, const char *why)
 {
 	error("connection to %s lost: %s; reconnecting", h->peer_desc, why);
 	relay_session_down(h);
+	fwd_session_down(h);
 	drop_session(h);
 	h->losses++;
 	h->next_attempt = monotime() + h->backoff;

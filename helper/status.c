@@ -39,6 +39,19 @@ put(struct text *t, const char *fmt, ...)
 }
 
 static void
+put_cb(void *arg, const char *fmt, ...)
+{
+	struct text *t = arg;
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put(t, "%s", buf);
+}
+
+static void
 human_bytes(char *buf, size_t len, uint64_t n)
 {
 	const char *unit = "KMGT";
@@ -79,6 +92,8 @@ state_name(const struct conn *c)
 		return "failed";
 	case CONN_WAITING:
 		return "waiting";
+	case CONN_LOCAL:
+		return "connecting";
 	case CONN_OPEN:
 		if (c->local_eof && c->remote_eof)
 			return "closing";
@@ -112,6 +127,7 @@ status_text(struct helper *h)
 	put(&t, "uptime       %s\n", age);
 	put(&t, "helper       pid %d, %u launcher%s attached\n", (int)getpid(),
 	    h->attached, h->attached == 1 ? "" : "s");
+	fwd_status(h, put_cb, &t);
 	TAILQ_FOREACH(c, &h->conns, entry)
 		if (!c->dead)
 			live++;

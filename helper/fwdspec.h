@@ -1,0 +1,26 @@
+/*
+ * fwdspec.h - the launcher's -L, -R and -D, as ssh spells them.
+ */
+#ifndef TW_FWDSPEC_H
+#define TW_FWDSPEC_H
+
+#include <stddef.h>
+
+#include "../common/proto.h"
+
+/*
+ * Parse "[bind:]port:host:hostport" (-L, -R) or "[bind:]port" (-D) into
+ * *out; IPv6 addresses in brackets, an empty or "*" bind means every
+ * address.  Returns 0, or -1 with a message in err.
+ */
+int	fwdspec_parse(int kind, const char *spec, struct proto_forward *out,
+	    char *err, size_t errlen);
+
+/*
+ * Ask the helper at socket path for the forward; tail (the -D rules) may
+ * be NULL.  Returns 0, or -1 with the helper's or our message in err.
+ */
+int	fwdspec_send(const char *path, const struct proto_forward *,
+	    const char *tail, size_t taillen, char *err, size_t errlen);
+
+#endif
