@@ -37,7 +37,8 @@ SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh libbsd libcrypto 2>/dev/null)
 RULES_SRC  = rules/rules.c rules/match.c rules/dump.c
 COMMON_SRC = common/proto.c
 SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
-	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c
+	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c \
+	     preload/hook-send.c
 HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/names.c helper/session.c helper/sshconf.c helper/status.c \
 	     helper/forward.c helper/proxy.c helper/log.c
@@ -175,12 +176,13 @@ install-strip:
 	    INSTALL_LIB='$(INSTALL) -m 644 -s' install
 
 # A 32-bit shim for 32-bit programs (needs gcc-multilib): libc only, like
-# the 64-bit one, and the same wire protocol (its layout is fixed-size).
+# the 64-bit one, and the same wire protocol (its layout is fixed-size);
+# with 64-bit file offsets and inode numbers (it sends st_ino).
 shim32: $(B)/lib32/libtunnelwrap.so
 
 $(B)/obj/pic32/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -m32 $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -c $< -o $@
+	$(CC) -m32 -D_FILE_OFFSET_BITS=64 $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -c $< -o $@
 
 $(B)/lib32/libtunnelwrap.so: $(call obj,pic32,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) preload/libtunnelwrap.map
 	@mkdir -p $(dir $@)

@@ -122,3 +122,26 @@ fdtab_unlock_all(void)
 {
 	pthread_mutex_unlock(&fdtab_lock);
 }
+
+/* Resolver sockets: a bitmap, set-only (a reused number costs one parse). */
+#define DNS_FDS	65536
+static unsigned char dns_bits[DNS_FDS / 8];
+int shim_dns_any;
+
+void
+shim_dns_mark(int fd)
+{
+	if (fd < 0 || fd >= DNS_FDS)
+		return;
+	__atomic_or_fetch(&dns_bits[fd / 8], (unsigned char)(1 << (fd % 8)),
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&shim_dns_any, 1, __ATOMIC_RELAXED);
+}
+
+int
+shim_dns_fd_slow(int fd)
+{
+	return fd >= 0 && fd < DNS_FDS &&
+	    (__atomic_load_n(&dns_bits[fd / 8], __ATOMIC_RELAXED) &
+	    (1 << (fd % 8)));
+}

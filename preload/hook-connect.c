@@ -171,7 +171,7 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	const struct shim_session *s = shim_session(m->session);
 	struct proto_connect req;
 	struct proto_addr unused;
-	int flags, status, r, pending, saved;
+	int flags, status, r, pending, saved, zero = 0;
 
 	if (fdtab_get(fd, NULL, NULL, &pending, NULL) == 0 && pending)
 		return reconnect_pending(fd);
@@ -191,6 +191,8 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	    m->file ? m->file : "(default)", m->line);
 	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		return -1;
+	/* A deferred (Fast Open) connect would defeat the parking. */
+	setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &zero, sizeof(zero));
 	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &unused,
 	    sizeof(unused), &status, 0);
 	if (r == 0 && status == EINPROGRESS) {
@@ -232,6 +234,9 @@ tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
 	int type;
 	socklen_t tlen = sizeof(type);
 
+	if (port == 53 && shim_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
+	    &tlen) == 0 && type == SOCK_DGRAM)
+		shim_dns_mark(fd);	/* its queries are checked (hook-send.c) */
 	if (shim_is_synthetic(sa)) {
 		if (names_reverse(shim_session(NULL), sa, name,
 		    sizeof(name)) == -1) {

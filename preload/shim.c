@@ -41,6 +41,9 @@ resolve_real(void)
 	REAL(gethostbyaddr);
 	REAL(getpeername);
 	REAL(getsockopt);
+	REAL(sendto);
+	REAL(sendmsg);
+	REAL(sendmmsg);
 #undef REAL
 }
 

@@ -36,6 +36,10 @@ struct real_fns {
 	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
 	int	(*getpeername)(int, struct sockaddr *, socklen_t *);
 	int	(*getsockopt)(int, int, int, void *, socklen_t *);
+	ssize_t	(*sendto)(int, const void *, size_t, int,
+		    const struct sockaddr *, socklen_t);
+	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
+	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 };
 
 struct shim_session {
@@ -95,6 +99,16 @@ void	fdtab_lock_all(void);
 void	fdtab_unlock_all(void);
 void	names_lock_all(void);
 void	names_unlock_all(void);
+
+/*
+ * UDP sockets connected to port 53 (a resolver of the program's own):
+ * their queries are checked for names that must not leak.  The check is
+ * one load while no such socket exists.
+ */
+void	shim_dns_mark(int fd);
+int	shim_dns_fd_slow(int fd);
+extern int shim_dns_any;
+#define shim_dns_fd(fd)	(__builtin_expect(shim_dns_any, 0) && shim_dns_fd_slow(fd))
 
 /* Remote-DNS cache: name <-> synthetic addresses, shared with the helper. */
 int	names_resolve(const struct shim_session *s, const char *name,
