@@ -198,15 +198,31 @@ rules_error(void *arg, const char *msg)
 }
 
 static struct fwd *
-fwd_find(struct helper *h, const struct proto_forward *req)
+fwd_find(struct helper *h, const struct proto_forward *req, const char *tail)
 {
 	struct fwd *f;
 
-	TAILQ_FOREACH(f, &h->fwds, entry)
-		if (f->kind == (int)req->kind && f->port == req->port &&
-		    strcmp(f->bind, req->bind) == 0)
+	TAILQ_FOREACH(f, &h->fwds, entry) {
+		if (f->kind != (int)req->kind || strcmp(f->bind, req->bind) != 0)
+			continue;
+		/* An ephemeral proxy is shared by launchers with the same rules. */
+		if (req->port == 0 && f->auto_proxy && tail != NULL &&
+		    f->rules_text != NULL && strcmp(f->rules_text, tail) == 0)
 			return f;
+		if (req->port != 0 && f->port == req->port)
+			return f;
+	}
 	return NULL;
+}
+
+/* Tell the requester which port an ephemeral listener got. */
+static void
+reply_port(int ctl, const struct fwd *f)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u", f->port);
+	ctl_reply(ctl, PROTO_FORWARD, 0, text, strlen(text));
 }
 
 void
@@ -224,8 +240,12 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 		ctl_reply(ctl, PROTO_FORWARD, EINVAL, NULL, 0);
 		return;
 	}
-	if ((f = fwd_find(h, req)) != NULL) {
+	if ((f = fwd_find(h, req, tail)) != NULL) {
 		/* Already held (another launcher asked): fine if the same. */
+		if (f->auto_proxy) {
+			reply_port(ctl, f);
+			return;
+		}
 		if (strcmp(f->target, req->target) == 0 &&
 		    f->target_port == req->target_port) {
 			if (f->kind == PROTO_FWD_PUBLISH) {
@@ -275,6 +295,22 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 		f->listen.arg = f;
 		watch_set(h, &f->listen, EPOLLIN);
 		f->state = FWD_ACTIVE;
+		if (f->port == 0) {
+			/* The proxy for programs the shim cannot reach. */
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+
+			getsockname(f->listen.fd, (struct sockaddr *)&ss, &len);
+			f->port = ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+			f->auto_proxy = 1;
+			if (tail != NULL && (f->rules_text = strdup(tail)) == NULL)
+				fatal("out of memory");
+			TAILQ_INSERT_TAIL(&h->fwds, f, entry);
+			verbose("proxy for unreachable programs on port %u",
+			    f->port);
+			reply_port(ctl, f);
+			return;
+		}
 	} else
 		f->state = FWD_PENDING;	/* sent by fwd_pump() */
 	verbose("%s %s%s%u -> %s:%u (%s)", kind_name(f->kind), f->bind,
@@ -304,6 +340,7 @@ fwd_free(struct helper *h, struct fwd *f)
 		close(f->listen.fd);
 	}
 	rules_free(f->rules);
+	free(f->rules_text);
 	free(f);
 }
 

@@ -78,7 +78,7 @@ fwdspec_parse(int kind, const char *spec, struct proto_forward *out,
 		i = 1;
 	}
 	if (port_of(f[i], &out->port) == -1 ||
-	    (out->port == 0 && kind != PROTO_FWD_REMOTE))
+	    (out->port == 0 && kind == PROTO_FWD_LOCAL))
 		goto bad;
 	if (kind != PROTO_FWD_DYNAMIC) {
 		if (*f[i + 1] == '\0' || strlcpy(out->target, f[i + 1],
@@ -98,7 +98,7 @@ fwdspec_parse(int kind, const char *spec, struct proto_forward *out,
 
 int
 fwdspec_send(const char *path, const struct proto_forward *fw,
-    const char *tail, size_t taillen, char *err, size_t errlen)
+    const char *tail, size_t taillen, int *port, char *err, size_t errlen)
 {
 	char *body, *text = NULL;
 	size_t len = sizeof(*fw) + taillen;
@@ -126,6 +126,8 @@ fwdspec_send(const char *path, const struct proto_forward *fw,
 		free(text);
 		return -1;
 	}
+	if (port != NULL)
+		*port = text ? atoi(text) : fw->port;
 	free(text);
 	return 0;
 }

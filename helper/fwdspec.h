@@ -18,9 +18,11 @@ int	fwdspec_parse(int kind, const char *spec, struct proto_forward *out,
 
 /*
  * Ask the helper at socket path for the forward; tail (the -D rules) may
- * be NULL.  Returns 0, or -1 with the helper's or our message in err.
+ * be NULL.  *port (if not NULL) gets the listening port, which the helper
+ * chose when it was 0.  Returns 0, or -1 with the reason in err.
  */
 int	fwdspec_send(const char *path, const struct proto_forward *,
-	    const char *tail, size_t taillen, char *err, size_t errlen);
+	    const char *tail, size_t taillen, int *port, char *err,
+	    size_t errlen);
 
 #endif

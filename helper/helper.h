@@ -90,6 +90,8 @@ struct fwd {
 	char		 origin[PROTO_RULELEN];
 	struct watch	 listen;	/* -L/-D */
 	struct rules	*rules;		/* -D */
+	char		*rules_text;	/* the automatic proxy's, to share it */
+	int		 auto_proxy;	/* for static/setuid programs */
 	pid_t		 pid;		/* publish */
 	uint64_t	 ino;
 	unsigned	 accepted;

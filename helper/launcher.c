@@ -38,6 +38,7 @@
 #include "../rules/rules.h"
 #include "client.h"
 #include "fwdspec.h"
+#include "reach.h"
 #include "log.h"
 #include "rundir.h"
 
@@ -129,7 +130,7 @@ send_forwards(const struct opts *o, const struct session_ref *s,
 		}
 		if (fwdspec_send(s->path, &o->fwds[i], o->fwds[i].kind ==
 		    PROTO_FWD_DYNAMIC ? dump : NULL, o->fwds[i].kind ==
-		    PROTO_FWD_DYNAMIC ? len : 0, err, sizeof(err)) == -1)
+		    PROTO_FWD_DYNAMIC ? len : 0, NULL, err, sizeof(err)) == -1)
 			fatal("%s", err);
 		verbose("%s: held by the helper for %s", o->fwds[i].origin,
 		    s->rs->dest);
@@ -467,6 +468,52 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 	free(sessions);
 }
 
+/*
+ * COMMAND cannot be reached by the shim: say so, and point the proxy
+ * variables common tools read at the helper's proxy endpoint (SOCKS5 and
+ * HTTP on one port, same rules, same session), where the user set none.
+ */
+static void
+proxy_fallback(const char *command, const struct session_ref *s,
+    const struct rules *r)
+{
+	static const char *const http_vars[] = { "http_proxy", "https_proxy",
+	    "HTTP_PROXY", "HTTPS_PROXY", NULL };
+	static const char *const socks_vars[] = { "ALL_PROXY", "all_proxy",
+	    NULL };
+	struct proto_forward fw;
+	char why[PATH_MAX + 128], err[512], url[64], *dump;
+	const char *const *v;
+	size_t len;
+	int port;
+
+	if (!reach_problem(command, why, sizeof(why)))
+		return;
+	memset(&fw, 0, sizeof(fw));
+	fw.kind = PROTO_FWD_DYNAMIC;
+	strlcpy(fw.bind, "127.0.0.1", sizeof(fw.bind));
+	strlcpy(fw.origin, "proxy for unreachable programs",
+	    sizeof(fw.origin));
+	len = rules_dump(r, NULL, 0);
+	if ((dump = malloc(len + 1)) == NULL)
+		fatal("out of memory");
+	rules_dump(r, dump, len + 1);
+	if (fwdspec_send(s->path, &fw, dump, len, &port, err,
+	    sizeof(err)) == -1) {
+		free(dump);
+		fatal("%s; and no proxy for it: %s", why, err);
+	}
+	free(dump);
+	logit("%s; its proxy-aware connections use 127.0.0.1:%d "
+	    "(http_proxy, ALL_PROXY)", why, port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	for (v = http_vars; *v != NULL; v++)
+		setenv(*v, url, 0);
+	snprintf(url, sizeof(url), "socks5h://127.0.0.1:%d", port);
+	for (v = socks_vars; *v != NULL; v++)
+		setenv(*v, url, 0);
+}
+
 /* Run COMMAND, wait, and die the way it died. */
 static int
 run_command(char **argv)
@@ -692,6 +739,8 @@ main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			session_attach(&ss[i], &o, r);
 		send_forwards(&o, &ss[0], r);
+		if (argc > 0 && n > 0)
+			proxy_fallback(argv[0], &ss[0], r);
 		set_env(ss, n, r, &o);
 		/* Forwards alone (no COMMAND): like ssh -N, the helper keeps them. */
 		st = argc > 0 ? run_command(argv) : 0;

@@ -73,7 +73,7 @@ holds_forwards(struct helper *h)
 	struct fwd *f;
 
 	TAILQ_FOREACH(f, &h->fwds, entry)
-		if (f->kind != PROTO_FWD_PUBLISH)
+		if (f->kind != PROTO_FWD_PUBLISH && !f->auto_proxy)
 			return 1;
 	return 0;
 }
