@@ -29,6 +29,10 @@ proto_request_len(uint16_t type)
 		return sizeof(struct proto_attach);
 	case PROTO_FORWARD:
 		return sizeof(struct proto_forward);
+	case PROTO_EXEC:
+		return sizeof(struct proto_exec);
+	case PROTO_WINCH:
+		return sizeof(struct proto_winch);
 	case PROTO_STATUS:
 	case PROTO_STOP:
 		return 0;
@@ -64,9 +68,11 @@ proto_check_request(const struct proto_hdr *h)
 		return PROTO_ERR_VERSION;
 	if ((want = proto_request_len(h->type)) < 0)
 		return -EINVAL;
-	/* FORWARD alone carries a variable tail: the -D rules text. */
+	/* FORWARD and EXEC carry a variable tail: rules, a command line. */
 	if (h->type == PROTO_FORWARD ? h->len < (size_t)want ||
-	    h->len > (size_t)want + PROTO_MAX_RULES : h->len != (size_t)want)
+	    h->len > (size_t)want + PROTO_MAX_RULES :
+	    h->type == PROTO_EXEC ? h->len <= (size_t)want ||
+	    h->len > (size_t)want + PROTO_MAX_CMD : h->len != (size_t)want)
 		return -EINVAL;
 	return 0;
 }
@@ -87,13 +93,23 @@ int
 proto_send(int sock, const struct proto_hdr *h, const void *body,
     size_t len, int fd)
 {
+	return proto_send_fds(sock, h, body, len, &fd, fd >= 0 ? 1 : 0);
+}
+
+int
+proto_send_fds(int sock, const struct proto_hdr *h, const void *body,
+    size_t len, const int *fds, int nfds)
+{
 	struct iovec iov[2];
 	struct msghdr msg;
 	union {
 		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		char		buf[CMSG_SPACE(PROTO_MAX_FDS * sizeof(int))];
 	} cmsg;
 	size_t off = 0, total = sizeof(*h) + len;
+
+	if (nfds < 0 || nfds > PROTO_MAX_FDS)
+		return -EINVAL;
 	ssize_t n;
 
 	memset(&msg, 0, sizeof(msg));
@@ -113,14 +129,14 @@ proto_send(int sock, const struct proto_hdr *h, const void *body,
 		}
 		msg.msg_iov = iov;
 		msg.msg_iovlen = niov;
-		if (fd >= 0 && off == 0) {
+		if (nfds > 0 && off == 0) {
 			memset(&cmsg, 0, sizeof(cmsg));
 			msg.msg_control = cmsg.buf;
-			msg.msg_controllen = sizeof(cmsg.buf);
+			msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 			cmsg.hdr.cmsg_level = SOL_SOCKET;
 			cmsg.hdr.cmsg_type = SCM_RIGHTS;
-			cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(&cmsg.hdr), &fd, sizeof(int));
+			cmsg.hdr.cmsg_len = CMSG_LEN(nfds * sizeof(int));
+			memcpy(CMSG_DATA(&cmsg.hdr), fds, nfds * sizeof(int));
 		} else {
 			msg.msg_control = NULL;
 			msg.msg_controllen = 0;
@@ -137,17 +153,18 @@ proto_send(int sock, const struct proto_hdr *h, const void *body,
 }
 
 ssize_t
-proto_recv_some(int sock, void *buf, size_t len, int *fdp)
+proto_recv_some(int sock, void *buf, size_t len, int *fds, int maxfds)
 {
 	struct msghdr msg;
 	struct iovec iov;
 	struct cmsghdr *c;
 	union {
 		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		char		buf[CMSG_SPACE(PROTO_MAX_FDS * sizeof(int))];
 	} cmsg;
 	ssize_t n;
-	int fd;
+	size_t i, nfd;
+	int fd, k;
 
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = buf;
@@ -162,11 +179,17 @@ proto_recv_some(int sock, void *buf, size_t len, int *fdp)
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
 		    c->cmsg_len < CMSG_LEN(sizeof(int)))
 			continue;
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-		if (fdp != NULL && *fdp == -1)
-			*fdp = fd;
-		else
-			close(fd);
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			/* Into the first free slot; extras are closed. */
+			for (k = 0; k < maxfds && fds[k] != -1; k++)
+				;
+			if (k < maxfds)
+				fds[k] = fd;
+			else
+				close(fd);
+		}
 	}
 	return n;
 }

@@ -29,6 +29,7 @@
 #define PROTO_RULELEN	128		/* "FILE:LINE" of the deciding rule */
 #define PROTO_MAX_TEXT	(4u << 20)	/* STATUS text body limit */
 #define PROTO_MAX_RULES	(256u << 10)	/* rules text after a FORWARD */
+#define PROTO_MAX_FDS	2		/* descriptors one message carries */
 
 enum proto_type {
 	PROTO_CONNECT = 1,	/* open a channel for the attached socket */
@@ -40,6 +41,8 @@ enum proto_type {
 	PROTO_STOP,		/* stop the helper */
 	PROTO_PEER,		/* program socket address -> destination */
 	PROTO_FORWARD,		/* -L/-R/-D or a publish: add a forward */
+	PROTO_EXEC,		/* -e: run a command at the bastion */
+	PROTO_WINCH,		/* -e -t: the terminal changed size */
 	PROTO_REPLY = 0x80,	/* OR'ed into the type of every reply */
 };
 
@@ -117,6 +120,38 @@ struct proto_forward {
 };
 _Static_assert(sizeof(struct proto_forward) == 664, "proto_forward layout");
 
+/*
+ * EXEC: run a command on the bastion over the shared session (-e).  Two
+ * sockets travel along: the launcher's stdin/stdout relay and its stderr.
+ * The command line follows the struct.  The connection stays open: the
+ * launcher may send WINCH messages on it, and the helper's one reply, when
+ * the command is over, carries its exit status (hdr.status) and, if it
+ * died of a signal, "signal NAME" as text.
+ */
+#define PROTO_EXEC_PTY		0x1
+#define PROTO_EXEC_X11		0x2
+#define PROTO_EXEC_AGENT	0x4
+#define PROTO_MAX_CMD		(64u << 10)
+
+struct proto_exec {
+	uint32_t	flags;
+	uint16_t	cols, rows;
+	char		term[64];
+	char		x11_proto[32];	/* "MIT-MAGIC-COOKIE-1" */
+	char		x11_fake[64];	/* hex cookie the bastion sees */
+	char		x11_real[64];	/* hex cookie of the local display */
+	char		x11_path[108];	/* local X server's UNIX socket */
+	uint32_t	x11_screen;
+	char		agent[108];	/* local ssh-agent socket */
+	uint32_t	reserved;
+};
+_Static_assert(sizeof(struct proto_exec) == 456, "proto_exec layout");
+
+struct proto_winch {
+	uint16_t	cols, rows;
+	uint32_t	reserved;
+};
+
 /* OUTCOME: the errno a parked connect really failed with. */
 struct proto_outcome {
 	uint64_t	ino;		/* socket inode (st_ino) */
@@ -154,11 +189,17 @@ int	proto_send(int sock, const struct proto_hdr *, const void *body,
  */
 int	proto_recv(int sock, void *buf, size_t len, int *fdp);
 
+/* As proto_send, with up to PROTO_MAX_FDS descriptors. */
+int	proto_send_fds(int sock, const struct proto_hdr *, const void *body,
+	    size_t len, const int *fds, int nfds);
+
 /*
- * One non-blocking recvmsg of at most len bytes, taking a passed descriptor
- * into *fdp as proto_recv does.  Returns bytes read, 0 on EOF, or -errno.
+ * One non-blocking recvmsg of at most len bytes.  Passed descriptors go
+ * into the slots of fds[maxfds] that are -1; extra ones are closed.
+ * Returns bytes read, 0 on EOF, or -errno.
  */
-ssize_t	proto_recv_some(int sock, void *buf, size_t len, int *fdp);
+ssize_t	proto_recv_some(int sock, void *buf, size_t len, int *fds,
+	    int maxfds);
 
 /*
  * Socket path of the helper for one session: DIR/S.<16 hex digits of a

@@ -35,10 +35,11 @@ struct ctl_client {
 		struct proto_outcome	outcome;
 		struct proto_attach	attach;
 		struct proto_forward	forward;
+		struct proto_exec	exec;
 	} body;
 	char		*tail;		/* FORWARD: bytes past the struct */
 	size_t		 got;		/* bytes of hdr+body received */
-	int		 passed_fd;	/* SCM_RIGHTS descriptor, or -1 */
+	int		 passed[PROTO_MAX_FDS];	/* SCM_RIGHTS, or -1 */
 	int		 attached;	/* ATTACH: held until EOF */
 };
 
@@ -66,11 +67,14 @@ ctl_reply(int fd, uint16_t type, int status, const void *body, size_t len)
 static void
 client_free(struct helper *h, struct ctl_client *cl, int close_fd)
 {
+	int i;
+
 	watch_del(h, &cl->w);
 	if (close_fd)
 		close(cl->w.fd);
-	if (cl->passed_fd >= 0)
-		close(cl->passed_fd);
+	for (i = 0; i < PROTO_MAX_FDS; i++)
+		if (cl->passed[i] >= 0)
+			close(cl->passed[i]);
 	free(cl->tail);
 	if (cl->attached) {
 		h->attached--;
@@ -108,9 +112,9 @@ dispatch(struct helper *h, struct ctl_client *cl)
 	switch (cl->hdr.type) {
 	case PROTO_CONNECT:
 		watch_del(h, &cl->w);
-		relay_connect(h, fd, &cl->body.connect, cl->passed_fd,
+		relay_connect(h, fd, &cl->body.connect, cl->passed[0],
 		    cl->cred.pid);
-		cl->passed_fd = -1;
+		cl->passed[0] = -1;
 		cl->w.fd = -1;			/* now owned by the conn */
 		return 0;
 	case PROTO_RESOLVE:
@@ -133,6 +137,11 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		dest = relay_peer(h, &cl->body.addr);
 		ctl_reply(fd, PROTO_PEER, dest ? 0 : ENOENT, dest,
 		    dest ? sizeof(*dest) : 0);
+		return 0;
+	case PROTO_EXEC:
+		watch_del(h, &cl->w);
+		exec_request(h, fd, &cl->body.exec, cl->tail, cl->passed);
+		cl->w.fd = -1;			/* now owned by the exec */
 		return 0;
 	case PROTO_FORWARD:
 		fwd_request(h, fd, &cl->body.forward, cl->tail,
@@ -166,7 +175,7 @@ client_io(struct helper *h, struct watch *w, uint32_t events)
 	struct ctl_client *cl = w->arg;
 	size_t want;
 	char *dst;
-	int r, fd = -1, chk;
+	int r, chk;
 
 	(void)events;
 	if (cl->attached) {
@@ -188,9 +197,7 @@ client_io(struct helper *h, struct watch *w, uint32_t events)
 		want = sizeof(cl->hdr) + cl->hdr.len - cl->got;
 		dst = cl->tail + off;
 	}
-	r = proto_recv_some(w->fd, dst, want, cl->passed_fd < 0 ? &fd : NULL);
-	if (fd >= 0)
-		cl->passed_fd = fd;
+	r = proto_recv_some(w->fd, dst, want, cl->passed, PROTO_MAX_FDS);
 	if (r <= 0) {
 		if (r == 0 || (r != -EAGAIN && r != -EINTR)) {
 			client_free(h, cl, 1);
@@ -243,7 +250,7 @@ ctl_accept(struct helper *h, struct watch *w, uint32_t events)
 			free(cl);
 			continue;
 		}
-		cl->passed_fd = -1;
+		cl->passed[0] = cl->passed[1] = -1;
 		cl->w.fd = fd;
 		cl->w.fn = client_io;
 		cl->w.arg = cl;

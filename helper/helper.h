@@ -60,6 +60,22 @@ enum conn_kind {
 	CONN_SHIM,		/* a program's socket, handed over */
 	CONN_ACCEPTED,		/* accepted by a -L or -D listener */
 	CONN_FORWARDED,		/* -R/publish: the bastion opened the channel */
+	CONN_EXEC,		/* -e: a session channel running a command */
+};
+
+enum exec_step { EXEC_OPEN, EXEC_PTY, EXEC_X11, EXEC_AGENT, EXEC_RUN,
+	EXEC_RUNNING };
+
+struct exec_state {
+	struct proto_exec req;
+	char		*cmd;
+	enum exec_step	 step;
+	struct watch	 err;		/* the launcher's stderr socket */
+	struct watch	 ctlw;		/* its control connection */
+	int		 err_blocked;
+	int		 exit_status;	/* -1 until the bastion says */
+	char		 exit_signal[48];
+	int		 failure;	/* errno when it never ran */
 };
 
 struct conn;
@@ -115,6 +131,10 @@ struct conn {
 	const struct accept_hooks *hooks;
 	int		 proxy;		/* proxy.c's protocol, for hooks */
 	struct chunk	 pre;		/* bytes for the channel before any */
+	struct exec_state *exec;	/* CONN_EXEC */
+	int		 x11_filter;	/* X11: setup request not seen yet */
+	unsigned char	 x11_fake[32], x11_real[32];
+	int		 x11_fake_len, x11_real_len;
 	uint64_t	 id;
 	ssh_channel	 ch;
 	struct ssh_channel_callbacks_struct cb;
@@ -246,6 +266,7 @@ struct helper {
 	struct fwd_list	 fwds;
 	struct fwd	*fwd_inflight;	/* remote forward request under way */
 	struct handshake_list handshakes;
+	struct conn	*x11_exec, *agent_exec;	/* latest -e -X / -e -A */
 	uint64_t	 total_conns;
 };
 
@@ -296,6 +317,26 @@ struct conn *relay_accepted(struct helper *, int fd, const char *host,
 /* A conn for a channel the bastion opened: connects host:port here. */
 void	relay_forwarded(struct helper *, ssh_channel, const char *host,
 	    uint16_t port, const char *origin, const char *from, int fromport);
+
+/* A conn for a channel the bastion opened to a local UNIX socket. */
+struct conn *relay_forwarded_unix(struct helper *, ssh_channel,
+	    const char *path, const char *origin);
+/* A conn running a remote command for -e; fd is the stdio socket. */
+struct conn *relay_exec(struct helper *, int fd, struct exec_state *);
+
+/* exec.c */
+void	exec_request(struct helper *, int ctl, const struct proto_exec *,
+	    const char *cmd, int fds[PROTO_MAX_FDS]);
+int	exec_try_open(struct conn *);
+int	exec_stderr(struct conn *, const void *, uint32_t);
+void	exec_err_io(struct helper *, struct watch *, uint32_t);
+void	exec_exit_status(ssh_session, ssh_channel, int, void *);
+void	exec_exit_signal(ssh_session, ssh_channel, const char *, int,
+	    const char *, const char *, void *);
+void	exec_finish(struct helper *, struct conn *);
+ssh_channel exec_x11_open(ssh_session, const char *, int, void *);
+ssh_channel exec_agent_open(ssh_session, void *);
+int	x11_rewrite(struct conn *);
 
 /* forward.c */
 void	fwd_request(struct helper *, int ctl, const struct proto_forward *,

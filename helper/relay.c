@@ -37,6 +37,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,10 +224,17 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 
 	(void)s;
 	(void)ch;
+	if (is_stderr && c->exec != NULL)
+		return exec_stderr(c, data, len);
 	if (is_stderr || c->dead || c->local_broken)
 		return (int)len;		/* nobody to deliver to */
 	if (c->state != CONN_OPEN || c->in_flush || down_pending(c))
 		return 0;			/* keep order: flush first */
+	if (c->x11_filter) {
+		c->down_blocked = 1;		/* down_flush rewrites it */
+		conn_update(c);
+		return 0;
+	}
 	n = send(c->local.fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR) {
@@ -335,6 +343,9 @@ conn_failed(struct conn *c, int err)
 		if (c->hooks != NULL)
 			c->hooks->failed(c, err);
 		c->graceful = 1;		/* let the error reply arrive */
+	} else if (c->kind == CONN_EXEC) {
+		c->exec->failure = err;
+		c->graceful = 1;
 	} else if (c->ctl >= 0) {
 		ctl_reply(c->ctl, PROTO_CONNECT, err, NULL, 0);
 		close(c->ctl);
@@ -390,7 +401,7 @@ conn_opened(struct conn *c)
 
 	debug("conn %llu: channel open to %s:%u", (unsigned long long)c->id,
 	    c->host, c->port);
-	if (c->kind == CONN_ACCEPTED) {
+	if (c->kind == CONN_ACCEPTED || c->kind == CONN_EXEC) {
 		if (c->pre.len > 0 && ssh_channel_write(c->ch, c->pre.data,
 		    (uint32_t)c->pre.len) != (int)c->pre.len) {
 			conn_failed(c, ECONNABORTED);
@@ -429,8 +440,11 @@ conn_try_open(struct conn *c)
 {
 	int rc;
 
-	rc = ssh_channel_open_forward(c->ch, c->host, c->port, "127.0.0.1",
-	    0);
+	if (c->kind == CONN_EXEC)
+		rc = exec_try_open(c);
+	else
+		rc = ssh_channel_open_forward(c->ch, c->host, c->port,
+		    "127.0.0.1", 0);
 	if (rc == SSH_AGAIN) {
 		if (monotime() >= c->deadline && !c->abandoned) {
 			/* Answer the program now; reap the channel later. */
@@ -467,6 +481,10 @@ conn_start(struct conn *c)
 	c->cb.channel_data_function = on_data;
 	c->cb.channel_eof_function = on_eof;
 	c->cb.channel_close_function = on_close;
+	if (c->kind == CONN_EXEC) {
+		c->cb.channel_exit_status_function = exec_exit_status;
+		c->cb.channel_exit_signal_function = exec_exit_signal;
+	}
 	ssh_callbacks_init(&c->cb);
 	ssh_set_channel_callbacks(c->ch, &c->cb);
 	c->state = CONN_OPENING;
@@ -602,6 +620,66 @@ relay_forwarded(struct helper *h, ssh_channel ch, const char *host,
 		freeaddrinfo(res);
 }
 
+struct conn *
+relay_forwarded_unix(struct helper *h, ssh_channel ch, const char *path,
+    const char *origin)
+{
+	struct conn *c = conn_new(h, CONN_FORWARDED, origin);
+	struct sockaddr_un sun;
+	int fd;
+
+	c->ch = ch;
+	c->pid = getpid();
+	strlcpy(c->comm, origin, sizeof(c->comm));
+	strlcpy(c->host, path, sizeof(c->host));
+	c->cb.userdata = c;
+	c->cb.channel_data_function = on_data;
+	c->cb.channel_eof_function = on_eof;
+	c->cb.channel_close_function = on_close;
+	ssh_callbacks_init(&c->cb);
+	ssh_set_channel_callbacks(ch, &c->cb);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		conn_kill(c);
+		return c;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
+	    errno != EINPROGRESS && errno != EAGAIN) {
+		verbose("conn %llu: %s: cannot connect to %s: %s",
+		    (unsigned long long)c->id, origin, path, strerror(errno));
+		close(fd);
+		conn_kill(c);
+		return c;
+	}
+	c->local.fd = fd;
+	c->state = CONN_LOCAL;
+	watch_set(h, &c->local, EPOLLOUT);
+	return c;
+}
+
+struct conn *
+relay_exec(struct helper *h, int fd, struct exec_state *x)
+{
+	struct conn *c = conn_new(h, CONN_EXEC, "-e");
+
+	c->local.fd = fd;
+	c->exec = x;
+	c->pid = getpid();
+	strlcpy(c->comm, "-e", sizeof(c->comm));
+	strlcpy(c->host, x->cmd, sizeof(c->host));
+	if (!h->session_up) {
+		c->state = CONN_WAITING;
+		c->deadline = monotime() + h->cfg.connect_timeout;
+		h->nqueued++;
+	} else
+		conn_start(c);
+	return c;
+}
+
 void
 relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
     int sockfd, pid_t pid)
@@ -718,18 +796,37 @@ down_flush(struct conn *c)
 			c->bytes_down += n;
 			continue;
 		}
-		c->down.off = c->down.len = 0;
+		if (!c->x11_filter)
+			c->down.off = c->down.len = 0;
 		avail = ssh_channel_poll(c->ch, 0);
 		if (avail <= 0)
 			break;
 		if (c->down.data == NULL &&
 		    (c->down.data = malloc(DOWN_CHUNK)) == NULL)
 			fatal("out of memory");
-		n = ssh_channel_read_nonblocking(c->ch, c->down.data,
-		    avail < DOWN_CHUNK ? avail : DOWN_CHUNK, 0);
+		if (c->down.len >= DOWN_CHUNK) {
+			c->local_broken = 1;	/* X11 setup far too big */
+			break;
+		}
+		n = ssh_channel_read_nonblocking(c->ch, c->down.data +
+		    c->down.len, avail < (int)(DOWN_CHUNK - c->down.len) ?
+		    avail : (int)(DOWN_CHUNK - c->down.len), 0);
 		if (n <= 0)
 			break;
-		c->down.len = n;
+		c->down.len += n;
+		if (c->x11_filter) {
+			int r = x11_rewrite(c);
+
+			if (r == -1) {
+				c->local_broken = 1;
+				break;
+			}
+			if (r == 0) {
+				/* Not all of it yet; more data wakes us. */
+				c->down.off = 0;
+				continue;
+			}
+		}
 	}
 	c->in_flush = 0;
 	if (!down_pending(c)) {
@@ -888,7 +985,7 @@ conn_done(struct conn *c)
 		return 0;
 	if (c->local_broken)
 		return 1;
-	if (down_pending(c))
+	if (down_pending(c) || (c->exec != NULL && c->exec->err_blocked))
 		return 0;
 	return c->remote_closed || (c->remote_eof && c->local_eof);
 }
@@ -902,6 +999,8 @@ conn_free(struct helper *h, struct conn *c)
 	h->nconns--;
 	if (c->wait_window || c->wait_flush)
 		h->nwaiting--;
+	if (c->exec != NULL)
+		exec_finish(h, c);
 	if (c->local.fd >= 0) {
 		watch_del(h, &c->local);
 		/* A connection cut short must look cut short: reset it. */

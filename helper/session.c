@@ -594,6 +594,8 @@ session_open(struct helper *h)
 	h->ssh_cb = cb;
 	cb->userdata = h;
 	cb->auth_function = auth_prompt;
+	cb->channel_open_request_x11_function = exec_x11_open;
+	cb->channel_open_request_auth_agent_function = exec_agent_open;
 	ssh_callbacks_init(cb);
 	ssh_options_get(h->template, SSH_OPTIONS_HOST, &host);
 	ssh_options_get(h->template, SSH_OPTIONS_USER, &user);

@@ -144,6 +144,35 @@ put_rule(struct out *o, const struct rrule *ru)
 	put(o, "\n", 1);
 }
 
+/* publish PORT|LOW-HIGH|* [as REMOTEPORT] [on ADDRESS] [via NAME] */
+static void
+put_pub(struct out *o, const struct rpub *pb)
+{
+	puts_(o, "publish ");
+	if (pb->portlo == 0)
+		put(o, "*", 1);
+	else {
+		put_int(o, pb->portlo);
+		if (pb->porthi != pb->portlo) {
+			put(o, "-", 1);
+			put_int(o, pb->porthi);
+		}
+	}
+	if (pb->remote != 0) {
+		puts_(o, " as ");
+		put_int(o, pb->remote);
+	}
+	if (pb->address != NULL) {
+		puts_(o, " on ");
+		put_word(o, pb->address);
+	}
+	if (pb->via != NULL) {
+		puts_(o, " via ");
+		put_word(o, pb->via);
+	}
+	put(o, "\n", 1);
+}
+
 /*
  * Length of the dumped line (no newline) of a session or a rule: the
  * parser refuses statements whose dump would not re-parse for length.
@@ -157,6 +186,16 @@ rules_dump_len(const struct rules_session *s, const struct rrule *ru)
 		put_session(&o, s);
 	else
 		put_rule(&o, ru);
+	return o.pos - 1;
+}
+
+/* The same for a publish line. */
+size_t
+rules_dump_pub_len(const struct rpub *pb)
+{
+	struct out o = { NULL, 0, 0 };
+
+	put_pub(&o, pb);
 	return o.pos - 1;
 }
 
@@ -206,7 +245,7 @@ rules_dump(const struct rules *r, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 	const struct rpool *pools[2] = { &r->pool4, &r->pool6 };
-	size_t si = 0, ri = 0;
+	size_t si = 0, ri = 0, ui = 0;
 	int pi = 0, di = !r->hasdefault, which;
 	unsigned long best = 0;
 
@@ -226,6 +265,10 @@ rules_dump(const struct rules *r, char *buf, size_t len)
 		if (pi < 2 && (which == -1 || pools[pi]->seq < best)) {
 			which = 2;
 			best = pools[pi]->seq;
+		}
+		if (ui < r->npub && (which == -1 || r->pub[ui].seq < best)) {
+			which = 4;
+			best = r->pub[ui].seq;
 		}
 		if (!di && (which == -1 || r->defseq < best))
 			which = 3;
@@ -254,6 +297,10 @@ rules_dump(const struct rules *r, char *buf, size_t len)
 			puts_(&o, rules_action_name(r->defaction));
 			put(&o, "\n", 1);
 			di = 1;
+			break;
+		case 4:
+			put_marker(&o, r->pub[ui].file, r->pub[ui].line);
+			put_pub(&o, &r->pub[ui++]);
 			break;
 		}
 	}

@@ -11,8 +11,9 @@
  *
  * Each input is parsed as a string.  Errors must come as "FILE:LINE: ..."
  * and failure must mean at least one error.  On success the dump must
- * re-parse without errors, dump identically, and decide a few names and
- * addresses (taken from the input) exactly as the original did.
+ * re-parse without errors, dump identically, and decide a few names,
+ * addresses, UNIX paths and listening ports (some taken from the input)
+ * exactly as the original did.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -69,6 +70,41 @@ same_match(const struct rules_match *a, const struct rules_match *b)
 	ASSERT(same(a->session, b->session));
 }
 
+static void
+same_publish(const struct rules *r1, const struct rules *r2, uint16_t port)
+{
+	struct rules_publish p1, p2;
+	int rc1, rc2;
+
+	rc1 = rules_match_publish(r1, port, &p1);
+	rc2 = rules_match_publish(r2, port, &p2);
+	ASSERT(rc1 == rc2 && (rc1 == 0 || rc1 == 1));
+	ASSERT(rules_match_publish(r1, port, NULL) == rc1);
+	ASSERT(p1.remote_port == p2.remote_port && p1.line == p2.line);
+	ASSERT(same(p1.address, p2.address) && same(p1.session, p2.session) &&
+	    same(p1.file, p2.file));
+	ASSERT(rc1 ? p1.address != NULL && p1.file != NULL :
+	    p1.address == NULL && p1.file == NULL && p1.line == 0);
+	if (!rules_have_publish(r1))
+		ASSERT(rc1 == 0);
+}
+
+static void
+same_unix(const struct rules *r1, const struct rules *r2, const char *path)
+{
+	struct rules_match m1, m2;
+
+	rules_match_unix(r1, path, &m1);
+	rules_match_unix(r2, path, &m2);
+	same_match(&m1, &m2);
+	/* `*` and `default` never decide a path. */
+	ASSERT(m1.pattern != NULL || (m1.action == RULES_DIRECT &&
+	    m1.file == NULL && m1.line == 0 && m1.session == NULL));
+	ASSERT(m1.pattern == NULL || strcmp(m1.pattern, "*") != 0);
+	if (!rules_have_unix(r1))
+		ASSERT(m1.pattern == NULL);
+}
+
 /* Decide the same queries on both sets; they must agree. */
 static void
 compare(const struct rules *r1, const struct rules *r2, const uint8_t *data,
@@ -76,12 +112,23 @@ compare(const struct rules *r1, const struct rules *r2, const uint8_t *data,
 {
 	static const char *names[] = { "", "a", "host.example", "x.corp.",
 	    "10.0.0.1", "*" };
+	static const char *paths[] = { "/", "/var/run/docker.sock",
+	    "/tmp/.X11-unix/X0", "/run/a/b.sock", "relative.sock", "" };
+	static const uint16_t ports[] = { 0, 1, 22, 80, 8080, 65535 };
 	struct rules_match m1, m2;
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
-	char name[40];
+	char name[40], path[41];
 	size_t i, n;
 	uint16_t port = size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 22;
+
+	ASSERT(rules_have_unix(r1) == rules_have_unix(r2));
+	ASSERT(rules_have_publish(r1) == rules_have_publish(r2));
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		same_publish(r1, r2, ports[i]);
+	same_publish(r1, r2, port);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		same_unix(r1, r2, paths[i]);
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		rules_match_name(r1, names[i], port, &m1);
@@ -98,6 +145,11 @@ compare(const struct rules *r1, const struct rules *r2, const uint8_t *data,
 	rules_match_name(r1, name, port, &m1);
 	rules_match_name(r2, name, port, &m2);
 	same_match(&m1, &m2);
+	/* The same bytes as an absolute path. */
+	path[0] = '/';
+	memcpy(path + 1, name, n + 1);
+	same_unix(r1, r2, path);
+	same_unix(r1, r2, name);
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;

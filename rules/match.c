@@ -37,34 +37,59 @@ is_alnum(int c)
 }
 
 /*
- * Case-insensitive glob match of s[0..slen) against pat[0..plen): `*` is
- * any run of characters (dots included), `?` any one character.  Iterative
- * with a single backtrack point, so no recursion and O(plen * slen) worst
- * case.
+ * Glob match of s[0..slen) against pat[0..plen): `*` is any run of
+ * characters (dots and slashes included), `?` any one character; fold
+ * makes it case-insensitive.  Iterative with a single backtrack point, so
+ * no recursion and O(plen * slen) worst case.
  */
-int
-rules_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
+static int
+glob_match(const char *pat, size_t plen, const char *s, size_t slen, int fold)
 {
 	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+	int pc, sc;
 
 	while (si < slen) {
 		if (pi < plen && pat[pi] == '*') {
 			star = pi++;
 			mark = si;
-		} else if (pi < plen && (pat[pi] == '?' ||
-		    lc((unsigned char)pat[pi]) == lc((unsigned char)s[si]))) {
-			pi++;
-			si++;
-		} else if (star != SIZE_MAX) {
-			/* Let the last `*` eat one more character. */
-			pi = star + 1;
-			si = ++mark;
-		} else
+			continue;
+		}
+		if (pi < plen) {
+			pc = (unsigned char)pat[pi];
+			sc = (unsigned char)s[si];
+			if (fold) {
+				pc = lc(pc);
+				sc = lc(sc);
+			}
+			if (pat[pi] == '?' || pc == sc) {
+				pi++;
+				si++;
+				continue;
+			}
+		}
+		if (star == SIZE_MAX)
 			return 0;
+		/* Let the last `*` eat one more character. */
+		pi = star + 1;
+		si = ++mark;
 	}
 	while (pi < plen && pat[pi] == '*')
 		pi++;
 	return pi == plen;
+}
+
+/* Host names: case-insensitive. */
+int
+rules_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
+	return glob_match(pat, plen, s, slen, 1);
+}
+
+/* UNIX socket paths: case-sensitive, `*` crosses '/'. */
+int
+rules_path_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
+	return glob_match(pat, plen, s, slen, 0);
 }
 
 /* Does address a (4 or 16 bytes) lie in net/plen? */
@@ -108,9 +133,9 @@ parse_portnum(const char *s, size_t n)
 	return (v >= 1 && v <= 65535) ? v : -1;
 }
 
-/* PORT or LOW-HIGH with LOW <= HIGH. */
-static int
-parse_ports(const char *s, size_t n, struct rpattern *pt)
+/* PORT or LOW-HIGH with LOW <= HIGH (a single PORT gives lo == hi). */
+int
+rules_ports_parse(const char *s, size_t n, uint16_t *plo, uint16_t *phi)
 {
 	const char *dash = memchr(s, '-', n);
 	long lo, hi;
@@ -125,8 +150,8 @@ parse_ports(const char *s, size_t n, struct rpattern *pt)
 		if (lo == -1 || hi == -1 || lo > hi)
 			return -1;
 	}
-	pt->portlo = (uint16_t)lo;
-	pt->porthi = (uint16_t)hi;
+	*plo = (uint16_t)lo;
+	*phi = (uint16_t)hi;
 	return 0;
 }
 
@@ -235,6 +260,36 @@ looks_v4(const char *s, size_t n)
 }
 
 /*
+ * unix:PATH (path points past "unix:"): an absolute path glob without
+ * control characters, short enough to match some sun_path.
+ */
+static int
+pat_unix(const char *path, struct rpattern *pt, struct pat_err *e)
+{
+	size_t i, n = 0;
+
+	if (path[0] != '/') {
+		e->why = "path must be absolute";
+		return -1;
+	}
+	for (i = 0; path[i] != '\0'; i++) {
+		if ((unsigned char)path[i] < ' ' || path[i] == 0x7f) {
+			e->why = "invalid character in path";
+			return -1;
+		}
+		n += path[i] != '*';
+	}
+	if (n > RULES_MAX_UNIX_PATH) {
+		e->why = "path too long";
+		return -1;
+	}
+	pt->kind = PAT_UNIX;
+	pt->glob = path;
+	pt->globlen = i;
+	return 0;
+}
+
+/*
  * Parse one PATTERN (see rules.h).  pt points into text afterwards.
  * Returns 0, or -1 with e->why (bad pattern) or e->port (bad port) set.
  */
@@ -252,6 +307,13 @@ rules_pat_parse(const char *text, struct rpattern *pt, struct pat_err *e)
 		e->why = "empty pattern";
 		return -1;
 	}
+	/* "unix:22" is still the host "unix" on port 22. */
+	if (len >= 5 && lc((unsigned char)text[0]) == 'u' &&
+	    lc((unsigned char)text[1]) == 'n' &&
+	    lc((unsigned char)text[2]) == 'i' &&
+	    lc((unsigned char)text[3]) == 'x' && text[4] == ':' &&
+	    !is_digit((unsigned char)text[5]))
+		return pat_unix(text + 5, pt, e);
 	for (i = 0; i < len; i++)
 		ncolon += text[i] == ':';
 
@@ -325,7 +387,8 @@ rules_pat_parse(const char *text, struct rpattern *pt, struct pat_err *e)
 			}
 		}
 	}
-	if (port != NULL && parse_ports(port, portlen, pt) == -1) {
+	if (port != NULL &&
+	    rules_ports_parse(port, portlen, &pt->portlo, &pt->porthi) == -1) {
 		e->port = port;
 		e->portlen = portlen;
 		e->range = memchr(port, '-', portlen) != NULL;
@@ -361,6 +424,21 @@ rules_dest_ok(const char *s)
 		if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == '"')
 			return 0;
 	return 1;
+}
+
+/*
+ * publish ... on ADDRESS: handed to the bastion in a tcpip-forward
+ * request, so only loosely checked: a word of printable bytes.
+ */
+int
+rules_address_ok(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] <= ' ' || s[n] == 0x7f)
+			return 0;
+	return n >= 1 && n <= RULES_MAX_ADDRESS;
 }
 
 static enum rules_action
@@ -465,4 +543,77 @@ rules_match_addr(const struct rules *r, const struct sockaddr *sa,
 		}
 	}
 	return decide(r, NULL, NULL, m);
+}
+
+/* Decide a connect() to an AF_UNIX path; see rules.h. */
+enum rules_action
+rules_match_unix(const struct rules *r, const char *path,
+    struct rules_match *m)
+{
+	const struct rpattern *pt;
+	size_t i, j, plen;
+
+	if (path != NULL && r->hasunix) {
+		plen = strlen(path);
+		for (i = 0; i < r->nrule; i++) {
+			for (j = 0; j < r->rule[i].npats; j++) {
+				pt = &r->rule[i].pats[j];
+				if (pt->kind == PAT_UNIX && rules_path_match(
+				    pt->glob, pt->globlen, path, plen))
+					return decide(r, &r->rule[i], pt, m);
+			}
+		}
+	}
+	/* Not `default`: a UNIX socket goes direct unless a rule says so. */
+	if (m != NULL) {
+		memset(m, 0, sizeof(*m));
+		m->action = RULES_DIRECT;
+	}
+	return RULES_DIRECT;
+}
+
+/* Does some rule have a unix: pattern? */
+int
+rules_have_unix(const struct rules *r)
+{
+	return r->hasunix;
+}
+
+/* The first publish line for a local listening port; see rules.h. */
+int
+rules_match_publish(const struct rules *r, uint16_t local_port,
+    struct rules_publish *p)
+{
+	const struct rpub *pb;
+	size_t i;
+
+	if (p != NULL)
+		memset(p, 0, sizeof(*p));
+	if (local_port == 0)
+		return 0;
+	for (i = 0; i < r->npub; i++) {
+		pb = &r->pub[i];
+		if (pb->portlo != 0 &&
+		    (local_port < pb->portlo || local_port > pb->porthi))
+			continue;
+		if (p == NULL)
+			return 1;
+		p->remote_port = pb->remote;
+		p->address = pb->address ? pb->address : "localhost";
+		if (pb->via != NULL)
+			p->session = pb->via;
+		else if (r->nsess > 0)
+			p->session = r->sess[0].pub.name;
+		p->file = pb->file;
+		p->line = pb->line;
+		return 1;
+	}
+	return 0;
+}
+
+/* Are there publish lines at all? */
+int
+rules_have_publish(const struct rules *r)
+{
+	return r->npub > 0;
 }

@@ -17,13 +17,15 @@ enum pat_kind {
 	PAT_NAME,			/* host glob */
 	PAT_V4,				/* IPv4 network */
 	PAT_V6,				/* IPv6 network (never v4-mapped) */
+	PAT_UNIX,			/* unix:PATH glob (AF_UNIX paths only) */
 };
 
 /* One parsed PATTERN.  Points into its own text; never allocates. */
 struct rpattern {
 	const char	*text;		/* as written: dumped and reported */
 	const char	*glob;		/* PAT_NAME: the host part of text, */
-	size_t		 globlen;	/* without its trailing dot */
+	size_t		 globlen;	/* without its trailing dot; PAT_UNIX:
+					   the path glob after "unix:" */
 	uint8_t		 addr[16];	/* PAT_V4 uses addr[0..3] */
 	uint8_t		 kind;		/* enum pat_kind */
 	uint8_t		 plen;		/* prefix length */
@@ -49,6 +51,18 @@ struct rrule {
 	unsigned long	 seq;		/* statement order, for the dump */
 };
 
+/* One `publish` line. */
+struct rpub {
+	uint16_t	 portlo;	/* 0, 0: `*`, any port */
+	uint16_t	 porthi;
+	uint16_t	 remote;	/* `as`; 0: the program's own port */
+	const char	*address;	/* `on`; NULL: not given (localhost) */
+	const char	*via;		/* NULL: the default session */
+	const char	*file;
+	int		 line;
+	unsigned long	 seq;
+};
+
 struct rsession {
 	struct rules_session pub;
 	unsigned long	 seq;
@@ -71,6 +85,9 @@ struct rules {
 	size_t		 nsess, sesscap;
 	struct rrule	*rule;
 	size_t		 nrule, rulecap;
+	struct rpub	*pub;
+	size_t		 npub, pubcap;
+	int		 hasunix;	/* some rule has a unix: pattern */
 	int		 hasdefault;
 	enum rules_action defaction;
 	const char	*deffile;
@@ -97,6 +114,11 @@ RULES_HIDDEN int rules_net_parse(const char *s, size_t len, uint8_t addr[16],
 	    int *family, int *plen, const char **why);
 RULES_HIDDEN int rules_glob_match(const char *pat, size_t plen, const char *s,
 	    size_t slen);
+RULES_HIDDEN int rules_path_match(const char *pat, size_t plen, const char *s,
+	    size_t slen);
+RULES_HIDDEN int rules_ports_parse(const char *s, size_t n, uint16_t *lo,
+	    uint16_t *hi);
+RULES_HIDDEN int rules_address_ok(const char *);
 RULES_HIDDEN int rules_cidr_match(const uint8_t *net, unsigned int plen,
 	    const uint8_t *a);
 RULES_HIDDEN int rules_port_match(const struct rpattern *, uint16_t port);
@@ -106,6 +128,7 @@ RULES_HIDDEN int rules_dest_ok(const char *);
 /* dump.c */
 RULES_HIDDEN size_t rules_dump_len(const struct rules_session *,
 	    const struct rrule *);
+RULES_HIDDEN size_t rules_dump_pub_len(const struct rpub *);
 RULES_HIDDEN ssize_t rules_marker_unescape(const char *s, size_t n,
 	    char *out);
 

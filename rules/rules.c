@@ -331,7 +331,7 @@ kw_rule(struct parser *p, const struct loc *loc, int argc, char **argv,
 	struct rrule ru;
 	struct pat_err e;
 	char *text;
-	int i = 1, j, bad = 0;
+	int i = 1, j, bad = 0, hasunix = 0;
 
 	memset(&ru, 0, sizeof(ru));
 	if (argc > 1 && strcasecmp(argv[1], "via") == 0) {
@@ -368,8 +368,10 @@ kw_rule(struct parser *p, const struct loc *loc, int argc, char **argv,
 			nomem(p, loc);
 			return;
 		}
-		if (rules_pat_parse(text, &ru.pats[j], &e) == 0)
+		if (rules_pat_parse(text, &ru.pats[j], &e) == 0) {
+			hasunix |= ru.pats[j].kind == PAT_UNIX;
 			continue;
+		}
 		bad = 1;
 		if (e.why != NULL)
 			perr(p, loc, "bad pattern \"%s\": %s", text, e.why);
@@ -392,6 +394,7 @@ kw_rule(struct parser *p, const struct loc *loc, int argc, char **argv,
 		return;
 	}
 	r->rule[r->nrule++] = ru;
+	r->hasunix |= hasunix;
 }
 
 static void
@@ -491,6 +494,120 @@ kw_synthetic(struct parser *p, const struct loc *loc, int argc, char **argv)
 	}
 }
 
+/*
+ * publish PORT [as REMOTEPORT] [on ADDRESS] [via NAME], the clauses in any
+ * order, each once.  Every error of the line is reported, up to a word
+ * that is no clause (after which nothing can be told apart).
+ */
+static void
+kw_publish(struct parser *p, const struct loc *loc, int argc, char **argv)
+{
+	static const char *const clause[] = { "as", "on", "via" };
+	static const char *const what[] = { "a port", "an address",
+	    "a session name" };
+	struct rules *r = p->r;
+	struct rpub pb;
+	const char *arg;
+	uint16_t lo, hi;
+	int i = 1, c, bad = 0, seen = 0;
+	int single = -1;		/* PORT is one port; -1: unknown */
+
+	memset(&pb, 0, sizeof(pb));
+	for (c = 0; argc > 1 && c < 3; c++)
+		if (strcasecmp(argv[1], clause[c]) == 0)
+			break;
+	if (argc < 2 || c < 3) {
+		perr(p, loc, "publish: expected a port, a range or *");
+		bad = 1;
+	} else {
+		if (strcmp(argv[1], "*") == 0)
+			single = 0;
+		else if (rules_ports_parse(argv[1], strlen(argv[1]), &pb.portlo,
+		    &pb.porthi) == 0)
+			single = pb.portlo == pb.porthi;
+		else {
+			perr(p, loc, "publish: bad port%s \"%s\"",
+			    strchr(argv[1], '-') ? " range" : "", argv[1]);
+			bad = 1;
+		}
+		i = 2;
+	}
+	while (i < argc) {
+		for (c = 0; c < 3; c++)
+			if (strcasecmp(argv[i], clause[c]) == 0)
+				break;
+		if (c == 3) {
+			perr(p, loc, "publish: unexpected \"%s\"", argv[i]);
+			bad = 1;
+			break;
+		}
+		if (seen & (1 << c)) {
+			perr(p, loc, "publish: duplicate \"%s\"", clause[c]);
+			bad = 1;
+		}
+		seen |= 1 << c;
+		if (i + 1 == argc) {
+			perr(p, loc, "publish: %s: expected %s", clause[c],
+			    what[c]);
+			bad = 1;
+			break;
+		}
+		arg = argv[i + 1];
+		i += 2;
+		switch (c) {
+		case 0:
+			if (single == 0) {
+				perr(p, loc, "publish: \"as\" needs a single "
+				    "port");
+				bad = 1;
+			} else if (strchr(arg, '-') != NULL ||
+			    rules_ports_parse(arg, strlen(arg), &lo,
+			    &hi) == -1) {
+				perr(p, loc, "publish: bad remote port \"%s\"",
+				    arg);
+				bad = 1;
+			} else
+				pb.remote = lo;
+			break;
+		case 1:
+			if (!rules_address_ok(arg)) {
+				perr(p, loc, "publish: bad address \"%s\"",
+				    arg);
+				bad = 1;
+			} else if ((pb.address = arena_strdup(r, arg)) ==
+			    NULL) {
+				nomem(p, loc);
+				return;
+			}
+			break;
+		case 2:
+			if (!rules_session_name_ok(arg)) {
+				perr(p, loc, "publish: via: bad session name "
+				    "\"%s\"", arg);
+				bad = 1;
+			} else if ((pb.via = arena_strdup(r, arg)) == NULL) {
+				nomem(p, loc);
+				return;
+			}
+			break;
+		}
+	}
+	if (bad)
+		return;
+	pb.file = loc->file;
+	pb.line = loc->line;
+	pb.seq = p->seq;
+	if (rules_dump_pub_len(&pb) > RULES_MAX_LINE - 1) {
+		perr(p, loc, "publish: too long to dump");
+		return;
+	}
+	if (grow(&r->pub, &r->pubcap, r->npub, sizeof(*r->pub)) == -1) {
+		nomem(p, loc);
+		return;
+	}
+	r->pub[r->npub++] = pb;
+}
+
 static void	read_file(struct parser *, const struct loc *, const char *);
 
 static void
@@ -552,6 +669,7 @@ static const struct {
 	{ "default",	kw_default },
 	{ "synthetic",	kw_synthetic },
 	{ "include",	kw_include },
+	{ "publish",	kw_publish },
 };
 
 /* One statement line, already checked for length and NUL bytes. */
@@ -811,23 +929,35 @@ parser_init(struct parser *p, rules_error_fn *errfn, void *arg)
 	return 0;
 }
 
-/* Resolve `via` names now that every session is known; hand over. */
+/*
+ * Resolve `via` names now that every session is known, reporting tunnel
+ * and publish lines in statement order; hand over.
+ */
 static int
 parser_finish(struct parser *p, struct rules **out)
 {
 	struct rules *r = p->r;
 	struct loc loc;
-	size_t i;
+	const char *via, *kw;
+	size_t i = 0, j = 0;
 
-	for (i = 0; i < r->nrule; i++) {
-		if (r->rule[i].via == NULL ||
-		    find_session(r, r->rule[i].via) != NULL)
-			continue;
-		loc.file = r->rule[i].file;
-		loc.line = r->rule[i].line;
-		loc.path = NULL;
-		perr(p, &loc, "tunnel via \"%s\": no such session",
-		    r->rule[i].via);
+	loc.path = NULL;
+	while (i < r->nrule || j < r->npub) {
+		if (j == r->npub ||
+		    (i < r->nrule && r->rule[i].seq < r->pub[j].seq)) {
+			via = r->rule[i].via;
+			loc.file = r->rule[i].file;
+			loc.line = r->rule[i++].line;
+			kw = "tunnel";
+		} else {
+			via = r->pub[j].via;
+			loc.file = r->pub[j].file;
+			loc.line = r->pub[j++].line;
+			kw = "publish";
+		}
+		if (via != NULL && find_session(r, via) == NULL)
+			perr(p, &loc, "%s via \"%s\": no such session", kw,
+			    via);
 	}
 	if (p->nerr > 0) {
 		rules_free(r);
@@ -892,6 +1022,7 @@ rules_free(struct rules *r)
 	}
 	free(r->sess);
 	free(r->rule);
+	free(r->pub);
 	free(r);
 }
 

@@ -16,17 +16,28 @@
  *   default tunnel|direct|deny
  *   synthetic CIDR...          # pools for remote-DNS addresses, one v4, one v6
  *   include FILE               # relative to the including file's directory
+ *   publish PORT [as REMOTEPORT] [on ADDRESS] [via NAME]
  *
  * PATTERN: `*`, an IPv4/IPv6 address or CIDR (IPv6 optionally in brackets),
  * or a host name glob (`*` and `?`, case-insensitive), each optionally
  * followed by `:PORT` or `:LOW-HIGH` (IPv6 must then be bracketed:
- * `[2001:db8::]/32:22`, `[::1]:80`).
+ * `[2001:db8::]/32:22`, `[::1]:80`); or `unix:PATH`, a glob of AF_UNIX
+ * socket paths (`unix:/var/run/docker.sock`, `unix:/run/docker*.sock`).
  *
  * First match wins.  With no `default` line the default is `direct`.
  *
+ * `publish` (remote forwards): when the program listens on a TCP port
+ * matched by PORT (a port, LOW-HIGH or `*`: any port, ephemeral ones
+ * included), the bastion of session NAME (default: the default session)
+ * listens on ADDRESS (default: "localhost", as ssh -R) port REMOTEPORT
+ * (default: the program's port) and hands connections to the program.
+ * `as` needs a single PORT.  `as`, `on` and `via` may come in any order,
+ * each once.  First matching publish line wins; `default` plays no part.
+ *
  * Clarifications (the implementation in rules.c and match.c follows these):
- *  - Keywords and `via` are case-insensitive; a line holds at most
- *    RULES_MAX_LINE - 1 bytes, not counting its newline, and no NUL byte.
+ *  - Keywords, `via`, `as` and `on` are case-insensitive; a line holds at
+ *    most RULES_MAX_LINE - 1 bytes, not counting its newline, and no NUL
+ *    byte.
  *    Inside double quotes, \" and \\ are escapes; '#' starts a comment only
  *    at the start of an unquoted word.
  *  - Sessions may be defined anywhere in the rule set (before or after the
@@ -45,6 +56,22 @@
  *    glob's trailing dot is ignored, as is a name's.  Ports are 1-65535.
  *  - Includes resolve `~/` against $HOME (secure_getenv), must name
  *    regular files and nest at most RULES_MAX_INCLUDE_DEPTH deep.
+ *  - `unix:` (any case) followed by anything but a digit starts a unix
+ *    pattern (`unix:22` stays the host "unix", port 22).  Its PATH is
+ *    absolute, has no control characters, and its non-`*` characters
+ *    number at most RULES_MAX_UNIX_PATH (it could match nothing longer).
+ *    `*` matches any run of characters, '/' included (fnmatch without
+ *    FNM_PATHNAME), `?` one character; there is no escape, and matching
+ *    is case-sensitive and byte for byte (no path normalization).
+ *  - Unix patterns match only AF_UNIX paths; `*`, name and address
+ *    patterns never match one.  A path no unix pattern matches is direct
+ *    whatever `default` says.
+ *  - publish: PORT and REMOTEPORT are 1-65535 (a range LOW <= HIGH; LOW-LOW
+ *    counts as a single port, dumped as LOW);
+ *    ADDRESS is 1-RULES_MAX_ADDRESS bytes without blanks or control
+ *    characters, passed to the bastion as written (`*`, `0.0.0.0`, `::`,
+ *    a name or an address).  Unknown `via` names are reported at the end,
+ *    as for tunnel.
  */
 #ifndef TW_RULES_H
 #define TW_RULES_H
@@ -62,6 +89,8 @@ enum rules_action {
 
 #define RULES_MAX_INCLUDE_DEPTH	8
 #define RULES_MAX_LINE		4096
+#define RULES_MAX_UNIX_PATH	107	/* sizeof(sun_path) - 1 on Linux */
+#define RULES_MAX_ADDRESS	255	/* publish ... on ADDRESS */
 
 struct rules;				/* opaque, immutable once parsed */
 
@@ -85,6 +114,16 @@ struct rules_match {
 	int		 line;		/* default: file of `default` or NULL/0 */
 	const char	*pattern;	/* pattern text that matched, or NULL
 					   when the default decided */
+};
+
+/* What a `publish` line asks for a local listening port. */
+struct rules_publish {
+	uint16_t	 remote_port;	/* `as`; 0 = same as local */
+	const char	*address;	/* `on` as written, else "localhost" */
+	const char	*session;	/* `via` NAME, else the default session's
+					   name, else NULL (no session) */
+	const char	*file;		/* origin of the publish line */
+	int		 line;
 };
 
 /*
@@ -145,6 +184,36 @@ enum rules_action rules_match_name(const struct rules *, const char *name,
  */
 enum rules_action rules_match_addr(const struct rules *,
 	    const struct sockaddr *sa, struct rules_match *m);
+
+/*
+ * Decide a connect() to an AF_UNIX socket path, NUL-terminated, as the
+ * program gave it.  Only unix: patterns match; if none does, the answer
+ * is RULES_DIRECT with session, file, pattern NULL and line 0, whatever
+ * `default` says.  Every pattern starts with '/', so a relative path
+ * matches none; pass a Linux abstract name with '@' for its leading NUL
+ * (as ss(8) shows it) so that none matches it either: the abstract
+ * "\0/tmp/.X11-unix/X0" is no file.  path NULL is RULES_DIRECT.  Fills *m
+ * if not NULL.
+ */
+enum rules_action rules_match_unix(const struct rules *, const char *path,
+	    struct rules_match *m);
+
+/* Nonzero if any rule has a unix: pattern (cheap check for the connect()
+   hook on AF_UNIX). */
+int	 rules_have_unix(const struct rules *);
+
+/*
+ * First publish line matching a local listening port; returns 1 and fills
+ * *p, or 0 (and zeroes *p).  local_port 0 matches no line (a listening
+ * socket always has a port: pass the one getsockname() reports).  p may be
+ * NULL.
+ */
+int	 rules_match_publish(const struct rules *, uint16_t local_port,
+	    struct rules_publish *p);
+
+/* Nonzero if the rules have any publish line (a cheap check for the
+   listen() hook). */
+int	 rules_have_publish(const struct rules *);
 
 /* Sessions in file order; the first is the default.  NULL past the end. */
 const struct rules_session *rules_session_at(const struct rules *, size_t i);

@@ -106,6 +106,8 @@ tmpath(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", tmpdir, name);
 }
 
+static char	*roundtrip(struct rules *, const char *);
+
 /* Each input's complete error output, in order. */
 static const struct {
 	const char *text, *errors;
@@ -229,6 +231,84 @@ static const struct {
 	{ "#@ a\\q:5\nfoo\n", "rules:2: unknown keyword \"foo\"\n" },
 	{ "#@ a\\000:5\nfoo\n", "rules:2: unknown keyword \"foo\"\n" },
 	{ "#@ a\\01:5\nfoo\n", "rules:2: unknown keyword \"foo\"\n" },
+	/* publish */
+	{ "publish\n", "rules:1: publish: expected a port, a range or *\n" },
+	{ "publish # 80\n",
+	  "rules:1: publish: expected a port, a range or *\n" },
+	{ "publish AS 80\n",
+	  "rules:1: publish: expected a port, a range or *\n" },
+	{ "publish via\n",
+	  "rules:1: publish: expected a port, a range or *\n"
+	  "rules:1: publish: via: expected a session name\n" },
+	{ "publish http\n", "rules:1: publish: bad port \"http\"\n" },
+	{ "publish 0\n", "rules:1: publish: bad port \"0\"\n" },
+	{ "publish 65536\n", "rules:1: publish: bad port \"65536\"\n" },
+	{ "publish **\n", "rules:1: publish: bad port \"**\"\n" },
+	{ "publish 8080:80\n", "rules:1: publish: bad port \"8080:80\"\n" },
+	{ "publish 90-80\n", "rules:1: publish: bad port range \"90-80\"\n" },
+	{ "publish 1-\n", "rules:1: publish: bad port range \"1-\"\n" },
+	{ "publish 8000-8100 as 80\n",
+	  "rules:1: publish: \"as\" needs a single port\n" },
+	{ "publish * as 0\n",
+	  "rules:1: publish: \"as\" needs a single port\n" },
+	{ "publish * as 8080\n",
+	  "rules:1: publish: \"as\" needs a single port\n" },
+	{ "publish 80 as 0\n", "rules:1: publish: bad remote port \"0\"\n" },
+	{ "publish 80 as 65536\n",
+	  "rules:1: publish: bad remote port \"65536\"\n" },
+	{ "publish 80 as 81-82\n",
+	  "rules:1: publish: bad remote port \"81-82\"\n" },
+	{ "publish 80 as 81-81\n",
+	  "rules:1: publish: bad remote port \"81-81\"\n" },
+	{ "publish 80 as *\n", "rules:1: publish: bad remote port \"*\"\n" },
+	{ "publish 80 as\n", "rules:1: publish: as: expected a port\n" },
+	{ "publish 80 on\n", "rules:1: publish: on: expected an address\n" },
+	{ "publish 80 via\n",
+	  "rules:1: publish: via: expected a session name\n" },
+	{ "publish 80 via -x\n",
+	  "rules:1: publish: via: bad session name \"-x\"\n" },
+	{ "publish 80 via *\n",
+	  "rules:1: publish: via: bad session name \"*\"\n" },
+	{ "publish 80 on \"a b\"\n",
+	  "rules:1: publish: bad address \"a b\"\n" },
+	{ "publish 80 on \"\"\n", "rules:1: publish: bad address \"\"\n" },
+	{ "publish 80 on \"a\tb\"\n",
+	  "rules:1: publish: bad address \"a\tb\"\n" },
+	{ "publish 80 81\n", "rules:1: publish: unexpected \"81\"\n" },
+	{ "publish 80 to 81 as x\n", "rules:1: publish: unexpected \"to\"\n" },
+	{ "publish 80 on h as 81 on h\n",
+	  "rules:1: publish: duplicate \"on\"\n" },
+	{ "publish 80 as 81 AS 82\n", "rules:1: publish: duplicate \"as\"\n" },
+	{ "session a h\npublish 80 Via a vIa a\n",
+	  "rules:2: publish: duplicate \"via\"\n" },
+	/* Every error of the line, in word order. */
+	{ "publish x as y on \"\" via -\n",
+	  "rules:1: publish: bad port \"x\"\n"
+	  "rules:1: publish: bad remote port \"y\"\n"
+	  "rules:1: publish: bad address \"\"\n"
+	  "rules:1: publish: via: bad session name \"-\"\n" },
+	{ "\n\npublish 80 via nope\n",
+	  "rules:3: publish via \"nope\": no such session\n" },
+	/* Unknown sessions in statement order, tunnel and publish mixed. */
+	{ "publish 1 via a\ntunnel via b x\npublish 2 via c\ntunnel via d y\n",
+	  "rules:1: publish via \"a\": no such session\n"
+	  "rules:2: tunnel via \"b\": no such session\n"
+	  "rules:3: publish via \"c\": no such session\n"
+	  "rules:4: tunnel via \"d\": no such session\n" },
+	/* unix: patterns */
+	{ "direct unix:relative.sock\n", "rules:1: bad pattern "
+	  "\"unix:relative.sock\": path must be absolute\n" },
+	{ "tunnel unix:\n",
+	  "rules:1: bad pattern \"unix:\": path must be absolute\n" },
+	{ "deny UNIX:*.sock\n",
+	  "rules:1: bad pattern \"UNIX:*.sock\": path must be absolute\n" },
+	{ "deny \"unix:/a\tb\"\n",
+	  "rules:1: bad pattern \"unix:/a\tb\": invalid character in path\n" },
+	{ "deny \"unix:/a\x7f\"\n",
+	  "rules:1: bad pattern \"unix:/a\x7f\": invalid character in path\n" },
+	/* A digit after "unix:" makes it host "unix" with a port. */
+	{ "direct unix:22x\n", "rules:1: bad port \"22x\"\n" },
+	{ "direct unix:0\n", "rules:1: bad port \"0\"\n" },
 };
 
 static void
@@ -265,6 +345,15 @@ static const char *ok_tests[] = {
 	"direct ::ffff:10.0.0.0/104 * *:443 *. a_b-c.d?\n",
 	"synthetic 10.0.0.0/30 fd00::/120\n",
 	"#@ x:1\n#@ y:2\n",
+	"publish 8080\npublish 5432 as 15432 on 0.0.0.0 via corp\n"
+	    "session corp h\npublish * ON :: VIA corp\n"
+	    "publish 1-65535 on \"#x\" # comment\n",
+	"Publish 08080 via corp AS 00081 on \"a\\\"b\\\\\"\nsession corp h\n"
+	    "publish 7-7 as 9 on *\n",
+	"tunnel unix:/var/run/docker.sock UNIX:/run/*.sock unix:22 "
+	    "\"unix:/a b\" unix:/\n",
+	"session s h\ntunnel via s unix:/x?y\\z \"unix:/q\\\"\"\n"
+	    "deny Unix://\n",
 };
 
 static void
@@ -300,12 +389,31 @@ test_glob(void)
 		{ "a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0 },
 		{ "", "", 1 }, { "", "a", 0 }, { "ab", "a", 0 },
 	};
+
+	/* Paths: case matters, `*` crosses '/'. */
+	static const struct {
+		const char *pat, *s;
+		int want;
+	} u[] = {
+		{ "/a/*", "/a/b/c", 1 }, { "/a/*", "/a/", 1 },
+		{ "/a/*", "/a", 0 }, { "/A", "/a", 0 }, { "/a", "/A", 0 },
+		{ "/a?c", "/a/c", 1 }, { "/*.sock", "/run/x.sock", 1 },
+		{ "/*.sock", "/run/x.sock/", 0 }, { "/x", "/x/", 0 },
+		{ "/run/docker*.sock", "/run/docker.sock", 1 },
+		{ "/run/docker*.sock", "/run/Docker.sock", 0 },
+		{ "/\xc3\xa9", "/\xc3\xa9", 1 }, { "/?", "/\xc3\xa9", 0 },
+		{ "/??", "/\xc3\xa9", 1 },
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		CHECK(rules_glob_match(t[i].pat, strlen(t[i].pat), t[i].s,
 		    strlen(t[i].s)) == t[i].want, "glob \"%s\" \"%s\" != %d",
 		    t[i].pat, t[i].s, t[i].want);
+	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		CHECK(rules_path_match(u[i].pat, strlen(u[i].pat), u[i].s,
+		    strlen(u[i].s)) == u[i].want, "path \"%s\" \"%s\" != %d",
+		    u[i].pat, u[i].s, u[i].want);
 }
 
 static void
@@ -500,6 +608,221 @@ test_match(void)
 	rules_free(r);
 }
 
+static const char unix_rules[] =
+	"session corp alice@bastion\n"				/* 1 */
+	"session lab lab.example\n"				/* 2 */
+	"direct unix:/var/run/docker-local.sock\n"		/* 3 */
+	"tunnel via lab unix:/var/run/lab/* x.lab\n"		/* 4 */
+	"tunnel 10.0.0.0/8 unix:/var/run/docker*.sock *\n"	/* 5 */
+	"deny \"unix:/tmp/my dir/?.sock\" UNIX:/srv/*/s\n"	/* 6 */
+	"default tunnel\n";					/* 7 */
+
+static const struct {
+	const char *path;
+	enum rules_action want;
+	int line;		/* 0: no unix pattern matched: direct */
+	const char *pattern, *session;
+} unix_tests[] = {
+	{ "/var/run/docker.sock", RULES_TUNNEL, 5, "unix:/var/run/docker*.sock",
+	  "corp" },
+	{ "/var/run/docker-1.sock", RULES_TUNNEL, 5,
+	  "unix:/var/run/docker*.sock", "corp" },
+	{ "/var/run/docker-local.sock", RULES_DIRECT, 3,
+	  "unix:/var/run/docker-local.sock", NULL },
+	{ "/var/run/lab/a/b/c", RULES_TUNNEL, 4, "unix:/var/run/lab/*", "lab" },
+	{ "/var/run/lab/", RULES_TUNNEL, 4, "unix:/var/run/lab/*", "lab" },
+	{ "/tmp/my dir/x.sock", RULES_DENY, 6, "unix:/tmp/my dir/?.sock",
+	  NULL },
+	{ "/srv/a/b/s", RULES_DENY, 6, "UNIX:/srv/*/s", NULL },
+	/* No unix pattern: direct, `*` and `default tunnel` regardless. */
+	{ "/var/run/Docker.sock", RULES_DIRECT, 0, NULL, NULL },
+	{ "/var/run/docker.sock/", RULES_DIRECT, 0, NULL, NULL },
+	{ "/var/run/lab", RULES_DIRECT, 0, NULL, NULL },
+	{ "/tmp/my dir/xy.sock", RULES_DIRECT, 0, NULL, NULL },
+	{ "/tmp/.X11-unix/X0", RULES_DIRECT, 0, NULL, NULL },
+	{ "/srv/s", RULES_DIRECT, 0, NULL, NULL },
+	{ "var/run/docker.sock", RULES_DIRECT, 0, NULL, NULL },
+	{ "@/var/run/docker.sock", RULES_DIRECT, 0, NULL, NULL },
+	{ "", RULES_DIRECT, 0, NULL, NULL },
+	{ NULL, RULES_DIRECT, 0, NULL, NULL },
+};
+
+static void
+test_unix(void)
+{
+	struct sockaddr_un sun;
+	struct rules_match m;
+	struct rules *r;
+	struct errs e;
+	enum rules_action a;
+	size_t i;
+
+	if ((r = parse(unix_rules, &e)) == NULL) {
+		CHECK(0, "unix rules: %s", e.buf);
+		return;
+	}
+	CHECK(rules_have_unix(r), "have unix");
+	for (i = 0; i < sizeof(unix_tests) / sizeof(unix_tests[0]); i++) {
+		memset(&m, 0xa5, sizeof(m));
+		a = rules_match_unix(r, unix_tests[i].path, &m);
+		CHECK(a == unix_tests[i].want && m.action == a &&
+		    m.line == unix_tests[i].line &&
+		    strcmp(nz(m.file), unix_tests[i].line ? "rules" :
+		    "(null)") == 0 &&
+		    strcmp(nz(m.pattern), nz(unix_tests[i].pattern)) == 0 &&
+		    strcmp(nz(m.session), nz(unix_tests[i].session)) == 0,
+		    "unix %zu %s: got %s %s:%d pattern %s session %s", i,
+		    nz(unix_tests[i].path), rules_action_name(a), nz(m.file),
+		    m.line, nz(m.pattern), nz(m.session));
+		CHECK(rules_match_unix(r, unix_tests[i].path, NULL) ==
+		    unix_tests[i].want, "unix %zu NULL m", i);
+	}
+	/* Unix patterns never match names or addresses... */
+	rules_match_name(r, "/var/run/lab/x", 0, &m);
+	CHECK(m.line == 5 && strcmp(nz(m.pattern), "*") == 0,
+	    "name with a slash: %s", nz(m.pattern));
+	rules_match_name(r, "unix", 22, &m);
+	CHECK(m.line == 5 && strcmp(nz(m.pattern), "*") == 0, "name unix");
+	rules_match_name(r, "x.lab", 0, &m);
+	CHECK(m.line == 4 && strcmp(nz(m.pattern), "x.lab") == 0, "x.lab");
+	/* ... and AF_UNIX sockaddrs stay outside rules_match_addr. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, "/var/run/docker.sock");
+	memset(&m, 0xa5, sizeof(m));
+	a = rules_match_addr(r, (struct sockaddr *)&sun, &m);
+	CHECK(a == RULES_DIRECT && m.pattern == NULL && m.line == 0,
+	    "AF_UNIX sockaddr");
+	rules_free(r);
+
+	/* "unix:22" is a host; `*` matches no path. */
+	r = parse("tunnel unix:22 *\ndefault deny\n", &e);
+	CHECK(r != NULL && !rules_have_unix(r), "unix:22 is a host");
+	if (r != NULL) {
+		CHECK(rules_match_name(r, "UNIX", 22, &m) == RULES_TUNNEL &&
+		    strcmp(nz(m.pattern), "unix:22") == 0, "host unix port 22");
+		CHECK(rules_match_unix(r, "/x", &m) == RULES_DIRECT &&
+		    m.line == 0, "star and default skip paths");
+	}
+	rules_free(r);
+	r = parse("", &e);
+	CHECK(!rules_have_unix(r) && rules_match_unix(r, "/x", NULL) ==
+	    RULES_DIRECT, "no rules, no unix");
+	rules_free(r);
+	/* A failed line leaves no trace; a good one after it counts. */
+	r = parse("direct 10.0.0.0/8\ndeny unix:/a\n", &e);
+	CHECK(r != NULL && rules_have_unix(r) &&
+	    rules_match_unix(r, "/a", NULL) == RULES_DENY, "deny unix");
+	rules_free(r);
+}
+
+static const char publish_rules[] =
+	"session corp alice@bastion\n"				/* 1 */
+	"session dev dev.example\n"				/* 2 */
+	"publish 8080\n"					/* 3 */
+	"publish 5432 as 15432 via dev\n"			/* 4 */
+	"publish 6000-6010 on 0.0.0.0\n"			/* 5 */
+	"publish 6005 as 7005\n"				/* 6 */
+	"tunnel *\n"						/* 7 */
+	"PUBLISH 1-1024 VIA corp ON ::\n"			/* 8 */
+	"publish * on \"*\" via dev\n"				/* 9 */
+	"publish 9999\n";					/* 10 */
+
+static const struct {
+	uint16_t port;
+	int line;		/* 0: no line */
+	uint16_t remote;
+	const char *address, *session;
+} publish_tests[] = {
+	{ 8080, 3, 0, "localhost", "corp" },
+	{ 5432, 4, 15432, "localhost", "dev" },
+	{ 6000, 5, 0, "0.0.0.0", "corp" },
+	{ 6005, 5, 0, "0.0.0.0", "corp" },
+	{ 6010, 5, 0, "0.0.0.0", "corp" },
+	{ 6011, 9, 0, "*", "dev" },
+	{ 1, 8, 0, "::", "corp" },
+	{ 80, 8, 0, "::", "corp" },
+	{ 1024, 8, 0, "::", "corp" },
+	{ 1025, 9, 0, "*", "dev" },
+	{ 9999, 9, 0, "*", "dev" },
+	{ 65535, 9, 0, "*", "dev" },
+	{ 0, 0, 0, NULL, NULL },
+};
+
+static void
+test_publish(void)
+{
+	struct rules_publish pb;
+	struct rules *r;
+	struct errs e;
+	size_t i;
+	int rc;
+
+	if ((r = parse(publish_rules, &e)) == NULL) {
+		CHECK(0, "publish rules: %s", e.buf);
+		return;
+	}
+	CHECK(rules_have_publish(r) && !rules_have_unix(r), "have publish");
+	for (i = 0; i < sizeof(publish_tests) / sizeof(publish_tests[0]);
+	    i++) {
+		memset(&pb, 0xa5, sizeof(pb));
+		rc = rules_match_publish(r, publish_tests[i].port, &pb);
+		CHECK(rc == (publish_tests[i].line != 0) &&
+		    pb.line == publish_tests[i].line &&
+		    pb.remote_port == publish_tests[i].remote &&
+		    strcmp(nz(pb.file), publish_tests[i].line ? "rules" :
+		    "(null)") == 0 &&
+		    strcmp(nz(pb.address), nz(publish_tests[i].address)) == 0 &&
+		    strcmp(nz(pb.session), nz(publish_tests[i].session)) == 0,
+		    "publish %u: got %d line %d as %u on %s via %s",
+		    publish_tests[i].port, rc, pb.line, pb.remote_port,
+		    nz(pb.address), nz(pb.session));
+		CHECK(rules_match_publish(r, publish_tests[i].port, NULL) ==
+		    (publish_tests[i].line != 0), "publish %u NULL p",
+		    publish_tests[i].port);
+	}
+	/* publish lines decide nothing about connections. */
+	CHECK(rules_match_name(r, "x", 8080, NULL) == RULES_TUNNEL,
+	    "publish vs name");
+	rules_free(r);
+
+	/* No match: 0, *p zeroed; no session: NULL until -H. */
+	r = parse("publish 80\n", &e);
+	memset(&pb, 0xa5, sizeof(pb));
+	CHECK(r != NULL && rules_match_publish(r, 81, &pb) == 0 &&
+	    pb.remote_port == 0 && pb.address == NULL && pb.session == NULL &&
+	    pb.file == NULL && pb.line == 0, "publish no match");
+	CHECK(rules_match_publish(r, 80, &pb) == 1 && pb.session == NULL &&
+	    pb.line == 1, "publish without session");
+	CHECK(rules_set_default_dest(r, "me@jump") == 0 &&
+	    rules_match_publish(r, 80, &pb) == 1 &&
+	    strcmp(nz(pb.session), "default") == 0, "publish -H session %s",
+	    nz(pb.session));
+	rules_free(r);
+
+	r = parse("tunnel *\n", &e);
+	CHECK(!rules_have_publish(r) && rules_match_publish(r, 80, NULL) == 0,
+	    "no publish");
+	rules_free(r);
+	r = parse("publish *\n", &e);
+	CHECK(rules_match_publish(r, 0, &pb) == 0 && pb.line == 0 &&
+	    rules_match_publish(r, 1, &pb) == 1, "port 0 matches nothing");
+	rules_free(r);
+
+	/* Loose addresses: names, wildcards, odd bytes, 255 bytes at most. */
+	r = parse("publish 1 on localhost\npublish 2 on 192.0.2.1\n"
+	    "publish 3 on [::1]\npublish 4 on host.example\n"
+	    "publish 5 on \"#\\\"\\\\\"\npublish 6 on \xc3\xa9\n", &e);
+	CHECK(r != NULL, "addresses: %s", e.buf);
+	if (r != NULL) {
+		rules_match_publish(r, 5, &pb);
+		CHECK(strcmp(nz(pb.address), "#\"\\") == 0, "odd address %s",
+		    nz(pb.address));
+		free(roundtrip(r, "addresses"));
+	}
+	rules_free(r);
+}
+
 static void
 test_sessions(void)
 {
@@ -555,7 +878,46 @@ test_sessions(void)
 	    "action names");
 }
 
-/* parse -> dump -> parse -> dump must be stable; returns the dump. */
+/* r and r2 publish the same ports and decide the same paths alike. */
+static void
+same_publish_unix(const struct rules *r, const struct rules *r2,
+    const char *what)
+{
+	static const uint16_t ports[] = { 1, 5, 22, 80, 1024, 5432, 6005,
+	    8080, 9999, 65535 };
+	static const char *paths[] = { "/x", "/a", "/a b", "/var/run/lab/x",
+	    "/var/run/docker.sock", "/tmp/my dir/x.sock", "/srv/a/s" };
+	struct rules_publish p1, p2;
+	struct rules_match m1, m2;
+	size_t i;
+	int rc1, rc2;
+
+	CHECK(rules_have_publish(r) == rules_have_publish(r2) &&
+	    rules_have_unix(r) == rules_have_unix(r2), "%s: have", what);
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		rc1 = rules_match_publish(r, ports[i], &p1);
+		rc2 = rules_match_publish(r2, ports[i], &p2);
+		CHECK(rc1 == rc2 && p1.remote_port == p2.remote_port &&
+		    p1.line == p2.line && strcmp(nz(p1.file), nz(p2.file)) == 0 &&
+		    strcmp(nz(p1.address), nz(p2.address)) == 0 &&
+		    strcmp(nz(p1.session), nz(p2.session)) == 0,
+		    "%s: publish %u differs after round trip", what, ports[i]);
+	}
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		rules_match_unix(r, paths[i], &m1);
+		rules_match_unix(r2, paths[i], &m2);
+		CHECK(m1.action == m2.action && m1.line == m2.line &&
+		    strcmp(nz(m1.file), nz(m2.file)) == 0 &&
+		    strcmp(nz(m1.pattern), nz(m2.pattern)) == 0 &&
+		    strcmp(nz(m1.session), nz(m2.session)) == 0,
+		    "%s: unix %s differs after round trip", what, paths[i]);
+	}
+}
+
+/*
+ * parse -> dump -> parse -> dump must be stable, and publish and unix
+ * decisions survive; returns the dump.
+ */
 static char *
 roundtrip(struct rules *r, const char *what)
 {
@@ -578,6 +940,7 @@ roundtrip(struct rules *r, const char *what)
 	rules_dump(r2, d2, n2 + 1);
 	CHECK(n == n2 && strcmp(d, d2) == 0, "%s: round trip:\n%s---\n%s",
 	    what, d, d2);
+	same_publish_unix(r, r2, what);
 	free(d2);
 	rules_free(r2);
 	return d;
@@ -660,6 +1023,52 @@ test_dump(void)
 	free(d);
 	rules_free(r);
 
+	/* publish and unix: patterns, normalized. */
+	r = parse("session corp h\n"
+	    "PUBLISH 08080\n"
+	    "publish 5432 VIA corp On \"a\\\"b\" AS 09999\n"
+	    "publish *\n"
+	    "publish 6000-6010\n"
+	    "publish 7-7 as 9 # on x\n"
+	    "\n"
+	    "tunnel unix:/x \"unix:/a b\" UNIX:/r/*\n"
+	    "publish 1 on \"#x\" # comment\n", &e);
+	CHECK(r != NULL, "publish dump input: %s", e.buf);
+	if (r != NULL) {
+		d = roundtrip(r, "publish dump");
+		CHECK(strcmp(d,
+		    "#@ rules:1\nsession corp h\n"
+		    "#@ rules:2\npublish 8080\n"
+		    "#@ rules:3\npublish 5432 as 9999 on \"a\\\"b\" via corp\n"
+		    "#@ rules:4\npublish *\n"
+		    "#@ rules:5\npublish 6000-6010\n"
+		    "#@ rules:6\npublish 7 as 9\n"
+		    "#@ rules:8\ntunnel unix:/x \"unix:/a b\" UNIX:/r/*\n"
+		    "#@ rules:9\npublish 1 on \"#x\"\n") == 0,
+		    "publish dump:\n%s", d);
+		free(d);
+	}
+	rules_free(r);
+	/* Re-parsed dumps keep publish origins. */
+	r = parse("#@ orig:12\npublish 80\n#@ orig:40\ntunnel unix:/a\n", &e);
+	if (r != NULL) {
+		struct rules_publish pb;
+
+		rules_match_publish(r, 80, &pb);
+		CHECK(strcmp(nz(pb.file), "orig") == 0 && pb.line == 12,
+		    "publish marker %s:%d", nz(pb.file), pb.line);
+		rules_match_unix(r, "/a", &m);
+		CHECK(strcmp(nz(m.file), "orig") == 0 && m.line == 40,
+		    "unix marker %s:%d", nz(m.file), m.line);
+	}
+	rules_free(r);
+	if ((r = parse(unix_rules, &e)) != NULL)
+		free(roundtrip(r, "unix rules"));
+	rules_free(r);
+	if ((r = parse(publish_rules, &e)) != NULL)
+		free(roundtrip(r, "publish rules"));
+	rules_free(r);
+
 	/* A session made by -H has no origin: "#@ :0". */
 	r = parse("tunnel *\n", &e);
 	rules_set_default_dest(r, "h");
@@ -708,7 +1117,60 @@ test_long_lines(void)
 	CHECK(r == NULL && strcmp(e.buf,
 	    "rules:1: session \"s\": too long to dump\n") == 0,
 	    "too long to dump: %s", e.buf);
+
+	/* The same for publish: backslashes before a quote in ADDRESS. */
+	strcpy(t, "publish 1 on ");
+	p = t + strlen(t);
+	memset(p, '\\', 200);
+	strcpy(p + 200, "\"\\\"\" via ");
+	p = t + strlen(t);
+	memset(p, 's', RULES_MAX_LINE - 1 - strlen(t));
+	t[RULES_MAX_LINE - 1] = '\0';
+	r = parse(t, &e);
+	CHECK(r == NULL && strcmp(e.buf,
+	    "rules:1: publish: too long to dump\n") == 0,
+	    "publish too long to dump: %s", e.buf);
 	free(t);
+}
+
+/* Limits: RULES_MAX_ADDRESS, RULES_MAX_UNIX_PATH. */
+static void
+test_limits(void)
+{
+	char t[2048], want[2048], word[512];
+	struct rules *r;
+	struct errs e;
+
+	memset(word, 'a', RULES_MAX_ADDRESS);
+	word[RULES_MAX_ADDRESS] = '\0';
+	snprintf(t, sizeof(t), "publish 1 on %s\n", word);
+	r = parse(t, &e);
+	CHECK(r != NULL, "255-byte address: %s", e.buf);
+	rules_free(r);
+	strcat(word, "a");
+	snprintf(t, sizeof(t), "publish 1 on %s\n", word);
+	snprintf(want, sizeof(want), "rules:1: publish: bad address \"%s\"\n",
+	    word);
+	r = parse(t, &e);
+	CHECK(r == NULL && strcmp(e.buf, want) == 0, "256-byte address: %s",
+	    e.buf);
+
+	/* 107 bytes of path; a `*` more is fine, another byte is not. */
+	word[0] = '/';
+	memset(word + 1, 'p', RULES_MAX_UNIX_PATH - 1);
+	word[RULES_MAX_UNIX_PATH] = '\0';
+	snprintf(t, sizeof(t), "tunnel unix:%s unix:%s*\n", word, word);
+	r = parse(t, &e);
+	CHECK(r != NULL && rules_match_unix(r, word, NULL) == RULES_TUNNEL,
+	    "107-byte path: %s", e.buf);
+	rules_free(r);
+	strcat(word, "?");
+	snprintf(t, sizeof(t), "tunnel unix:%s\n", word);
+	snprintf(want, sizeof(want), "rules:1: bad pattern \"unix:%s\": "
+	    "path too long\n", word);
+	r = parse(t, &e);
+	CHECK(r == NULL && strcmp(e.buf, want) == 0, "108-byte path: %s",
+	    e.buf);
 }
 
 static void
@@ -853,9 +1315,12 @@ main(void)
 	test_glob();
 	test_cidr();
 	test_match();
+	test_unix();
+	test_publish();
 	test_sessions();
 	test_dump();
 	test_long_lines();
+	test_limits();
 	test_files();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
