@@ -252,7 +252,11 @@ exec_finish(struct helper *h, struct conn *c)
 	char text[64] = "";
 	int status;
 
-	if (x->exit_signal[0] != '\0') {
+	if (x->failure != 0) {
+		snprintf(text, sizeof(text), "cannot run it: %s",
+		    strerror(x->failure));
+		status = 255;
+	} else if (x->exit_signal[0] != '\0') {
 		snprintf(text, sizeof(text), "signal %s", x->exit_signal);
 		status = 255;
 	} else

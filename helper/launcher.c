@@ -39,6 +39,7 @@
 #include "client.h"
 #include "fwdspec.h"
 #include "reach.h"
+#include "remote.h"
 #include "log.h"
 #include "rundir.h"
 
@@ -63,6 +64,8 @@ struct opts {
 	int		 verbose;
 	struct proto_forward *fwds;	/* -L, -R, -D */
 	size_t		 nfwds;
+	int		 exec;		/* -e, with -t -X -A */
+	int		 pty, x11, agent;
 };
 
 struct session_ref {
@@ -82,6 +85,8 @@ usage(int status)
 	    "                  [-o Key=Value]... [-f rules] [-L spec]... "
 	    "[-R spec]... [-D spec]...\n"
 	    "                  [--] [COMMAND [ARG...]]\n"
+	    "       tunnelwrap -e [-tXA] [-H host | -f rules] [--] "
+	    "REMOTE-COMMAND [ARG...]\n"
 	    "       tunnelwrap -O status|stop [-H host | -f rules]\n"
 	    "       tunnelwrap -n [-f rules] DEST...\n"
 	    "       tunnelwrap -V | -h\n");
@@ -665,8 +670,12 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	log_init("tunnelwrap", LOG_INFO);
-	while ((ch = getopt(argc, argv, "+CD:F:f:H:hi:L:nO:o:R:Vv")) != -1) {
+	while ((ch = getopt(argc, argv, "+ACD:eF:f:H:hi:L:nO:o:R:tVvX")) != -1) {
 		switch (ch) {
+		case 'A': o.agent = 1; break;
+		case 'e': o.exec = 1; break;
+		case 't': o.pty = 1; break;
+		case 'X': o.x11 = 1; break;
 		case 'C': push(&o.sshopts, &o.nsshopts, "Compression=yes");
 			break;
 		case 'D': add_fwd(&o, PROTO_FWD_DYNAMIC, optarg); break;
@@ -697,11 +706,16 @@ main(int argc, char **argv)
 	    strcmp(o.ctl, "stop") != 0)
 		fatal("unknown -O command \"%s\": expected status or stop",
 		    o.ctl);
+	if ((o.pty || o.x11 || o.agent) && !o.exec)
+		fatal("-t, -X and -A go with -e (a remote command)");
+	if (o.exec && argc == 0)
+		fatal("-e: no remote command given");
 	if (o.ctl == NULL && argc == 0 && (o.dry_run || o.nfwds == 0))
 		fatal(o.dry_run ? "-n: no destination given" :
 		    "no COMMAND given (usage: tunnelwrap [options] [--] "
 		    "COMMAND [ARG...])");
-	r = load_rules(&o, o.ctl || o.dry_run || argc == 0 ? NULL : argv[0]);
+	r = load_rules(&o, o.ctl || o.dry_run || o.exec || argc == 0 ? NULL :
+	    argv[0]);
 	if (r == NULL)
 		fatal("no rules for %s and no -H: create %s or give -H "
 		    "[user@]host", o.ctl || o.dry_run || argc == 0 ?
@@ -735,6 +749,10 @@ main(int argc, char **argv)
 			if (control(&ss[i], o.ctl) != 0)
 				st = 255;
 		}
+	} else if (o.exec) {
+		session_attach(&ss[0], &o, r);
+		send_forwards(&o, &ss[0], r);
+		st = remote_run(ss[0].path, argv, argc, o.pty, o.x11, o.agent);
 	} else {
 		for (i = 0; i < n; i++)
 			session_attach(&ss[i], &o, r);

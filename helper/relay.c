@@ -987,6 +987,9 @@ conn_done(struct conn *c)
 		return 1;
 	if (down_pending(c) || (c->exec != NULL && c->exec->err_blocked))
 		return 0;
+	/* The exit status comes after the EOF: a command waits for close. */
+	if (c->kind == CONN_EXEC)
+		return c->remote_closed;
 	return c->remote_closed || (c->remote_eof && c->local_eof);
 }
 
