@@ -196,9 +196,6 @@ getaddrinfo(const char *node, const char *service,
 			if (hints && hints->ai_protocol != 0 &&
 			    hints->ai_protocol != kinds[k].proto)
 				continue;
-			if (kinds[k].type == SOCK_RAW &&
-			    (hints == NULL || hints->ai_socktype == 0))
-				continue;	/* glibc too omits RAW here */
 			ai = ai_node(fam, fam == AF_INET ? (void *)&v4 :
 			    (void *)&v6, port, kinds[k].type,
 			    hints && hints->ai_protocol ? hints->ai_protocol :
@@ -351,6 +348,24 @@ gethostbyname(const char *name)
 	return gethostbyname2(name, AF_INET);
 }
 
+/* A gethostbyaddr argument as a sockaddr; nonzero if it is synthetic. */
+static int
+synthetic_addr(const void *addr, socklen_t len, int type,
+    struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (type == AF_INET && len == 4) {
+		((struct sockaddr_in *)(void *)ss)->sin_family = AF_INET;
+		memcpy(&((struct sockaddr_in *)(void *)ss)->sin_addr, addr, 4);
+	} else if (type == AF_INET6 && len == 16) {
+		((struct sockaddr_in6 *)(void *)ss)->sin6_family = AF_INET6;
+		memcpy(&((struct sockaddr_in6 *)(void *)ss)->sin6_addr, addr,
+		    16);
+	} else
+		return 0;
+	return shim_is_synthetic((struct sockaddr *)ss);
+}
+
 SHIM_EXPORT struct hostent *
 gethostbyaddr(const void *addr, socklen_t len, int type)
 {
@@ -359,17 +374,7 @@ gethostbyaddr(const void *addr, socklen_t len, int type)
 
 	if (shim_get(), shim_real.gethostbyaddr == NULL)
 		return NULL;
-	memset(&ss, 0, sizeof(ss));
-	if (addr != NULL && type == AF_INET && len == 4) {
-		((struct sockaddr_in *)(void *)&ss)->sin_family = AF_INET;
-		memcpy(&((struct sockaddr_in *)(void *)&ss)->sin_addr, addr, 4);
-	} else if (addr != NULL && type == AF_INET6 && len == 16) {
-		((struct sockaddr_in6 *)(void *)&ss)->sin6_family = AF_INET6;
-		memcpy(&((struct sockaddr_in6 *)(void *)&ss)->sin6_addr, addr,
-		    16);
-	} else
-		return shim_real.gethostbyaddr(addr, len, type);
-	if (!shim_is_synthetic((struct sockaddr *)&ss) ||
+	if (addr == NULL || !synthetic_addr(addr, len, type, &ss) ||
 	    shim_session(NULL) == NULL)
 		return shim_real.gethostbyaddr(addr, len, type);
 	if (names_reverse(shim_session(NULL), (struct sockaddr *)&ss, name,
@@ -380,6 +385,34 @@ gethostbyaddr(const void *addr, socklen_t len, int type)
 		return NULL;
 	}
 	return &tls_he;
+}
+
+SHIM_EXPORT int
+gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *he,
+    char *buf, size_t buflen, struct hostent **result, int *h_errnop)
+{
+	struct sockaddr_storage ss;
+	char name[PROTO_NAMELEN];
+	int r;
+
+	if (shim_get(), shim_real.gethostbyaddr_r == NULL)
+		return ENOSYS;
+	if (addr == NULL || !synthetic_addr(addr, len, type, &ss) ||
+	    shim_session(NULL) == NULL)
+		return shim_real.gethostbyaddr_r(addr, len, type, he, buf,
+		    buflen, result, h_errnop);
+	*result = NULL;
+	if (names_reverse(shim_session(NULL), (struct sockaddr *)&ss, name,
+	    sizeof(name)) == -1) {
+		*h_errnop = HOST_NOT_FOUND;
+		return ENOENT;
+	}
+	if ((r = fill_hostent(he, buf, buflen, name, type, addr)) != 0) {
+		*h_errnop = NETDB_INTERNAL;
+		return r;
+	}
+	*result = he;
+	return 0;
 }
 
 SHIM_EXPORT int
@@ -403,7 +436,8 @@ getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 		    servlen, flags);
 	}
 	/* The service part is libc's business. */
-	if ((r = shim_real.getnameinfo(sa, salen, NULL, 0, serv, servlen,
+	if (serv != NULL && servlen > 0 &&
+	    (r = shim_real.getnameinfo(sa, salen, NULL, 0, serv, servlen,
 	    flags)) != 0)
 		return r;
 	if (strlen(name) >= hostlen)

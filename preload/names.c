@@ -96,13 +96,17 @@ int
 names_reverse(const struct shim_session *s, const struct sockaddr *sa,
     char *name, size_t len)
 {
-	const struct sockaddr_in *sin = (const void *)sa;
-	const struct sockaddr_in6 *sin6 = (const void *)sa;
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
 	struct proto_addr req;
 	struct proto_name rep;
+	struct sockaddr_in v4buf;
 	time_t t = now();
 	int i, status, hit = 0;
 
+	sa = shim_unmap(sa, &v4buf);
+	sin = (const void *)sa;
+	sin6 = (const void *)sa;
 	pthread_mutex_lock(&names_lock);
 	for (i = 0; i < NAMES_CACHE && !hit; i++) {
 		struct name_ent *e = &names_cache[i];

@@ -39,6 +39,7 @@ resolve_real(void)
 	REAL(gethostbyname_r);
 	REAL(gethostbyname2_r);
 	REAL(gethostbyaddr);
+	REAL(gethostbyaddr_r);
 	REAL(getpeername);
 	REAL(getsockopt);
 	REAL(sendto);
@@ -166,13 +167,30 @@ in_prefix(const uint8_t *addr, const uint8_t *net, int len)
 	return ((addr[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
 }
 
+const struct sockaddr *
+shim_unmap(const struct sockaddr *sa, struct sockaddr_in *buf)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	if (sa->sa_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return sa;
+	memset(buf, 0, sizeof(*buf));
+	buf->sin_family = AF_INET;
+	buf->sin_port = sin6->sin6_port;
+	memcpy(&buf->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
+	return (const struct sockaddr *)buf;
+}
+
 int
 shim_is_synthetic(const struct sockaddr *sa)
 {
 	const struct shim *st = shim_get();
+	struct sockaddr_in v4;
 
 	if (!st->active)
 		return 0;
+	sa = shim_unmap(sa, &v4);
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)sa;
 

@@ -34,6 +34,8 @@ struct real_fns {
 	int	(*gethostbyname2_r)(const char *, int, struct hostent *,
 		    char *, size_t, struct hostent **, int *);
 	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+	int	(*gethostbyaddr_r)(const void *, socklen_t, int,
+		    struct hostent *, char *, size_t, struct hostent **, int *);
 	int	(*getpeername)(int, struct sockaddr *, socklen_t *);
 	int	(*getsockopt)(int, int, int, void *, socklen_t *);
 	ssize_t	(*sendto)(int, const void *, size_t, int,
@@ -73,7 +75,14 @@ void	shim_log(int level, const char *fmt, ...)
 /* Control socket of the session named (NULL: default); NULL if none. */
 const struct shim_session *shim_session(const char *name);
 
-/* Nonzero if sa is in one of the synthetic pools. */
+/*
+ * An IPv4-mapped IPv6 address (what dual-stack programs like Java use) as
+ * plain IPv4, in buf; any other address unchanged.
+ */
+const struct sockaddr *shim_unmap(const struct sockaddr *sa,
+	    struct sockaddr_in *buf);
+
+/* Nonzero if sa is in one of the synthetic pools (mapped ones too). */
 int	shim_is_synthetic(const struct sockaddr *sa);
 
 /*
