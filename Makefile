@@ -20,8 +20,11 @@ PKG_CONFIG ?= pkg-config
 CFLAGS    ?= -O2 -g
 SANITIZE  ?=
 WARN       = -Wall -Wextra -Werror
+MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+# No build path in what we install (debug info names files relatively).
 BASE       = -std=c11 -D_GNU_SOURCE $(WARN) -DTW_VERSION='"$(VERSION)"' \
-	     -DTW_SYSCONFDIR='"$(SYSCONFDIR)"'
+	     -DTW_SYSCONFDIR='"$(SYSCONFDIR)"' -ffile-prefix-map=$(CURDIR)=. \
+	     $(if $(MULTIARCH),-DTW_MULTIARCH='"$(MULTIARCH)"')
 # The shim gets UBSan only: ASan's runtime must load before everything in
 # the host program, which a preloaded library cannot arrange.
 SHIM_SANITIZE ?= $(if $(SANITIZE),undefined)

@@ -298,6 +298,9 @@ spawn_helper(struct session_ref *s, const struct opts *o,
     const struct rules *r)
 {
 	static const char *const rel[] = { "tunnelwrap-helper",
+#ifdef TW_MULTIARCH
+	    "../lib/" TW_MULTIARCH "/tunnelwrap/tunnelwrap-helper",
+#endif
 	    "../lib/tunnelwrap/tunnelwrap-helper",
 	    "../libexec/tunnelwrap/tunnelwrap-helper", NULL };
 	char helper[PATH_MAX], fdbuf[16], pool4[POOL_TEXT], pool6[POOL_TEXT];
@@ -422,11 +425,41 @@ rules_tunnel(const struct rules *r)
 	return any;
 }
 
+/*
+ * Installed multiarch with a 32-bit shim beside it (<P>/lib32/tunnelwrap):
+ * name the shim through the loader's $LIB, so 32-bit programs load the
+ * 32-bit one and 64-bit programs ours.
+ */
+static void
+dollar_lib(char *shim, size_t len)
+{
+#ifdef TW_MULTIARCH
+	static const char tail[] = "/lib/" TW_MULTIARCH
+	    "/tunnelwrap/libtunnelwrap.so";
+	size_t sl = strlen(shim), tl = sizeof(tail) - 1;
+	char alt[PATH_MAX];
+
+	if (getenv("TUNNELWRAP_SHIM") == NULL && sl > tl &&
+	    strcmp(shim + sl - tl, tail) == 0 &&
+	    (size_t)snprintf(alt, sizeof(alt), "%.*s/lib32/tunnelwrap/"
+	    "libtunnelwrap.so", (int)(sl - tl), shim) < sizeof(alt) &&
+	    access(alt, R_OK) == 0)
+		snprintf(shim + sl - tl, len - (sl - tl),
+		    "/$LIB/tunnelwrap/libtunnelwrap.so");
+#else
+	(void)shim;
+	(void)len;
+#endif
+}
+
 static void
 set_env(struct session_ref *ss, size_t n, const struct rules *r,
     const struct opts *o)
 {
 	static const char *const rel[] = { "libtunnelwrap.so",
+#ifdef TW_MULTIARCH
+	    "../lib/" TW_MULTIARCH "/tunnelwrap/libtunnelwrap.so",
+#endif
 	    "../lib/tunnelwrap/libtunnelwrap.so", NULL };
 	char shim[PATH_MAX], *preload, *dump, *sessions = NULL, *tmp;
 	char log[32], level[16];
@@ -434,6 +467,7 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 	size_t len, i;
 
 	find_file(shim, sizeof(shim), "TUNNELWRAP_SHIM", rel);
+	dollar_lib(shim, sizeof(shim));
 	/*
 	 * Ours goes after the user's entries: runtimes that must load first
 	 * (ASan, a malloc) keep their place, and we still come before libc.

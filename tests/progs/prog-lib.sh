@@ -1,0 +1,119 @@
+# prog-lib.sh - shared by tests/t-prog-*.sh (bash, sourced after lib/tap.sh)
+#
+# Real programs through tunnelwrap, one family per test.  Every check
+# belongs to a PROGRAM, and the script ends with a compatibility matrix,
+# one line per program, on the runner's output and in the test's log:
+#
+#   matrix: PROGRAM: works
+#   matrix: PROGRAM: works (NOTE)            caveats noted with pnote
+#   matrix: PROGRAM: fails (first failed check[; NOTE])
+#   matrix: PROGRAM: skipped (REASON)
+#
+#   pcheck PROG NAME CMD...    ok/fail "PROG: NAME" (fail shows tb_last)
+#   pok PROG NAME | pfail PROG NAME [DETAILS] | pskip PROG REASON
+#   pnote PROG TEXT            a caveat printed with the matrix line
+#   pskipcheck PROG NAME WHY   one check of PROG skipped as expected not to
+#                              work (a known limit), PROG's state unchanged
+#   pstate PROG                prints works, fails, skipped, or nothing
+#   pneed PROG PKG CMD...      true when every CMD exists; missing ones are
+#                              installed from Debian (PKG, as CI does from
+#                              tests/packages) when we are root with
+#                              apt-get (not with TB_NO_INSTALL=1);
+#                              otherwise PROG is skipped, with the reason,
+#                              and pneed returns false
+#   pmatrix                    print the matrix (last thing in a script)
+
+_PM_ORDER=()
+declare -A _PM_STATE=() _PM_WHY=() _PM_NOTE=()
+
+_pm_reg() {
+	[ -n "${_PM_STATE[$1]+x}" ] && return 0
+	_PM_ORDER+=("$1")
+	_PM_STATE[$1]=works
+}
+pok() {
+	_pm_reg "$1"
+	ok "$1: $2"
+}
+pfail() {
+	_pm_reg "$1"
+	if [ "${_PM_STATE[$1]}" != fails ]; then
+		_PM_STATE[$1]=fails
+		_PM_WHY[$1]=$2
+	fi
+	fail "$1: $2" "${3:-}"
+}
+pskip() {
+	_pm_reg "$1"
+	if [ "${_PM_STATE[$1]}" = works ]; then
+		_PM_STATE[$1]=skipped
+		_PM_WHY[$1]=$2
+	fi
+	skip "$1" "$2"
+}
+pstate() {
+	printf '%s\n' "${_PM_STATE[$1]:-}"
+}
+pskipcheck() {
+	_pm_reg "$1"
+	skip "$1: $2" "$3"
+}
+pnote() {
+	_pm_reg "$1"
+	_PM_NOTE[$1]="${_PM_NOTE[$1]:+${_PM_NOTE[$1]}; }$2"
+}
+pcheck() {
+	local prog=$1 name=$2
+	shift 2
+	if "$@"; then pok "$prog" "$name"; else pfail "$prog" "$name" "$(tb_last)"; fi
+}
+
+pneed() {
+	local prog=$1 pkg=$2 c missing=
+	shift 2
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 &&
+	    [ "${TB_NO_INSTALL:-0}" != 1 ]; then
+		printf 'installing %s for%s\n' "$pkg" "$missing"
+		# shellcheck disable=SC2086 # PKG: one or more package names
+		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
+		    --no-install-recommends $pkg >"$T/apt-$prog.log" 2>&1
+		missing=
+		for c in "$@"; do
+			command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+		done
+		[ -z "$missing" ] && return 0
+		pskip "$prog" "missing$missing; apt-get install $pkg: $(grep -E '^E:' "$T/apt-$prog.log" | tail -n 1)"
+		return 1
+	fi
+	pskip "$prog" "missing$missing (Debian package $pkg, not installed: not root, no apt-get, or TB_NO_INSTALL=1)"
+	return 1
+}
+
+pmatrix() {
+	local p line
+	for p in "${_PM_ORDER[@]}"; do
+		case ${_PM_STATE[$p]} in
+		works) line="works${_PM_NOTE[$p]:+ (${_PM_NOTE[$p]})}" ;;
+		fails) line="fails (${_PM_WHY[$p]}${_PM_NOTE[$p]:+; ${_PM_NOTE[$p]}})" ;;
+		skipped) line="skipped (${_PM_WHY[$p]})" ;;
+		esac
+		printf 'matrix: %s: %s\n' "$p" "$line"
+		printf '  matrix: %s: %s\n' "$p" "$line" >&3
+	done
+}
+
+# A server in the intranet namespace: pspawn_int LOG CMD... (PID in SPAWNED).
+pspawn_int() {
+	local log=$1
+	shift
+	tb_spawn "$TB_NS_INT" "$log" "$@"
+}
+
+# pwait_port PORT [SECS]: a listener on the intranet IPv4 address.
+pwait_port() {
+	tb_wait "${2:-15}" tb_listening "$TB_NS_INT" "$TB_INT4" "$1"
+}
