@@ -45,6 +45,7 @@ resolve_real(void)
 	REAL(sendto);
 	REAL(sendmsg);
 	REAL(sendmmsg);
+	REAL(listen);
 #undef REAL
 }
 

@@ -42,6 +42,7 @@ struct real_fns {
 		    const struct sockaddr *, socklen_t);
 	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
 	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int	(*listen)(int, int);
 };
 
 struct shim_session {

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# t-publish: a wrapped program's own listener published at the bastion
+# (`publish PORT [as REMOTEPORT]`, like ssh -R driven by listen()): the
+# seeds' "serve a local web server to the development server".  The
+# bastion's port reaches the program's accept(); -O status shows the
+# forward; closing the listener cancels it; a port the bastion refuses is
+# reported and the program's local listen still works.
+. "$(dirname "$0")/lib/tap.sh"
+tb_need_product
+tb_need_netns "publish" || exit 0
+
+R=$T/rules
+cp "$TB_RULES" "$R"
+cat >>"$R" <<'RULES'
+publish 18095
+publish 18096
+publish 18097 as 18098
+RULES
+echo "published page" >"$T/pub.txt"
+
+gw_get() {	# gw_get PORT: fetch pub.txt from the bastion's loopback port
+	local i
+	for i in $(seq 50); do
+		gw curl -sS --max-time 3 "http://127.0.0.1:$1/pub.txt"
+		grep -q 'published page' "$OUT" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+tb_spawn "$TB_NS_CLI" "$T/srv1.out" timeout 60 tunnelwrap -v -f "$R" \
+    python3 -m http.server 18095 --bind 127.0.0.1 --directory "$T"
+srv=$SPAWNED
+check "publish 18095: the bastion's port 18095 serves the program's page" gw_get 18095
+tw -f "$R" -O status
+check "-O status shows the published forward, active" \
+    grep -q 'publish .*bastion localhost:18095 -> 127.0.0.1:18095  active' "$OUT"
+tb_kill "$srv"
+gone=1
+for i in $(seq 30); do
+	tw -f "$R" -O status
+	grep -q 'bastion localhost:18095' "$OUT" || { gone=0; break; }
+	sleep 0.2
+done
+check "closing the listener cancels the remote forward" [ "$gone" = 0 ]
+gw curl -sS --max-time 3 http://127.0.0.1:18095/pub.txt
+check "after the cancel the bastion's port is closed" [ "$RC" != 0 ]
+
+tw -v -f "$R" python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 18095)); s.listen()'
+check "-v says the listener was published" grep -q 'listen on port 18095: publish as bastion port 18095' "$ERR"
+
+# publish ... as REMOTEPORT
+tb_spawn "$TB_NS_CLI" "$T/srv2.out" timeout 60 tunnelwrap -f "$R" \
+    python3 -m http.server 18097 --bind 127.0.0.1 --directory "$T"
+srv=$SPAWNED
+check "publish 18097 as 18098: served on the bastion's port 18098" gw_get 18098
+tb_kill "$srv"
+
+# A port the bastion cannot give (taken there): reported, local listen works.
+tb_spawn "$TB_NS_GW" "$T/taken.out" python3 -m http.server 18096 --bind :: --directory /
+taken=$SPAWNED
+tb_wait 10 tb_listening "$TB_NS_GW" 127.0.0.1 18096
+tb_spawn "$TB_NS_CLI" "$T/srv3.out" timeout 60 tunnelwrap -f "$R" \
+    python3 -m http.server 18096 --bind 127.0.0.1 --directory "$T"
+srv=$SPAWNED
+refused=1
+for i in $(seq 50); do
+	tw -f "$R" -O status
+	grep -q 'bastion localhost:18096 .*FAILED' "$OUT" && { refused=0; break; }
+	sleep 0.2
+done
+check "a port the bastion refuses: FAILED with the reason in -O status" [ "$refused" = 0 ]
+check "the refusal names sshd's keywords" grep -q 'GatewayPorts' "$OUT"
+cli curl -sS --max-time 5 http://127.0.0.1:18096/pub.txt
+check "the program's own listen still works" grep -q 'published page' "$OUT"
+tb_kill "$srv" "$taken"
