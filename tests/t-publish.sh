@@ -47,7 +47,8 @@ gw curl -sS --max-time 3 http://127.0.0.1:18095/pub.txt
 check "after the cancel the bastion's port is closed" [ "$RC" != 0 ]
 
 tw -v -f "$R" python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 18095)); s.listen()'
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 18095)); s.listen()'
 check "-v says the listener was published" grep -q 'listen on port 18095: publish as bastion port 18095' "$ERR"
 
 # publish ... as REMOTEPORT

@@ -421,10 +421,12 @@ Host *
     ConnectTimeout 10
     ServerAliveInterval 0
 """)
+        # The session names the Host alias of ssh_config: the helper
+        # resolves it with `ssh -F ssh_config -G bench`, as for a user.
         self.rules = f"{d}/rules"
         with open(self.rules, "w") as f:
             f.write(f"""# tunnelwrap benchmark: everything on loopback
-session b {self.user}@127.0.0.1:{self.sshd_port} IdentityFile={self.key} UserKnownHostsFile={d}/known_hosts GlobalKnownHostsFile=/dev/null StrictHostKeyChecking=yes BatchMode=yes ControlPersist=600
+session b bench IdentityFile={self.key} UserKnownHostsFile={d}/known_hosts GlobalKnownHostsFile=/dev/null StrictHostKeyChecking=yes BatchMode=yes ControlPersist=600
 synthetic {SYNTH_POOL}
 tunnel *.bench.test {SERVICE_ADDR}
 direct 127.0.0.1 {DIRECT_ADDR}
@@ -1344,9 +1346,9 @@ def main():
         log(f"bench: interrupted ({e})")
         bed.cleanup()
         return 130
-    finally:
-        if bench is not None and bench.errors is not None:
-            pass
+    except BaseException:
+        bed.cleanup()
+        raise
     mach = machine()
     date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     try:

@@ -1099,7 +1099,7 @@ sockopts_case(const char *label, int family, const char *name,
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((r = getaddrinfo(name, "7", &hints, &res)) != 0) {
-		snprintf(check, sizeof(check), "sockopts %s: resolve", label);
+		snprintf(check, sizeof(check), "sockopts: %s: resolve", label);
 		result(0, check, "%s", gerr(r));
 		return;
 	}
@@ -1125,10 +1125,10 @@ sockopts_case(const char *label, int family, const char *name,
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)port);
 	}
-	snprintf(check, sizeof(check), "sockopts %s: bind to local port %u", label, port);
+	snprintf(check, sizeof(check), "sockopts: %s: bind() to a fixed local port", label);
 	r = bind(fd, (void *)&bindaddr, family == AF_INET ?
 	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
-	result(r == 0, check, "%s", strerror(errno));
+	result(r == 0, check, "port %u: %s", port, strerror(errno));
 	fl0 = fcntl(fd, F_GETFL);
 	fd0 = fcntl(fd, F_GETFD);
 	set_timeouts(fd);
@@ -1143,9 +1143,9 @@ sockopts_case(const char *label, int family, const char *name,
 		else
 			errno = e ? e : ETIMEDOUT;
 	}
-	snprintf(check, sizeof(check), "sockopts %s: connect to %s", label,
-	    addrstr(res->ai_addr, a, sizeof(a)));
-	result(r == 0, check, "%s", strerror(errno));
+	snprintf(check, sizeof(check), "sockopts: %s: connect", label);
+	result(r == 0, check, "connect(%s): %s", addrstr(res->ai_addr, a,
+	    sizeof(a)), strerror(errno));
 	if (r != 0) {
 		close(fd);
 		freeaddrinfo(res);
@@ -1160,19 +1160,19 @@ sockopts_case(const char *label, int family, const char *name,
 			    strlen(changed), "%s %d -> %d; ", opts[i].name,
 			    opts[i].before, v);
 	}
-	snprintf(check, sizeof(check), "sockopts %s: options set before connect still set", label);
+	snprintf(check, sizeof(check), "sockopts: %s: options set before connect still set", label);
 	result(changed[0] == '\0', check, "%s", changed);
-	snprintf(check, sizeof(check), "sockopts %s: O_NONBLOCK and FD_CLOEXEC as they were", label);
+	snprintf(check, sizeof(check), "sockopts: %s: O_NONBLOCK and FD_CLOEXEC as they were", label);
 	result(fcntl(fd, F_GETFL) == fl0 && fcntl(fd, F_GETFD) == fd0, check,
 	    "F_GETFL %#x -> %#x, F_GETFD %#x -> %#x", fl0, fcntl(fd, F_GETFL),
 	    fd0, fcntl(fd, F_GETFD));
 	r = getpeername(fd, (void *)&peer, &plen);
-	snprintf(check, sizeof(check), "sockopts %s: getpeername is the address connected to", label);
+	snprintf(check, sizeof(check), "sockopts: %s: getpeername is the address connected to", label);
 	result(r == 0 && same_addr((void *)&peer, res->ai_addr), check,
 	    "%s, connected to %s", r == 0 ? addrstr((void *)&peer, a, sizeof(a)) :
 	    strerror(errno), addrstr(res->ai_addr, b, sizeof(b)));
 	r = getsockname(fd, (void *)&local_after, &llen);
-	snprintf(check, sizeof(check), "sockopts %s: getsockname sane (family, bound port, an address)", label);
+	snprintf(check, sizeof(check), "sockopts: %s: getsockname sane (family, bound port, an address)", label);
 	{
 		int sane = r == 0 && local_after.ss_family == family;
 		unsigned lport = 0;
@@ -1194,7 +1194,7 @@ sockopts_case(const char *label, int family, const char *name,
 		    r == 0 ? addrstr((void *)&local_after, a, sizeof(a)) :
 		    strerror(errno), addrstr((void *)&bindaddr, b, sizeof(b)));
 		if (r == 0)
-			info("sockopts %s: getsockname %s, getpeername %s", label,
+			info("sockopts: %s: getsockname %s, getpeername %s", label,
 			    addrstr((void *)&local_after, a, sizeof(a)),
 			    addrstr((void *)&peer, b, sizeof(b)));
 	}
@@ -1202,7 +1202,7 @@ sockopts_case(const char *label, int family, const char *name,
 		unsigned char buf[20000];
 
 		pattern(buf, sizeof(buf), 5);
-		snprintf(check, sizeof(check), "sockopts %s: echo", label);
+		snprintf(check, sizeof(check), "sockopts: %s: echo", label);
 		result(echo_all(fd, buf, sizeof(buf), err, sizeof(err)) == 0,
 		    check, "%s", err);
 	}
