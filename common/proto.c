@@ -34,6 +34,7 @@ proto_request_len(uint16_t type)
 	case PROTO_WINCH:
 		return sizeof(struct proto_winch);
 	case PROTO_STATUS:
+		return sizeof(struct proto_status);
 	case PROTO_STOP:
 		return 0;
 	}

@@ -152,6 +152,15 @@ struct proto_winch {
 	uint32_t	reserved;
 };
 
+/* STATUS: text for -O status, JSON for --json, the live view of -O top. */
+enum proto_status_format { PROTO_STATUS_TEXT, PROTO_STATUS_JSON,
+	PROTO_STATUS_TOP };
+
+struct proto_status {
+	uint32_t	format;
+	uint32_t	reserved;
+};
+
 /* OUTCOME: the errno a parked connect really failed with. */
 struct proto_outcome {
 	uint64_t	ino;		/* socket inode (st_ino) */

@@ -36,6 +36,7 @@ struct ctl_client {
 		struct proto_attach	attach;
 		struct proto_forward	forward;
 		struct proto_exec	exec;
+		struct proto_status	status;
 	} body;
 	char		*tail;		/* FORWARD: bytes past the struct */
 	size_t		 got;		/* bytes of hdr+body received */
@@ -85,10 +86,11 @@ client_free(struct helper *h, struct ctl_client *cl, int close_fd)
 }
 
 static void
-send_status(struct helper *h, int fd)
+send_status(struct helper *h, int fd, uint32_t format)
 {
 	struct timeval tv = { 2, 0 };
-	char *text = status_text(h);
+	char *text = format == PROTO_STATUS_JSON ? status_json(h) :
+	    format == PROTO_STATUS_TOP ? status_top(h) : status_text(h);
 	int fl;
 
 	/* The text may exceed the socket buffer: let it block, bounded. */
@@ -158,7 +160,7 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		ctl_reply(fd, PROTO_ATTACH, 0, NULL, 0);
 		return 1;
 	case PROTO_STATUS:
-		send_status(h, fd);
+		send_status(h, fd, cl->body.status.format);
 		return 0;
 	case PROTO_STOP:
 		logit("stop requested by pid %d", (int)cl->cred.pid);

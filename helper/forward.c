@@ -47,6 +47,15 @@ kind_name(int kind)
 	return "?";
 }
 
+/* Bind and target strings come from our own parsers: no quote or
+ * control character gets here, but make sure. */
+static const char *
+json_safe(const char *s)
+{
+	return strpbrk(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\t\n\r") ?
+	    "(unprintable)" : s;
+}
+
 static const char *
 state_name(int st)
 {
@@ -531,4 +540,25 @@ fwd_free_all(struct helper *h)
 {
 	while (!TAILQ_EMPTY(&h->fwds))
 		fwd_free(h, TAILQ_FIRST(&h->fwds));
+}
+
+/* The forwards as a JSON array, for -O status --json. */
+void
+fwd_json(struct helper *h, void (*put)(void *, const char *, ...), void *arg)
+{
+	struct fwd *f;
+	const char *sep = "";
+
+	put(arg, "[");
+	TAILQ_FOREACH(f, &h->fwds, entry) {
+		put(arg, "%s{\"kind\":\"%s\",\"bind\":\"%s\",\"port\":%u,"
+		    "\"remote_port\":%u,\"target\":\"%s\",\"target_port\":%u,"
+		    "\"state\":\"%s\",\"connections\":%u}", sep,
+		    kind_name(f->kind), json_safe(f->bind), f->port,
+		    f->remote_port, json_safe(f->target), f->target_port,
+		    f->state == FWD_FAILED ? "failed" : state_name(f->state),
+		    f->accepted);
+		sep = ",";
+	}
+	put(arg, "]");
 }

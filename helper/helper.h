@@ -171,6 +171,8 @@ struct conn {
 	struct timespec	 started;
 	time_t		 deadline;	/* OPENING: give up then (ETIMEDOUT) */
 	uint64_t	 bytes_up, bytes_down;
+	uint64_t	 last_up, last_down;	/* at the previous tick */
+	double		 rate_up, rate_down;	/* bytes/s, smoothed */
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -348,6 +350,8 @@ int	fwd_message(ssh_session, ssh_message, void *);
 void	fwd_status(struct helper *, void (*put)(void *, const char *, ...),
 	    void *);
 void	fwd_free_all(struct helper *);
+void	fwd_json(struct helper *, void (*put)(void *, const char *, ...),
+	    void *);
 
 /* proxy.c */
 void	proxy_accept(struct helper *, int fd, struct fwd *);
@@ -369,7 +373,11 @@ void	names_ref(struct names *, const char *name, int delta);
 void	names_free(struct names *);
 
 /* status.c */
-/* Status text; returns a malloc'd string. */
+/* Status as text, JSON (-O status --json) or the -O top view; malloc'd. */
 char	*status_text(struct helper *);
+char	*status_json(struct helper *);
+char	*status_top(struct helper *);
+/* Once a second: per-connection throughput for -O top. */
+void	status_tick(struct helper *);
 
 #endif

@@ -37,6 +37,7 @@
 #include "../common/proto.h"
 #include "../rules/rules.h"
 #include "client.h"
+#include "ctlcmd.h"
 #include "fwdspec.h"
 #include "reach.h"
 #include "remote.h"
@@ -65,6 +66,7 @@ struct opts {
 	struct proto_forward *fwds;	/* -L, -R, -D */
 	size_t		 nfwds;
 	int		 exec;		/* -e, with -t -X -A */
+	int		 json;		/* -O status --json */
 	int		 pty, x11, agent;
 };
 
@@ -87,7 +89,8 @@ usage(int status)
 	    "                  [--] [COMMAND [ARG...]]\n"
 	    "       tunnelwrap -e [-tXA] [-H host | -f rules] [--] "
 	    "REMOTE-COMMAND [ARG...]\n"
-	    "       tunnelwrap -O status|stop [-H host | -f rules]\n"
+	    "       tunnelwrap -O status [--json] | -O stop | -O top "
+	    "[-H host | -f rules]\n"
 	    "       tunnelwrap -n [-f rules] DEST...\n"
 	    "       tunnelwrap -V | -h\n");
 	exit(status);
@@ -658,31 +661,6 @@ dry_run(const struct rules *r, char **dests, int n)
 	return bad ? 255 : 0;
 }
 
-static int
-control(struct session_ref *s, const char *cmd)
-{
-	char *text = NULL;
-	int fd, st;
-
-	if ((fd = client_dial(s->path)) < 0) {
-		fprintf(stderr, "tunnelwrap: no helper running for %s "
-		    "(session %s)\n", s->rs->dest, s->rs->name);
-		return 255;
-	}
-	if (strcmp(cmd, "status") == 0) {
-		if ((st = client_call(fd, PROTO_STATUS, NULL, 0, &text)) != 0)
-			fatal("status: %s", strerror(st < 0 ? -st : st));
-		printf("%s", text ? text : "");
-		free(text);
-	} else {
-		if ((st = client_call(fd, PROTO_STOP, NULL, 0, NULL)) != 0)
-			fatal("stop: %s", strerror(st < 0 ? -st : st));
-		printf("helper for %s stopped\n", s->rs->dest);
-	}
-	close(fd);
-	return 0;
-}
-
 static void
 version(void)
 {
@@ -704,6 +682,23 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	log_init("tunnelwrap", LOG_INFO);
+	/*
+	 * -O status --json: the one long option, taken out before getopt,
+	 * and only after -O (a COMMAND may have a --json of its own).
+	 */
+	for (i = 1, ch = 0; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], "-O", 2) == 0)
+			ch = 1;
+		if (ch && strcmp(argv[i], "--json") == 0) {
+			o.json = 1;
+			memmove(&argv[i], &argv[i + 1],
+			    (argc - i) * sizeof(*argv));
+			argc--;
+			break;
+		}
+	}
 	while ((ch = getopt(argc, argv, "+ACD:eF:f:H:hi:L:nO:o:R:tVvX")) != -1) {
 		switch (ch) {
 		case 'A': o.agent = 1; break;
@@ -736,10 +731,11 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	log_init("tunnelwrap", LOG_INFO + (o.verbose > 0 ? o.verbose : 0));
-	if (o.ctl != NULL && strcmp(o.ctl, "status") != 0 &&
-	    strcmp(o.ctl, "stop") != 0)
-		fatal("unknown -O command \"%s\": expected status or stop",
-		    o.ctl);
+	if (o.ctl != NULL && !ctlcmd_known(o.ctl))
+		fatal("unknown -O command \"%s\": expected status, stop or "
+		    "top", o.ctl);
+	if (o.json && (o.ctl == NULL || strcmp(o.ctl, "status") != 0))
+		fatal("--json goes with -O status");
 	if ((o.pty || o.x11 || o.agent) && !o.exec)
 		fatal("-t, -X and -A go with -e (a remote command)");
 	if (o.exec && argc == 0)
@@ -780,7 +776,8 @@ main(int argc, char **argv)
 		for (i = 0, st = 0; i < n; i++) {
 			if (n > 1)
 				printf("%s[%s]\n", i ? "\n" : "", ss[i].rs->name);
-			if (control(&ss[i], o.ctl) != 0)
+			if (ctlcmd_run(ss[i].path, ss[i].rs->dest, o.ctl,
+			    o.json) != 0)
 				st = 255;
 		}
 	} else if (o.exec) {

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/string.h>
+
 #include "helper.h"
 #include "log.h"
 
@@ -154,6 +156,159 @@ status_text(struct helper *h)
 		put(&t, "%-16s %7d  %-32s %-20s %-11s %8s %8s %7s\n",
 		    c->comm[0] ? c->comm : "?", (int)c->pid, dest, rule,
 		    state_name(c), up, down, age);
+	}
+	return t.buf;
+}
+
+/* JSON string: quotes, backslashes and control characters escaped. */
+static void
+put_json_str(struct text *t, const char *s)
+{
+	put(t, "\"");
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			put(t, "\\%c", ch);
+		else if (ch < 0x20)
+			put(t, "\\u%04x", ch);
+		else
+			put(t, "%c", ch);
+	}
+	put(t, "\"");
+}
+
+/*
+ * The stable JSON of -O status --json (documented in tunnelwrap(1)):
+ * {"version":1,"session":{...},"forwards":[...],"connections":[...]}.
+ */
+char *
+status_json(struct helper *h)
+{
+	struct text t = { NULL, 0, 2048 };
+	struct conn *c;
+	time_t now = monotime();
+	const char *cipher;
+	int first = 1;
+
+	if ((t.buf = malloc(t.cap)) == NULL)
+		fatal("out of memory");
+	cipher = h->session_up ? ssh_get_cipher_out(h->ssh) : NULL;
+	put(&t, "{\"version\":1,\"session\":{\"destination\":");
+	put_json_str(&t, h->peer_desc);
+	put(&t, ",\"state\":\"%s\",\"cipher\":", h->session_up ? "up" : "down");
+	put_json_str(&t, cipher ? cipher : "");
+	put(&t, ",\"uptime_s\":%lld,\"helper_pid\":%d,\"launchers\":%u,"
+	    "\"losses\":%u,\"reconnects\":%u,\"connections_total\":%llu},",
+	    (long long)(now - h->started), (int)getpid(), h->attached,
+	    h->losses, h->reconnects, (unsigned long long)h->total_conns);
+	put(&t, "\"forwards\":");
+	fwd_json(h, put_cb, &t);
+	put(&t, ",\"connections\":[");
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		if (c->dead)
+			continue;
+		put(&t, "%s{\"id\":%llu,\"program\":", first ? "" : ",",
+		    (unsigned long long)c->id);
+		put_json_str(&t, c->comm);
+		put(&t, ",\"pid\":%d,\"destination\":", (int)c->pid);
+		put_json_str(&t, c->host);
+		put(&t, ",\"port\":%u,\"rule\":", c->port);
+		put_json_str(&t, c->rule);
+		put(&t, ",\"state\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,"
+		    "\"age_s\":%lld}", state_name(c),
+		    (unsigned long long)c->bytes_up,
+		    (unsigned long long)c->bytes_down,
+		    (long long)(now - c->started.tv_sec));
+		first = 0;
+	}
+	put(&t, "]}\n");
+	return t.buf;
+}
+
+void
+status_tick(struct helper *h)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		/* Smoothed over a few seconds, like top's. */
+		c->rate_up = 0.5 * c->rate_up +
+		    0.5 * (double)(c->bytes_up - c->last_up);
+		c->rate_down = 0.5 * c->rate_down +
+		    0.5 * (double)(c->bytes_down - c->last_down);
+		c->last_up = c->bytes_up;
+		c->last_down = c->bytes_down;
+	}
+}
+
+/* -O top: connections grouped by program, with throughput. */
+char *
+status_top(struct helper *h)
+{
+	struct text t = { NULL, 0, 2048 };
+	struct conn *c, *d;
+	char up[16], down[16], tot_up[16], tot_down[16];
+	double rup, rdown, all_up = 0, all_down = 0;
+	size_t n, live = 0;
+
+	if ((t.buf = malloc(t.cap)) == NULL)
+		fatal("out of memory");
+	TAILQ_FOREACH(c, &h->conns, entry)
+		if (!c->dead) {
+			live++;
+			all_up += c->rate_up;
+			all_down += c->rate_down;
+		}
+	human_bytes(up, sizeof(up), (uint64_t)all_up);
+	human_bytes(down, sizeof(down), (uint64_t)all_down);
+	put(&t, "tunnelwrap top - %s, %s - %zu connections - up %s/s down "
+	    "%s/s\n\n", h->peer_desc, h->session_up ? "up" : "RECONNECTING",
+	    live, up, down);
+	put(&t, "%-16s %7s %5s %10s %10s %9s %9s  %s\n", "PROGRAM", "PID",
+	    "CONNS", "UP/s", "DOWN/s", "UP", "DOWN", "DESTINATIONS");
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		uint64_t bu = 0, bd = 0;
+		char dests[96] = "";
+		int seen = 0;
+
+		if (c->dead)
+			continue;
+		/* Each (program, pid) once: the first of its conns leads. */
+		TAILQ_FOREACH(d, &h->conns, entry) {
+			if (d == c)
+				break;
+			if (!d->dead && d->pid == c->pid &&
+			    strcmp(d->comm, c->comm) == 0)
+				seen = 1;
+		}
+		if (seen)
+			continue;
+		n = 0;
+		rup = rdown = 0;
+		TAILQ_FOREACH(d, &h->conns, entry) {
+			if (d->dead || d->pid != c->pid ||
+			    strcmp(d->comm, c->comm) != 0)
+				continue;
+			n++;
+			rup += d->rate_up;
+			rdown += d->rate_down;
+			bu += d->bytes_up;
+			bd += d->bytes_down;
+			if (strstr(dests, d->host) == NULL &&
+			    strlen(dests) + strlen(d->host) + 2 < sizeof(dests)) {
+				if (*dests)
+					strlcat(dests, ",", sizeof(dests));
+				strlcat(dests, d->host, sizeof(dests));
+			}
+		}
+		human_bytes(up, sizeof(up), (uint64_t)rup);
+		human_bytes(down, sizeof(down), (uint64_t)rdown);
+		human_bytes(tot_up, sizeof(tot_up), bu);
+		human_bytes(tot_down, sizeof(tot_down), bd);
+		put(&t, "%-16s %7d %5zu %10s %10s %9s %9s  %s\n",
+		    c->comm[0] ? c->comm : "?", (int)c->pid, n, up, down,
+		    tot_up, tot_down, dests);
 	}
 	return t.buf;
 }

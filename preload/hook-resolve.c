@@ -45,8 +45,7 @@ decide_name(const char *name, const char *service)
 
 	if (!st->active || name == NULL || *name == '\0' ||
 	    inet_pton(AF_INET, name, &a6) == 1 ||
-	    inet_pton(AF_INET6, name, &a6) == 1 ||
-	    strlen(name) >= PROTO_NAMELEN)
+	    inet_pton(AF_INET6, name, &a6) == 1)
 		return NULL;
 	if (service != NULL && *service != '\0') {
 		n = strtol(service, &end, 10);
@@ -59,6 +58,9 @@ decide_name(const char *name, const char *service)
 	act = rules_match_name(st->rules, name, port, &m);
 	if (act == RULES_DIRECT)
 		return NULL;
+	/* No DNS name is this long: refuse it rather than leak it. */
+	if (strlen(name) >= PROTO_NAMELEN)
+		return NAME_REFUSED;
 	shim_log(2, "resolve %s: %s by %s:%d, remote", name,
 	    rules_action_name(act), m.file ? m.file : "default", m.line);
 	if (shim_session(NULL) == NULL)

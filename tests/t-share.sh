@@ -102,3 +102,41 @@ a2=$(tb_ssh_accepted_count)
 tw -f "$TB_RULES" "${get[@]}"
 check "after -O stop a new invocation starts a fresh helper" \
     sh -c "grep -q 'intranet wiki OK' '$OUT' && [ $(tb_ssh_accepted_count) = $((a2 + 1)) ]"
+
+# -O status --json: stable, parseable, with the live connection.
+tb_spawn "$TB_NS_CLI" "$T/idle2.out" timeout 30 tunnelwrap -f "$TB_RULES" \
+    python3 -u -c 'import socket, time
+s = socket.create_connection(("echo.corp.test", 7), timeout=20)
+s.sendall(b"x" * 1000); s.recv(1000)
+print("connected", flush=True)
+time.sleep(20)'
+idle2=$SPAWNED
+tb_wait 15 grep -q connected "$T/idle2.out"
+tw -f "$TB_RULES" -O status --json
+cp "$OUT" "$T/status.json"
+cli python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == 1, d
+assert d["session"]["state"] == "up", d
+c = [c for c in d["connections"] if c["destination"] == "echo.corp.test" and c["port"] == 7]
+assert c and c[0]["bytes_up"] >= 1000 and c[0]["program"] == "python3", d
+print("json ok")' "$T/status.json"
+check "-O status --json parses and shows the live connection" grep -q 'json ok' "$OUT"
+
+# -O top under tmux: a live screen with the program and its destination.
+if command -v tmux >/dev/null; then
+	sock=$T/tmux.sock
+	_tb_cmd "$TB_NS_CLI"
+	tmux -S "$sock" new-session -d -x 160 -y 30 \
+	    "$(printf '%q ' "${TB_CMD[@]}") tunnelwrap -f $TB_RULES -O top"
+	sleep 2.5
+	tmux -S "$sock" capture-pane -p >"$T/top.txt"
+	tmux -S "$sock" send-keys q
+	sleep 0.5
+	tmux -S "$sock" kill-server 2>/dev/null
+	check "-O top under tmux shows the program and its destination" \
+	    sh -c "grep -q 'tunnelwrap top' '$T/top.txt' && grep -q 'python3.*echo.corp.test' '$T/top.txt'"
+else
+	skip "-O top under tmux" "tmux not installed"
+fi
+tb_kill "$idle2"
