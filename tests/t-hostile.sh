@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# t-hostile: bad input breaks nothing.  Clients sending garbage, truncated
+# messages, huge lengths or vanishing mid-message to the helper's socket
+# are dropped alone (a transfer running meanwhile completes); another
+# local user can neither connect to the socket nor see our status; the
+# synthetic pool running out reuses only idle names; hostile names are
+# refused, never resolved locally.
+. "$(dirname "$0")/lib/tap.sh"
+tb_need_product
+tb_need_netns "hostile input" || exit 0
+
+R=$T/rules
+sed 's|^synthetic .*|synthetic 203.0.113.0/30 2001:db8:ff::/120|' "$TB_RULES" >"$R"
+tw -f "$R" true
+sock=$(ls "$TW_RUNTIME"/tunnelwrap/S.* | grep -v '\.' | head -n 1)
+[ -S "$sock" ] || sock=$(find "$TW_RUNTIME/tunnelwrap" -type s | head -n 1)
+
+# A transfer runs while garbage is thrown at the control socket.
+tb_spawn "$TB_NS_CLI" "$T/dl.out" timeout 60 tunnelwrap -f "$R" \
+    curl -sS --max-time 50 --limit-rate 8M -o "$T/big" http://wiki.corp.test/big.bin
+dl=$SPAWNED
+cat >"$T/garbage.py" <<'PY'
+import socket, struct, sys, time
+path = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(path); return s
+sent = 0
+for payload in (b"\0" * 16, b"GET / HTTP/1.0\r\n\r\n", b"\xff" * 4096,
+                struct.pack("=IHHIi", 0x54574c31, 1, 1, 0xffffffff, 0),   # huge length
+                struct.pack("=IHHIi", 0x54574c31, 99, 1, 412, 0),         # other version
+                struct.pack("=IHHIi", 0x54574c31, 1, 77, 0, 0),           # unknown type
+                struct.pack("=IHHIi", 0x54574c31, 1, 1, 412, 0) + b"x" * 100):  # truncated, then gone
+    for i in range(20):
+        s = conn(); s.sendall(payload); s.close(); sent += 1
+for i in range(200):          # connect and vanish
+    conn().close(); sent += 1
+print("sent", sent)
+PY
+cli python3 "$T/garbage.py" "$sock"
+check "garbage: 340 bad clients thrown at the helper" grep -q 'sent 340' "$OUT"
+wait "$dl"
+tb_capture sha256sum "$T/big"
+check "garbage: the transfer running meanwhile completed intact" \
+    grep -q "$TB_BIG_SHA256" "$OUT"
+tw -f "$R" curl -sS --max-time 10 http://wiki.corp.test/
+check "garbage: the helper still serves new connections" grep -q 'intranet wiki OK' "$OUT"
+
+# Another local user.
+if id twother >/dev/null 2>&1 || useradd -M -s /bin/sh twother 2>/dev/null; then
+	cli runuser -u twother -- python3 -c '
+import socket, sys
+try:
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print("connected")
+except OSError as e:
+    print("refused", e.errno)' "$sock"
+	check "another user cannot even reach the socket (0700 directory)" grep -q '^refused' "$OUT"
+	# Even with the directory open, the helper checks the peer's uid.
+	# Open every directory on the way (0711) and the socket itself.
+	opened=""
+	d=$(dirname "$sock")
+	while [ "$d" != / ] && [ "$d" != /tmp ]; do
+		opened="$opened $d:$(stat -c %a "$d")"
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	chmod 666 "$sock"
+	cli runuser -u twother -- python3 -c '
+import socket, sys, struct
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+try:
+    s.sendall(struct.pack("=IHHIi", 0x54574c31, 1, 6, 8, 0) + b"\0" * 8)
+    d = s.recv(4096)
+except (BrokenPipeError, ConnectionResetError):
+    d = b""          # dropped at once: the uid check
+print("got", len(d))' "$sock"
+	for dm in $opened; do chmod "${dm##*:}" "${dm%:*}"; done
+	chmod 600 "$sock"
+	check "another user connecting anyway gets nothing (SO_PEERCRED check)" \
+	    grep -qx 'got 0' "$OUT"
+	tw -f "$R" -O status
+	check "...and our helper is unharmed" grep -q 'session .*up' "$OUT"
+else
+	skip "another local user" "useradd failed"
+fi
+
+# The synthetic pool (a /30: two addresses) runs out: idle names are
+# reused, a name with a live connection keeps its address.
+tw -f "$R" python3 -c '
+import socket, time
+a = socket.getaddrinfo("wiki.corp.test", 80, socket.AF_INET)[0][4][0]
+s = socket.create_connection(("wiki.corp.test", 80), timeout=10)
+b = socket.getaddrinfo("db.corp.test", 80, socket.AF_INET)[0][4][0]
+c = socket.getaddrinfo("echo.corp.test", 80, socket.AF_INET)[0][4][0]
+a2 = socket.getaddrinfo("wiki.corp.test", 80, socket.AF_INET)[0][4][0]
+print("wiki", a, "db", b, "echo", c, "wiki-again", a2)
+print("kept" if a == a2 and c != a else "moved")'
+check "pool exhausted: a name in use keeps its address, an idle one is reused ($(head -n 1 "$OUT"))" \
+    grep -qx kept "$OUT"
+
+# Hostile names: too long, odd bytes - refused, never resolved locally.
+tw -f "$R" python3 -c '
+import socket
+for n in (("a" * 60 + ".") * 5 + "corp.test", "sp ace.corp.test", "\u00e9t\u00e9.corp.test", "x..corp.test"):
+    try:
+        r = socket.getaddrinfo(n, 80, socket.AF_INET)[0][4][0]
+        print("resolved", r)
+    except (socket.gaierror, UnicodeError) as e:
+        print("refused", type(e).__name__)'
+check "hostile names: none resolved to a real address ($(tr '\n' ' ' <"$OUT"))" \
+    sh -c "! grep -Ev '^(refused|resolved 203\.0\.113\.)' '$OUT' | grep -q ."
+check "a 300-byte name is refused, not resolved locally" sh -c "head -n 1 '$OUT' | grep -q '^refused'"
