@@ -773,13 +773,20 @@ main(int argc, char **argv)
 		session_prepare(&ss[i], &o, rundir);
 	}
 	if (o.ctl != NULL) {
+		/* Several sessions: a heading each, or one JSON array. */
+		if (o.json && n > 1)
+			printf("[");
 		for (i = 0, st = 0; i < n; i++) {
-			if (n > 1)
+			if (o.json && n > 1 && i > 0)
+				printf(",");
+			else if (n > 1 && !o.json)
 				printf("%s[%s]\n", i ? "\n" : "", ss[i].rs->name);
 			if (ctlcmd_run(ss[i].path, ss[i].rs->dest, o.ctl,
 			    o.json) != 0)
 				st = 255;
 		}
+		if (o.json && n > 1)
+			printf("]\n");
 	} else if (o.exec) {
 		session_attach(&ss[0], &o, r);
 		send_forwards(&o, &ss[0], r);
