@@ -259,6 +259,7 @@ struct helper {
 	int		 allow_password, allow_kbdint;
 	int		 alive_interval, alive_countmax;
 	int		 user_ciphers;
+	int		 compression;
 	char		*iobuf;		/* one shared read buffer */
 	size_t		 iobuf_len;
 	int		 need_reap;

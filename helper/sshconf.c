@@ -299,8 +299,10 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 	if (g_value(out, "kbdinteractiveauthentication", v, sizeof(v)) != NULL)
 		h->allow_kbdint = strcmp(v, "yes") == 0;
 	if (g_value(out, "compression", v, sizeof(v)) != NULL &&
-	    strcmp(v, "yes") == 0)
+	    strcmp(v, "yes") == 0) {
 		set_opt(s, SSH_OPTIONS_COMPRESSION, "yes", "Compression");
+		h->compression = 1;
+	}
 	if (g_value(out, "connecttimeout", v, sizeof(v)) != NULL &&
 	    (n = parse_time(v)) > 0) {
 		long t = n;
@@ -407,7 +409,10 @@ apply_fallback(struct helper *h, ssh_session s, const char *user,
 			set_opt(s, SSH_OPTIONS_PORT, &n, key);
 		} else if (strcasecmp(key, "User") == 0)
 			set_opt(s, SSH_OPTIONS_USER, val, key);
-		else if (strcasecmp(key, "Ciphers") == 0) {
+		else if (strcasecmp(key, "Compression") == 0) {
+			set_opt(s, SSH_OPTIONS_COMPRESSION, val, key);
+			h->compression = strcasecmp(val, "yes") == 0;
+		} else if (strcasecmp(key, "Ciphers") == 0) {
 			set_opt(s, SSH_OPTIONS_CIPHERS_C_S, val, key);
 			set_opt(s, SSH_OPTIONS_CIPHERS_S_C, val, key);
 			h->user_ciphers = 1;

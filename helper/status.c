@@ -125,7 +125,8 @@ status_text(struct helper *h)
 	if (h->losses > 0)
 		put(&t, "reconnects   %u of %u losses\n", h->reconnects,
 		    h->losses);
-	put(&t, "cipher       %s\n", cipher ? cipher : "?");
+	put(&t, "cipher       %s%s\n", cipher ? cipher : "?",
+	    h->compression ? ", compression" : "");
 	put(&t, "uptime       %s\n", age);
 	put(&t, "helper       pid %d, %u launcher%s attached\n", (int)getpid(),
 	    h->attached, h->attached == 1 ? "" : "s");
@@ -198,8 +199,9 @@ status_json(struct helper *h)
 	put_json_str(&t, h->peer_desc);
 	put(&t, ",\"state\":\"%s\",\"cipher\":", h->session_up ? "up" : "down");
 	put_json_str(&t, cipher ? cipher : "");
-	put(&t, ",\"uptime_s\":%lld,\"helper_pid\":%d,\"launchers\":%u,"
+	put(&t, ",\"compression\":%s,\"uptime_s\":%lld,\"helper_pid\":%d,\"launchers\":%u,"
 	    "\"losses\":%u,\"reconnects\":%u,\"connections_total\":%llu},",
+	    h->compression ? "true" : "false",
 	    (long long)(now - h->started), (int)getpid(), h->attached,
 	    h->losses, h->reconnects, (unsigned long long)h->total_conns);
 	put(&t, "\"forwards\":");
