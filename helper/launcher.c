@@ -67,6 +67,7 @@ struct opts {
 	size_t		 nfwds;
 	int		 exec;		/* -e, with -t -X -A */
 	int		 json;		/* -O status --json */
+	int		 shell;		/* -s */
 	int		 pty, x11, agent;
 };
 
@@ -89,6 +90,7 @@ usage(int status)
 	    "                  [--] [COMMAND [ARG...]]\n"
 	    "       tunnelwrap -e [-tXA] [-H host | -f rules] [--] "
 	    "REMOTE-COMMAND [ARG...]\n"
+	    "       tunnelwrap -s [-H host | -f rules]\n"
 	    "       tunnelwrap -O status [--json] | -O stop | -O top "
 	    "[-H host | -f rules]\n"
 	    "       tunnelwrap -n [-f rules] DEST...\n"
@@ -494,8 +496,20 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("TUNNELWRAP_RULESET", dump, 1);
 	setenv("TUNNELWRAP_SESSIONS", sessions ? sessions : "", 1);
+	/* For prompts and scripts: PS1='${TUNNELWRAP_SESSION:+(tw) }...' */
+	setenv("TUNNELWRAP_SESSION", n > 0 ? ss[0].rs->name : "", 1);
 	if (o->verbose > 0) {
-		/* The shim reopens our stderr per line: it keeps no fd. */
+		struct stat st;
+		int fl;
+
+		/*
+		 * The shim reopens our stderr per line: it keeps no fd.  A
+		 * regular file must then be in append mode, or the program's
+		 * own writes at their offset would overwrite its lines.
+		 */
+		if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (fl = fcntl(STDERR_FILENO, F_GETFL)) != -1)
+			fcntl(STDERR_FILENO, F_SETFL, fl | O_APPEND);
 		snprintf(log, sizeof(log), "/proc/%d/fd/2", (int)getpid());
 		setenv("TUNNELWRAP_LOG", log, 1);
 		snprintf(level, sizeof(level), "%d", o->verbose);
@@ -699,7 +713,7 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	while ((ch = getopt(argc, argv, "+ACD:eF:f:H:hi:L:nO:o:R:tVvX")) != -1) {
+	while ((ch = getopt(argc, argv, "+ACD:eF:f:H:hi:L:nO:o:R:stVvX")) != -1) {
 		switch (ch) {
 		case 'A': o.agent = 1; break;
 		case 'e': o.exec = 1; break;
@@ -710,6 +724,7 @@ main(int argc, char **argv)
 		case 'D': add_fwd(&o, PROTO_FWD_DYNAMIC, optarg); break;
 		case 'L': add_fwd(&o, PROTO_FWD_LOCAL, optarg); break;
 		case 'R': add_fwd(&o, PROTO_FWD_REMOTE, optarg); break;
+		case 's': o.shell = 1; break;
 		case 'F': o.ssh_config = optarg; break;
 		case 'f': o.rules = optarg; break;
 		case 'H': o.dest = optarg; break;
@@ -730,6 +745,17 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (o.shell) {
+		/* Everything started from this shell is wrapped (torsocks on). */
+		static char *sh[2];
+		const char *env = getenv("SHELL");
+
+		if (argc > 0)
+			fatal("-s takes no COMMAND: it runs your $SHELL");
+		sh[0] = (char *)(env && *env ? env : "/bin/sh");
+		argv = sh;
+		argc = 1;
+	}
 	log_init("tunnelwrap", LOG_INFO + (o.verbose > 0 ? o.verbose : 0));
 	if (o.ctl != NULL && !ctlcmd_known(o.ctl))
 		fatal("unknown -O command \"%s\": expected status, stop or "

@@ -99,3 +99,11 @@ check "-n wiki.corp.test:80 -> tunnel at $TB_RULES:4" dryrun_line wiki.corp.test
 check "-n $TB_DENY_ADDR -> deny at $TB_RULES:3" dryrun_line "$TB_DENY_ADDR" deny 3
 check "-n example.org -> direct at $TB_RULES:5" dryrun_line example.org direct 5
 check "-n makes no SSH connection" [ "$(tb_ssh_accepted_count)" = "$a0" ]
+
+# -s: the user's shell, everything in it wrapped, the session named for
+# the prompt.
+printf '%s\n' 'echo "session=$TUNNELWRAP_SESSION"' \
+    'curl -sS --max-time 10 http://wiki.corp.test/' >"$T/shell.in"
+TB_STDIN=$T/shell.in TB_PASSENV="SHELL=/bin/sh" tw -f "$TB_RULES" -s
+check "-s: a shell whose commands are wrapped, TUNNELWRAP_SESSION set" \
+    sh -c "grep -qx 'session=corp' '$OUT' && grep -q 'intranet wiki OK' '$OUT'"
