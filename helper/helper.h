@@ -266,6 +266,9 @@ struct helper {
 	size_t		 nopening;	/* conns in CONN_OPENING */
 	size_t		 nwaiting;	/* conns with wait_window/wait_flush */
 	size_t		 nqueued;	/* conns in CONN_WAITING */
+	int		 pumped;	/* libssh processed packets since the
+					   last relay_after_pump() */
+	time_t		 last_open_scan;
 	struct fwd_list	 fwds;
 	struct fwd	*fwd_inflight;	/* remote forward request under way */
 	struct handshake_list handshakes;

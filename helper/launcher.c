@@ -91,8 +91,7 @@ usage(int status)
 	    "       tunnelwrap -e [-tXA] [-H host | -f rules] [--] "
 	    "REMOTE-COMMAND [ARG...]\n"
 	    "       tunnelwrap -s [-H host | -f rules]\n"
-	    "       tunnelwrap -O status [--json] | -O stop | -O top "
-	    "[-H host | -f rules]\n"
+	    "       tunnelwrap -O status|stop|top [--json] [-H host | -f rules]\n"
 	    "       tunnelwrap -n [-f rules] DEST...\n"
 	    "       tunnelwrap -V | -h\n");
 	exit(status);

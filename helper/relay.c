@@ -957,6 +957,11 @@ relay_after_pump(struct helper *h)
 
 	if (!h->session_up || (h->nopening == 0 && h->nwaiting == 0))
 		return;
+	/* Channel opens only advance when packets came in (or a second). */
+	if (!h->pumped && h->nwaiting == 0 && monotime() == h->last_open_scan)
+		return;
+	h->pumped = 0;
+	h->last_open_scan = monotime();
 	write_pending = ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING;
 	for (c = TAILQ_FIRST(&h->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
