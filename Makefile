@@ -214,3 +214,82 @@ bench-quick: all
 	B=$(B) python3 tests/bench/bench.py --quick
 
 .PHONY: bench bench-quick
+
+# --- Fuzzing, valgrind, TSan (issue 6) ----------------------------------
+#
+# `make fuzz [FUZZ_SECONDS=60]` builds the libFuzzer targets with clang,
+# ASan and UBSan into $(FUZZ_OUT), and runs each for FUZZ_SECONDS:
+# rules/fuzz_rules.c (the rules parser, seeds rules/fuzz-corpus) and
+# fuzz/fuzz_proto.c (the helper's control-socket decoder, the real
+# helper/ctl.c; seeds fuzz/corpus-proto, made by fuzz/mkcorpus.py).  New
+# inputs go to $(FUZZ_OUT)/corpus-*, kept between runs; any crash, leak,
+# timeout (10 s per input) or out-of-memory fails, with the reproducer in
+# $(FUZZ_OUT)/fuzz_*-crash-* (-leak-, -timeout-).  No root needed.
+# tests/t-fuzz.sh runs the same, bounded (TW_FUZZ_SECONDS, default 20), as
+# part of check.
+# check-valgrind and check-tsan run tests/t-valgrind.sh (the helper under
+# memcheck through real tunneled operations) and tests/t-tsan.sh (the shim
+# under ThreadSanitizer, 64 threads connecting) alone.
+FUZZ_SECONDS ?= 60
+FUZZ_OUT  ?= $(B)/fuzz
+FUZZ_CC   ?= clang
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+	     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null)
+FUZZ_RUN   = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	     -print_final_stats=1
+FUZZ_PROTO_SRC = fuzz/fuzz_proto.c helper/names.c helper/log.c \
+	     $(COMMON_SRC) $(RULES_SRC)
+
+fuzz-build: $(FUZZ_OUT)/fuzz_rules $(FUZZ_OUT)/fuzz_proto
+
+$(FUZZ_OUT)/fuzz_rules: rules/fuzz_rules.c $(RULES_SRC) rules/rules.h rules/rules-int.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ rules/fuzz_rules.c $(RULES_SRC)
+
+# fuzz_proto.c #includes helper/ctl.c.
+$(FUZZ_OUT)/fuzz_proto: $(FUZZ_PROTO_SRC) helper/ctl.c helper/helper.h \
+    helper/log.h common/proto.h rules/rules.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(SSH_CFLAGS) -o $@ $(FUZZ_PROTO_SRC) $(FUZZ_LIBS)
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_OUT)/corpus-rules $(FUZZ_OUT)/corpus-proto
+	@rc=0; \
+	echo "fuzz_rules: $(FUZZ_SECONDS) s"; \
+	(cd $(FUZZ_OUT) && ./fuzz_rules $(FUZZ_RUN) \
+	    -dict=$(CURDIR)/rules/fuzz-rules.dict -artifact_prefix=fuzz_rules- \
+	    corpus-rules $(CURDIR)/rules/fuzz-corpus) >$(FUZZ_OUT)/fuzz_rules.log 2>&1 || rc=1; \
+	grep -E '^(stat::number_of_executed_units|SUMMARY|==[0-9]+== ?ERROR|artifact_prefix|Test unit written)' \
+	    $(FUZZ_OUT)/fuzz_rules.log; \
+	echo "fuzz_proto: $(FUZZ_SECONDS) s"; \
+	(cd $(FUZZ_OUT) && ./fuzz_proto $(FUZZ_RUN) \
+	    -dict=$(CURDIR)/fuzz/fuzz-proto.dict -artifact_prefix=fuzz_proto- \
+	    corpus-proto $(CURDIR)/fuzz/corpus-proto) >$(FUZZ_OUT)/fuzz_proto.log 2>&1 || rc=1; \
+	grep -E '^(stat::number_of_executed_units|SUMMARY|==[0-9]+== ?ERROR|fuzz_proto: |Test unit written)' \
+	    $(FUZZ_OUT)/fuzz_proto.log; \
+	if [ $$rc != 0 ]; then echo "fuzz: FAILED (logs: $(FUZZ_OUT)/fuzz_*.log)"; exit 1; fi; \
+	echo "fuzz: no crash, leak or timeout"
+
+check-valgrind: all
+	B=$(B) tests/run t-valgrind.sh
+
+check-tsan: all
+	B=$(B) tests/run t-tsan.sh
+
+.PHONY: fuzz fuzz-build check-valgrind check-tsan
+
+# The shim built with ThreadSanitizer, for tests/t-tsan.sh: usable only by
+# a program built with -fsanitize=thread itself, whose runtime it calls
+# (hence no -z defs).
+TSAN_OUT  ?= $(B)/tsan
+tsan-shim: $(TSAN_OUT)/libtunnelwrap.so
+
+$(TSAN_OUT)/libtunnelwrap.so: $(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC) preload/libtunnelwrap.map
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE) -g -O1 -fsanitize=thread -fno-omit-frame-pointer \
+	    -fPIC -fvisibility=hidden -shared \
+	    -Wl,--version-script=preload/libtunnelwrap.map -o $@ \
+	    $(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC) -ldl -lpthread
+
+.PHONY: tsan-shim

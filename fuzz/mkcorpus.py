@@ -103,6 +103,12 @@ SEEDS = {
                      exec_(b"top\0", flags=1),
     "exec-fds-apart": ctl(size=6, nfds=1, again=True) + exec_(b"true\0"),
     "exec-3fds": ctl(nfds=3) + exec_(b"id\0"),
+    "exec-2fds-twice": ctl(size=6, nfds=2, again=True) + exec_(b"id\0"),
+    "connect-2fds": ctl(nfds=2) + connect(V4("203.0.113.1", 80),
+                                          b"wiki.corp.test"),
+    "resolve-fd": ctl(size=3, nfds=1, second=True) + resolve(b"x.corp.test"),
+    "truncated-fds": ctl(size=5, nfds=2, eof=True) + hdr(EXEC, 500) +
+                     b"\0" * 40,
     "resolve-reverse": ctl() + resolve(b"wiki.corp.test") + SEP + ctl() +
                        req(REVERSE, V4("203.0.113.1")),
     "resolve-3names": ctl() + resolve(b"a.corp.test") + SEP + ctl(size=3) +

@@ -66,6 +66,10 @@ tw -f "$R" curl -sS --max-time 10 http://wiki.corp.test/
 check "sshd killed: new connections work after the reconnect" \
     grep -q 'intranet wiki OK' "$OUT"
 
+# Keep the IPv6 addresses across link down/up (the default flushes them),
+# so later tests find the bed as it was.
+ip netns exec "$TB_NS_CLI" sysctl -qw net.ipv6.conf.to-gw.keep_addr_on_down=1
+
 # 2. The link goes down: keepalives notice; a connect made meanwhile waits
 # for the reconnect and then succeeds.
 t0=$(now)

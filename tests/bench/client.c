@@ -20,9 +20,11 @@
  *   connloop HOST PORT N         N x (socket, connect, close with RST),
  *                                connect() and the raw syscall alternating
  *   gai SUFFIX N distinct|same   N x getaddrinfo("hI.SUFFIX" or SUFFIX)
- *   hold HOST PORT N             open N echo connections one by one (1-byte
- *                                echo each), print "ready", wait for a line
- *                                on stdin, echo 1 byte on each again, close
+ *   hold HOST PORT N THREADS SECS
+ *                                open N echo connections (1-byte echo each)
+ *                                with THREADS threads, for at most SECS
+ *                                seconds; print "ready", wait for a line on
+ *                                stdin, echo 1 byte on each again, close
  *   stall HOST PORT BYTES SECS   ask a source for BYTES, read nothing for
  *                                SECS seconds, then read and check it all
  *   exec N CMD [ARG]...          N x (fork, exec CMD, wait)
@@ -655,46 +657,109 @@ echo_byte(int fd, char c)
 	return 0;
 }
 
-static int
-mode_hold(size_t n)
-{
-	size_t i, nopen = 0, open_fail = 0, again_fail = 0;
-	char line[64];
-	int *fds, first = 0;
+struct hold_job {
+	pthread_t	 tid;
+	int		*fds;
+	size_t		 n, start, step;
+	uint64_t	 deadline;
+	size_t		 opened, failed;
+	int		 err;
+};
 
-	if ((fds = calloc(n, sizeof(*fds))) == NULL)
-		fail("calloc");
-	for (i = 0; i < n; i++) {
-		if ((fds[i] = dial()) == -1 || echo_byte(fds[i], 'a') == -1) {
-			if (first++ == 0)
-				fprintf(stderr, "%s: connection %zu: %s\n", prog,
-				    i, strerror(errno));
-			if (fds[i] != -1)
-				close(fds[i]);
-			fds[i] = -1;
-			open_fail++;
+static void *
+hold_open(void *arg)
+{
+	struct hold_job *j = arg;
+	size_t i;
+
+	for (i = j->start; i < j->n; i += j->step) {
+		if (now_ns() > j->deadline)
+			break;
+		if ((j->fds[i] = dial()) == -1 || echo_byte(j->fds[i], 'a') == -1) {
+			if (j->err == 0)
+				j->err = errno;
+			if (j->fds[i] != -1)
+				close(j->fds[i]);
+			j->fds[i] = -1;
+			j->failed++;
 			continue;
 		}
-		nopen++;
+		j->opened++;
 	}
-	printf("ready opened=%zu open_failures=%zu\n", nopen, open_fail);
+	return NULL;
+}
+
+/*
+ * Open n connections with `threads` threads (connects in flight at once,
+ * as a busy program would), give up opening after secs seconds; then, on
+ * a line from stdin, write one byte on every connection before reading
+ * any answer, so the far end sees them all at once.
+ */
+static int
+mode_hold(size_t n, size_t threads, double secs)
+{
+	struct hold_job *jobs;
+	pthread_attr_t attr;
+	size_t i, nopen = 0, open_fail = 0, again_fail = 0;
+	uint64_t t0 = now_ns();
+	char line[64], r;
+	int *fds, first_err = 0;
+
+	if (threads == 0)
+		threads = 1;
+	if ((fds = calloc(n, sizeof(*fds))) == NULL ||
+	    (jobs = calloc(threads, sizeof(*jobs))) == NULL)
+		fail("calloc");
+	for (i = 0; i < n; i++)
+		fds[i] = -1;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (i = 0; i < threads; i++) {
+		jobs[i].fds = fds;
+		jobs[i].n = n;
+		jobs[i].start = i;
+		jobs[i].step = threads;
+		jobs[i].deadline = t0 + (uint64_t)(secs * 1e9);
+		if ((errno = pthread_create(&jobs[i].tid, &attr, hold_open,
+		    &jobs[i])) != 0)
+			fail("pthread_create");
+	}
+	for (i = 0; i < threads; i++) {
+		pthread_join(jobs[i].tid, NULL);
+		nopen += jobs[i].opened;
+		open_fail += jobs[i].failed;
+		if (first_err == 0)
+			first_err = jobs[i].err;
+	}
+	if (open_fail)
+		fprintf(stderr, "%s: %zu connections failed (first: %s)\n", prog,
+		    open_fail, strerror(first_err));
+	printf("ready opened=%zu open_failures=%zu open_secs=%.3f\n", nopen,
+	    open_fail, (now_ns() - t0) / 1e9);
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL)
 		return 1;
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1 && write_all(fds[i], "b", 1) == -1) {
+			close(fds[i]);
+			fds[i] = -1;
+			again_fail++;
+		}
 	for (i = 0; i < n; i++) {
 		if (fds[i] == -1)
 			continue;
-		if (echo_byte(fds[i], 'b') == -1) {
-			if (first++ == 0)
+		if (read_all(fds[i], &r, 1) == -1 || r != 'b') {
+			if (again_fail++ == 0)
 				fprintf(stderr, "%s: connection %zu again: %s\n",
 				    prog, i, strerror(errno));
-			again_fail++;
 		}
 		close(fds[i]);
 	}
-	printf("done ok=%zu failures=%zu cpu=%.4f\n", nopen - again_fail,
-	    again_fail + open_fail, cpu_self());
-	return again_fail + open_fail ? 1 : 0;
+	printf("done ok=%zu failures=%zu exchange_secs=%.3f cpu=%.4f\n",
+	    nopen - again_fail, again_fail + open_fail + (n - nopen -
+	    open_fail), (now_ns() - t0) / 1e9, cpu_self());
+	return again_fail + open_fail || nopen < n ? 1 : 0;
 }
 
 static int
@@ -787,7 +852,7 @@ usage(void)
 	    "       bench-client cold HOST PORT TIMEOUT_MS\n"
 	    "       bench-client connloop HOST PORT N\n"
 	    "       bench-client gai SUFFIX N distinct|same\n"
-	    "       bench-client hold HOST PORT N\n"
+	    "       bench-client hold HOST PORT N THREADS SECS\n"
 	    "       bench-client stall HOST PORT BYTES SECS\n"
 	    "       bench-client exec N CMD [ARG]...\n");
 	exit(2);
@@ -825,8 +890,9 @@ main(int argc, char **argv)
 		return mode_cold(num(argv[4], "timeout"));
 	if (strcmp(m, "connloop") == 0 && argc == 5)
 		return mode_connloop(num(argv[4], "count"));
-	if (strcmp(m, "hold") == 0 && argc == 5)
-		return mode_hold(num(argv[4], "count"));
+	if (strcmp(m, "hold") == 0 && argc == 7)
+		return mode_hold(num(argv[4], "count"), num(argv[5], "threads"),
+		    atof(argv[6]));
 	if (strcmp(m, "stall") == 0 && argc == 6)
 		return mode_stall(num(argv[4], "bytes"), atof(argv[5]));
 	usage();
