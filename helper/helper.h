@@ -211,6 +211,8 @@ struct helper_config {
 	int		 connect_timeout;	/* seconds */
 	int		 ready_fd;	/* tell the launcher we are up */
 	const char	*pool4, *pool6;	/* synthetic pools (CIDR) */
+	const char	*log_target;	/* NULL (file by the socket), "syslog",
+					   "file:PATH" */
 };
 
 struct helper {

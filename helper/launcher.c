@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
@@ -68,6 +69,8 @@ struct opts {
 	int		 exec;		/* -e, with -t -X -A */
 	int		 json;		/* -O status --json */
 	int		 shell;		/* -s */
+	const char	*log_target;	/* -o LogTarget= */
+	const char	*log_level;	/* -o LogLevel= */
 	int		 pty, x11, agent;
 };
 
@@ -339,6 +342,14 @@ spawn_helper(struct session_ref *s, const struct opts *o,
 	}
 	for (i = 0; i < (size_t)o->verbose && i < 3; i++)
 		push(&av, &nav, "-v");
+	if (o->log_target != NULL) {
+		push(&av, &nav, "-l");
+		push(&av, &nav, o->log_target);
+	}
+	if (o->log_level != NULL) {
+		push(&av, &nav, "-L");
+		push(&av, &nav, o->log_level);
+	}
 	push(&av, &nav, "--");
 	push(&av, &nav, s->rs->dest);
 	push(&av, &nav, NULL);
@@ -735,7 +746,21 @@ main(int argc, char **argv)
 			if (strchr(optarg, '=') == NULL || *optarg == '=')
 				fatal("bad option \"%s\": expected Key=Value",
 				    optarg);
-			push(&o.sshopts, &o.nsshopts, optarg);
+			/* Ours, not ssh's: where and how much the helper logs. */
+			if (strncasecmp(optarg, "LogTarget=", 10) == 0) {
+				o.log_target = optarg + 10;
+				if (strcasecmp(o.log_target, "syslog") != 0 &&
+				    strncmp(o.log_target, "file:/", 6) != 0)
+					fatal("LogTarget=%s: expected syslog or "
+					    "file:/PATH", o.log_target);
+			} else if (strncasecmp(optarg, "LogLevel=", 9) == 0) {
+				o.log_level = optarg + 9;
+				if (log_level_parse(o.log_level) < 0)
+					fatal("LogLevel=%s: expected QUIET, "
+					    "FATAL, ERROR, INFO, VERBOSE or "
+					    "DEBUG1-3", o.log_level);
+			} else
+				push(&o.sshopts, &o.nsshopts, optarg);
 			break;
 		case 'V': version(); break;
 		case 'v': o.verbose++; break;

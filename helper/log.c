@@ -16,6 +16,7 @@ static const char *log_name = "tunnelwrap";
 static enum log_level log_current = LOG_INFO;
 static int log_fd = STDERR_FILENO;
 static int log_stamp;			/* timestamps once writing to a file */
+static int log_syslog;			/* LogTarget=syslog */
 
 static const struct {
 	const char	*name;
@@ -40,6 +41,13 @@ log_set_fd(int fd)
 {
 	log_fd = fd;
 	log_stamp = !isatty(fd);
+}
+
+void
+log_use_syslog(const char *ident)
+{
+	log_syslog_open(ident);
+	log_syslog = 1;
 }
 
 enum log_level
@@ -69,6 +77,12 @@ do_log(enum log_level level, const char *fmt, va_list ap)
 
 	if (level > log_current)
 		return;
+	if (log_syslog) {
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		log_syslog_write(level, buf);
+		errno = saved;
+		return;
+	}
 	if (log_stamp) {
 		t = time(NULL);
 		localtime_r(&t, &tm);

@@ -24,6 +24,11 @@ void	log_init(const char *name, enum log_level level);
 /* Send lines to fd from now on (a log file or /dev/null once detached). */
 void	log_set_fd(int fd);
 enum log_level log_level(void);
+/* From now on log to syslog (the journal) instead of a descriptor. */
+void	log_use_syslog(const char *ident);
+/* log-syslog.c: kept apart, <syslog.h> takes our level names. */
+void	log_syslog_open(const char *ident);
+void	log_syslog_write(int level, const char *msg);
 /* Parse an ssh LogLevel name; returns -1 if unknown. */
 int	log_level_parse(const char *);
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
@@ -68,7 +69,22 @@ detach(struct helper *h)
 		h->cfg.ready_fd = -1;
 	}
 	setsid();
-	snprintf(path, sizeof(path), "%s.log", h->cfg.socket_path);
+	if (h->cfg.log_target != NULL &&
+	    strcasecmp(h->cfg.log_target, "syslog") == 0) {
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		log_use_syslog("tunnelwrap-helper");
+		return;
+	}
+	if (h->cfg.log_target != NULL && strncmp(h->cfg.log_target, "file:",
+	    5) == 0)
+		snprintf(path, sizeof(path), "%s", h->cfg.log_target + 5);
+	else
+		snprintf(path, sizeof(path), "%s.log", h->cfg.socket_path);
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
@@ -108,8 +124,14 @@ main(int argc, char **argv)
 	h.cfg.pool4 = "198.18.0.0/15";
 	h.cfg.pool6 = "fd7a:7477:7261::/48";
 	log_init("tunnelwrap", level);
-	while ((ch = getopt(argc, argv, "F:i:o:p:P:r:S:v")) != -1) {
+	while ((ch = getopt(argc, argv, "F:i:l:L:o:p:P:r:S:v")) != -1) {
 		switch (ch) {
+		case 'l': h.cfg.log_target = optarg; break;
+		case 'L':
+			if ((level = log_level_parse(optarg)) < 0)
+				fatal("LogLevel %s: expected QUIET, FATAL, ERROR, "
+				    "INFO, VERBOSE or DEBUG1-3", optarg);
+			break;
 		case 'F': h.cfg.ssh_config = optarg; break;
 		case 'i': push(&h.cfg.identities, &h.cfg.nidentities, optarg);
 			break;

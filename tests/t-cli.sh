@@ -107,3 +107,15 @@ printf '%s\n' 'echo "session=$TUNNELWRAP_SESSION"' \
 TB_STDIN=$T/shell.in TB_PASSENV="SHELL=/bin/sh" tw -f "$TB_RULES" -s
 check "-s: a shell whose commands are wrapped, TUNNELWRAP_SESSION set" \
     sh -c "grep -qx 'session=corp' '$OUT' && grep -q 'intranet wiki OK' '$OUT'"
+
+# Helper logging: -o LogTarget=file:PATH and LogLevel (ours, not passed
+# to ssh), the level deciding what is written.
+tw_new_runtime
+tw -f "$TB_RULES" -o LogTarget=file:"$T/helper.log" -o LogLevel=VERBOSE \
+    curl -sS --max-time 10 http://wiki.corp.test/
+check "LogTarget=file: the helper logs there, at LogLevel VERBOSE" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && grep -q 'conn 1: curl' '$T/helper.log'"
+tw -f "$TB_RULES" -O stop
+tw -f "$TB_RULES" -o LogTarget=elsewhere true
+check "LogTarget with a bad value: one clear error, exit 255" \
+    sh -c "[ $RC = 255 ] && grep -q 'LogTarget=elsewhere: expected syslog or file:/PATH' '$ERR'"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# t-tsan: the shim under ThreadSanitizer.  The shim (make tsan-shim: the
+# Makefile's SHIM_SRC, RULES_SRC and COMMON_SRC with clang
+# -fsanitize=thread) is preloaded (TUNNELWRAP_SHIM) into
+# tests/progs/fidelity.c, built with -fsanitize=thread too so that the TSan
+# runtime, which must be in the program, is there; `fidelity threads`: 64
+# threads released at once resolving and connecting through the tunnel
+# (as in t-prog-fidelity).  Any "WARNING: ThreadSanitizer" fails.  The
+# same program runs first without tunnelwrap, in the intranet (baseline:
+# a report there is the test program's own).
+. "$(dirname "$0")/lib/tap.sh"
+tb_need_product
+tb_need_netns "the shim under ThreadSanitizer" || exit 0
+
+if ! command -v clang >/dev/null; then
+	skip "shim under ThreadSanitizer" "clang not installed (tests/packages)"
+	exit 0
+fi
+S=$T/tsan
+TB_TIMEOUT=300 tb_capture make -s -C "$TB_TOP" TSAN_OUT="$S" tsan-shim
+if [ "$RC" != 0 ]; then
+	fail "shim built with -fsanitize=thread (make tsan-shim)" "$(tb_last)"
+	exit 0
+fi
+if nm -D "$S/libtunnelwrap.so" | grep -q ' U __tsan_func_entry'; then
+	ok "shim built with -fsanitize=thread (instrumented: calls __tsan_*)"
+else
+	fail "shim built with -fsanitize=thread" "no __tsan_func_entry in $S/libtunnelwrap.so"
+fi
+fid=$S/fidelity
+tb_capture clang -O1 -g -fsanitize=thread -fno-omit-frame-pointer -Wall \
+    -Wextra -Werror -o "$fid" "$TB_TOP/tests/progs/fidelity.c" -lpthread
+if [ "$RC" != 0 ]; then
+	fail "fidelity.c built with -fsanitize=thread" "$(tb_last)"
+	exit 0
+fi
+ok "fidelity.c built with -fsanitize=thread"
+
+# Reports go to stderr; exit status 66 if any (the program's is 0 or 1).
+# glibc is not instrumented: its resolver's internal locking is invisible
+# to TSan, which then reports malloc/realloc called from inside it (the
+# baseline's gethostbyname_r) as races.  Interceptors called from libc are
+# ignored; every access the shim itself makes is still checked.
+printf 'called_from_lib:libc.so.6\n' >"$S/suppressions"
+TB_PASSENV="${TB_PASSENV:-} TSAN_OPTIONS=exitcode=66:second_deadlock_stack=1:history_size=4:suppressions=$S/suppressions"
+NAMES=(echo.corp.test wiki.corp.test db.corp.test v4only.corp.test v6only.corp.test)
+
+# tsan_run WHAT: checks the last command's output.
+tsan_run() {
+	local what=$1 nok nfail
+	nok=$(grep -c '^ok ' "$OUT")
+	nfail=$(grep -c '^fail ' "$OUT")
+	if grep -q 'WARNING: ThreadSanitizer\|ERROR: ThreadSanitizer\|FATAL: ThreadSanitizer' "$ERR" "$OUT"; then
+		fail "$what: no ThreadSanitizer report" \
+		    "$(grep -h -A 30 'ThreadSanitizer' "$ERR" "$OUT" | head -n 60)"
+	elif [ "$RC" != 0 ] || [ "$nok" = 0 ]; then
+		fail "$what: ran (rc $RC, $nok ok, $nfail failed)" "$(tb_last)"
+	else
+		ok "$what: no ThreadSanitizer report ($nok checks ok)"
+	fi
+	[ "$nfail" = 0 ] || fail "$what: fidelity's own checks" \
+	    "$(grep '^fail ' "$OUT" | head -n 5)"
+}
+
+TB_TIMEOUT=240 int "$fid" -t 60 threads 64 "${NAMES[@]:0:3}"
+tsan_run "baseline: 64 threads, no tunnelwrap"
+
+t0=$(date +%s)
+TB_PASSENV="$TB_PASSENV TUNNELWRAP_SHIM=$S/libtunnelwrap.so"
+TB_TIMEOUT=240 tw -f "$TB_RULES" "$fid" -t 60 -S threads 64 "${NAMES[@]}"
+tsan_run "TSan shim: 64 threads resolving and connecting through the tunnel"
+printf 'info tsan run through tunnelwrap: %s s\n' "$(($(date +%s) - t0))"
