@@ -76,3 +76,25 @@ check "the refusal names sshd's keywords" grep -q 'GatewayPorts' "$OUT"
 cli curl -sS --max-time 5 http://127.0.0.1:18096/pub.txt
 check "the program's own listen still works" grep -q 'published page' "$OUT"
 tb_kill "$srv" "$taken"
+
+# publish *: a program listening on an ephemeral port (port 0) gets that
+# port at the bastion, reported in -O status and at -v.
+R2=$T/rules2
+cp "$TB_RULES" "$R2"
+echo 'publish *' >>"$R2"
+tb_spawn "$TB_NS_CLI" "$T/eph.out" timeout 60 tunnelwrap -v -f "$R2" python3 -u -c '
+import http.server, os, socketserver
+os.chdir(os.environ["TMPDIR"])
+with socketserver.TCPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler) as s:
+    print("PORT", s.server_address[1], flush=True)
+    s.serve_forever()'
+eph=$SPAWNED
+tb_wait 15 grep -q '^PORT' "$T/eph.out"
+port=$(sed -n 's/^PORT //p' "$T/eph.out")
+cp "$T/pub.txt" "$T/pub.txt.keep" 2>/dev/null
+check "publish *: an ephemeral listener (port $port) is served at the bastion" gw_get "$port"
+tw -f "$R2" -O status
+check "publish *: -O status reports the bastion port" \
+    grep -q "publish .*bastion localhost:$port -> 127.0.0.1:$port  active" "$OUT"
+check "publish *: -v reports it" grep -q "listen on port $port: publish as bastion port $port" "$T/eph.out"
+tb_kill "$eph"
