@@ -43,7 +43,59 @@ if command -v ssh-agent >/dev/null; then
 	    grep -q 'hop-key' "$OUT"
 	tw -f "$R" -e -- ssh-add -l
 	check "-e without -A: no agent on the bastion" sh -c "! grep -q 'hop-key' '$OUT'"
+	# The real hop: an sshd in the intranet that accepts only the hop key.
+	mkdir -p "$T/sshd2"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/sshd2/host"
+	cp "$T/hopkey.pub" "$T/sshd2/authorized"
+	cat >"$T/sshd2/config" <<CFG
+ListenAddress $TB_INT4:2222
+HostKey $T/sshd2/host
+PidFile $T/sshd2/pid
+AuthorizedKeysFile $T/sshd2/authorized
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+CFG
+	tb_spawn "$TB_NS_INT" "$T/sshd2.out" /usr/sbin/sshd -D -f "$T/sshd2/config" -E "$T/sshd2/log"
+	tb_wait 10 tb_listening "$TB_NS_INT" "$TB_INT4" 2222
+	hop="ssh -F /dev/null -p 2222 -o BatchMode=yes -o StrictHostKeyChecking=no \
+	    -o UserKnownHostsFile=/dev/null -o IdentityFile=/nonexistent \
+	    root@$TB_INT4 echo hop-ok"
+	TB_PASSENV="SSH_AUTH_SOCK=$T/agent.sock" tw -f "$R" -e -A -- "$hop"
+	check "-e -A: a hop from the bastion to the intranet with the key only in the local agent" \
+	    grep -qx 'hop-ok' "$OUT"
+	tw -f "$R" -e -- "$hop"
+	check "-e without -A: the same hop is refused" sh -c "! grep -q 'hop-ok' '$OUT'"
 	kill "$agent" 2>/dev/null
 else
 	skip "-e -A" "no ssh-agent"
+fi
+
+# -X: a local Xvfb; xdpyinfo on the bastion reaches it through the
+# session's X11 forwarding (the bastion's DISPLAY is sshd's, with a fake
+# cookie; the helper swaps in the real one).
+if command -v Xvfb >/dev/null && command -v xauth >/dev/null; then
+	n=$((60 + RANDOM % 30))
+	xa=$T/xauthority
+	xauth -f "$xa" add ":$n" . "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+	tb_spawn "" "$T/xvfb.out" Xvfb ":$n" -auth "$xa" -nolisten tcp -screen 0 1234x567x24
+	xvfb=$SPAWNED
+	tb_wait 10 test -S "/tmp/.X11-unix/X$n"
+	TB_PASSENV="DISPLAY=:$n XAUTHORITY=$xa" tw -f "$R" -e -X -- \
+	    'echo "remote DISPLAY=$DISPLAY"; xdpyinfo | grep -E "dimensions|name of display"'
+	check "-e -X: xdpyinfo on the bastion describes the local display (1234x567)" \
+	    grep -q 'dimensions: *1234x567 pixels' "$OUT"
+	check "-e -X: through sshd's forwarded display, not the socket directly" \
+	    grep -q 'remote DISPLAY=localhost:[0-9]' "$OUT"
+	# The bastion sees a fake cookie: a client with the real one via TCP
+	# from the bastion would be refused; the fake is not the real one.
+	tw -f "$R" -e -- 'xauth list 2>/dev/null | tail -n 1'
+	real=$(xauth -f "$xa" list ":$n" | awk '{print $3}')
+	check "-e -X: the cookie the bastion holds is not the real one" \
+	    sh -c "! grep -q '$real' '$OUT'"
+	tb_kill "$xvfb"
+else
+	skip "-e -X" "Xvfb or xauth not installed"
 fi

@@ -316,7 +316,8 @@ tb_up() {
 		KbdInteractiveAuthentication no
 		AllowTcpForwarding yes
 		AllowAgentForwarding yes
-		X11Forwarding no
+		X11Forwarding yes
+		X11UseLocalhost yes
 		UsePAM no
 		StrictModes no
 		UseDNS no
