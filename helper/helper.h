@@ -262,6 +262,8 @@ struct helper {
 	int		 alive_interval, alive_countmax;
 	int		 user_ciphers;
 	int		 compression;
+	char		 notice[512];	/* last thing the user should know */
+	int		 told_prohibited;	/* once per session */
 	char		*iobuf;		/* one shared read buffer */
 	size_t		 iobuf_len;
 	int		 need_reap;

@@ -332,11 +332,32 @@ unpark_failed(struct conn *c)
 		    strerror(errno));
 }
 
+/*
+ * The bastion forbids forwarding: say so once per session at the default
+ * level (and in -O status), every time at -v, with the keywords to check.
+ */
+static void
+note_prohibited(struct conn *c)
+{
+	struct helper *h = c->h;
+
+	snprintf(h->notice, sizeof(h->notice), "the bastion refused a "
+	    "channel to %.200s:%u (administratively prohibited): check sshd_config "
+	    "AllowTcpForwarding and PermitOpen there", c->host, c->port);
+	if (!h->told_prohibited) {
+		logit("%s", h->notice);
+		h->told_prohibited = 1;
+	} else
+		verbose("%s", h->notice);
+}
+
 static void
 conn_failed(struct conn *c, int err)
 {
 	verbose("conn %llu: %s:%u: %s", (unsigned long long)c->id, c->host,
 	    c->port, strerror(err));
+	if (err == EACCES && c->state == CONN_OPENING)
+		note_prohibited(c);
 	/* Recorded before the program can observe the failure. */
 	record_outcome(c->h, c->ino, err);
 	if (c->kind == CONN_ACCEPTED) {

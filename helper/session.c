@@ -446,6 +446,7 @@ go_live(struct helper *h, ssh_session s)
 	h->sshw.registered = 0;
 	ssh_set_message_callback(s, fwd_message, h);
 	h->session_up = 1;
+	h->told_prohibited = 0;		/* a new session: say it again */
 	h->backoff = BACKOFF_MIN;
 	h->last_rx = monotime();
 	session_update_interest(h);

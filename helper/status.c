@@ -130,6 +130,8 @@ status_text(struct helper *h)
 	put(&t, "uptime       %s\n", age);
 	put(&t, "helper       pid %d, %u launcher%s attached\n", (int)getpid(),
 	    h->attached, h->attached == 1 ? "" : "s");
+	if (h->notice[0] != '\0')
+		put(&t, "notice       %s\n", h->notice);
 	fwd_status(h, put_cb, &t);
 	TAILQ_FOREACH(c, &h->conns, entry)
 		if (!c->dead)

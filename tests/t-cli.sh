@@ -119,3 +119,23 @@ tw -f "$TB_RULES" -O stop
 tw -f "$TB_RULES" -o LogTarget=elsewhere true
 check "LogTarget with a bad value: one clear error, exit 255" \
     sh -c "[ $RC = 255 ] && grep -q 'LogTarget=elsewhere: expected syslog or file:/PATH' '$ERR'"
+
+# A bastion that forbids forwarding: EACCES for the program, and a notice
+# naming sshd's keywords in -O status.
+if [ "$TB_MODE" = netns ]; then
+	tw_new_runtime
+	sed "s|^session corp bastion.*|session corp root@$TB_GW4:2200 UserKnownHostsFile=$TB_HOME/.ssh/known_hosts2|" \
+	    "$TB_RULES" >"$T/rules-noforward"
+	sed "s|^[^ ]*|[$TB_GW4]:2200|" "$TB_HOME/.ssh/known_hosts" >"$TB_HOME/.ssh/known_hosts2"
+	tw -f "$T/rules-noforward" python3 -c '
+import socket, errno
+try:
+    socket.create_connection(("echo.corp.test", 7), timeout=10); print("connected")
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, e.errno))'
+	check "forwarding forbidden at the bastion: the program gets EACCES" grep -qx 'error EACCES' "$OUT"
+	tw -f "$T/rules-noforward" -O status
+	check "forwarding forbidden: -O status names AllowTcpForwarding" \
+	    grep -q 'notice .*administratively prohibited.*AllowTcpForwarding' "$OUT"
+	tw -f "$T/rules-noforward" -O stop
+fi

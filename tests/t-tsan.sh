@@ -3,11 +3,13 @@
 # Makefile's SHIM_SRC, RULES_SRC and COMMON_SRC with clang
 # -fsanitize=thread) is preloaded (TUNNELWRAP_SHIM) into
 # tests/progs/fidelity.c, built with -fsanitize=thread too so that the TSan
-# runtime, which must be in the program, is there; `fidelity threads`: 64
-# threads released at once resolving and connecting through the tunnel
-# (as in t-prog-fidelity).  Any "WARNING: ThreadSanitizer" fails.  The
-# same program runs first without tunnelwrap, in the intranet (baseline:
-# a report there is the test program's own).
+# runtime, which must be in the program, is there.  `fidelity threads`: 64
+# threads released at once resolving and connecting through the tunnel (as
+# in t-prog-fidelity), three rounds (a race shows in some runs only); then
+# `forkthreads`: 20 forks while 8 threads connect.  Any "WARNING:
+# ThreadSanitizer" fails, with the report symbolized here.  The threads run
+# first without tunnelwrap, in the intranet: a report there is the test
+# program's own, or glibc's.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "the shim under ThreadSanitizer" || exit 0

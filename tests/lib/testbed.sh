@@ -303,6 +303,9 @@ tb_up() {
 		if [ $mode = netns ]; then
 			echo "ListenAddress 192.0.2.1:22"
 			echo "ListenAddress [2001:db8:1::1]:22"
+			# A door that forbids forwarding, for the tests of
+			# "administratively prohibited" (Match below).
+			echo "ListenAddress 192.0.2.1:2200"
 		else
 			echo "ListenAddress 127.0.0.1:$TB_SSH_PORT"
 		fi
@@ -326,6 +329,9 @@ tb_up() {
 		MaxSessions 100
 		PrintMotd no
 		EOF
+		if [ $mode = netns ]; then
+			printf 'Match LocalPort 2200\n\tAllowTcpForwarding no\n'
+		fi
 	} >"$cfg"
 	# OpenSSH insists on its privilege separation directory.
 	if [ ! -d /run/sshd ]; then
