@@ -244,7 +244,10 @@ FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null)
 FUZZ_RUN   = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	     -print_final_stats=1
-FUZZ_PROTO_SRC = fuzz/fuzz_proto.c helper/names.c helper/log.c \
+# The helper's name table and logging (log.c and what it needs), as the
+# helper links them.
+FUZZ_PROTO_SRC = fuzz/fuzz_proto.c \
+	     $(filter helper/names.c helper/log%.c,$(HELPER_SRC)) \
 	     $(COMMON_SRC) $(RULES_SRC)
 
 fuzz-build: $(FUZZ_OUT)/fuzz_rules $(FUZZ_OUT)/fuzz_proto

@@ -74,8 +74,11 @@ _Static_assert(sizeof(struct proto_addr) == 20, "proto_addr layout");
  * parking address) or disconnects it; see helper/relay.c.  The reply body
  * is unused (zero).
  */
+#define PROTO_CONNECT_UNIX	0x1	/* host is a UNIX socket path at the
+					   bastion; the helper connects the
+					   socket itself and replies when done */
 struct proto_connect {
-	uint32_t	flags;		/* none defined yet */
+	uint32_t	flags;
 	uint32_t	pid;		/* informational; the helper trusts
 					   SO_PEERCRED instead */
 	struct proto_addr dest;		/* what the program connected to */

@@ -61,6 +61,7 @@ enum conn_kind {
 	CONN_ACCEPTED,		/* accepted by a -L or -D listener */
 	CONN_FORWARDED,		/* -R/publish: the bastion opened the channel */
 	CONN_EXEC,		/* -e: a session channel running a command */
+	CONN_UNIX,		/* a program's AF_UNIX socket, `tunnel unix:` */
 };
 
 enum exec_step { EXEC_OPEN, EXEC_PTY, EXEC_X11, EXEC_AGENT, EXEC_RUN,

@@ -40,6 +40,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,6 +416,40 @@ complete_parked(struct conn *c)
 	return fd;
 }
 
+/*
+ * Connect a program's UNIX socket to us: a private abstract listener,
+ * our connect on the program's socket (immediate: the backlog has room),
+ * then the accept, checked to be our own connect (SO_PEERCRED pid) so that
+ * nobody else can slip into the window.  Returns our end or -1.
+ */
+static int
+unix_pair(struct conn *c)
+{
+	struct sockaddr_un sun;
+	struct ucred cred;
+	socklen_t len = sizeof(cred), alen;
+	int l, fd = -1;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	alen = offsetof(struct sockaddr_un, sun_path) + 1 +
+	    snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
+	    "tunnelwrap.%d.%llu", (int)getpid(), (unsigned long long)c->id);
+	if ((l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (bind(l, (struct sockaddr *)&sun, alen) == -1 || listen(l, 1) == -1 ||
+	    connect(c->sockdup, (struct sockaddr *)&sun, alen) == -1 ||
+	    (fd = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.pid != getpid()) {
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	close(l);
+	return fd;
+}
+
 static void
 conn_opened(struct conn *c)
 {
@@ -439,7 +474,15 @@ conn_opened(struct conn *c)
 		conn_update(c);
 		return;
 	}
-	if ((fd = complete_parked(c)) == -1) {
+	if (c->kind == CONN_UNIX) {
+		if ((fd = unix_pair(c)) == -1) {
+			conn_failed(c, ECONNABORTED);
+			return;
+		}
+		ctl_reply(c->ctl, PROTO_CONNECT, 0, NULL, 0);
+		close(c->ctl);
+		c->ctl = -1;
+	} else if ((fd = complete_parked(c)) == -1) {
 		error("conn %llu: completing the connect: %s",
 		    (unsigned long long)c->id, strerror(errno));
 		conn_failed(c, ECONNABORTED);
@@ -463,6 +506,9 @@ conn_try_open(struct conn *c)
 
 	if (c->kind == CONN_EXEC)
 		rc = exec_try_open(c);
+	else if (c->kind == CONN_UNIX)
+		rc = ssh_channel_open_forward_unix(c->ch, c->host, "127.0.0.1",
+		    0);
 	else
 		rc = ssh_channel_open_forward(c->ch, c->host, c->port,
 		    "127.0.0.1", 0);
@@ -701,6 +747,31 @@ relay_exec(struct helper *h, int fd, struct exec_state *x)
 	return c;
 }
 
+/* `tunnel unix:PATH`: open a direct-streamlocal channel, reply when done. */
+static void
+relay_connect_unix(struct conn *c, const struct proto_connect *req)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	c->kind = CONN_UNIX;
+	snprintf(c->host, sizeof(c->host), "%s", req->host);
+	if (c->host[0] != '/' || c->sockdup < 0 ||
+	    sock_family(c->sockdup) != AF_UNIX ||
+	    getsockopt(c->sockdup, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM) {
+		conn_failed(c, EINVAL);	/* abstract names stay local */
+		return;
+	}
+	verbose("conn %llu: %s[%d] -> unix:%s (%s)", (unsigned long long)c->id,
+	    c->comm, (int)c->pid, c->host, c->rule);
+	if (!c->h->session_up) {
+		conn_failed(c, ENETUNREACH);
+		return;
+	}
+	conn_start(c);
+}
+
 void
 relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
     int sockfd, pid_t pid)
@@ -729,6 +800,10 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	}
 	if (memchr(req->host, '\0', sizeof(req->host)) == NULL) {
 		conn_failed(c, EINVAL);
+		return;
+	}
+	if (req->flags & PROTO_CONNECT_UNIX) {
+		relay_connect_unix(c, req);
 		return;
 	}
 	if (req->host[0] != '\0')

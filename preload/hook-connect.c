@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -282,6 +284,72 @@ tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
 	return tunnel_stream(fd, sa, len, namep, &m, what);
 }
 
+/*
+ * A UNIX socket path a `tunnel unix:` rule sends to the bastion (as a
+ * direct-streamlocal channel).  Unlike TCP there is no parking for UNIX
+ * sockets, so the connect waits for the channel even when non-blocking; the
+ * helper then connects the socket itself.
+ */
+static int
+tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
+    socklen_t len)
+{
+	const struct sockaddr_un *sun = (const void *)sa;
+	const struct shim_session *s;
+	struct proto_connect req;
+	struct proto_addr unused;
+	struct rules_match m;
+	enum rules_action act;
+	char path[sizeof(sun->sun_path) + 1];
+	size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
+	    len - offsetof(struct sockaddr_un, sun_path) : 0;
+	int type, status, r;
+	socklen_t tlen = sizeof(type);
+
+	if (n == 0 || n > sizeof(sun->sun_path))
+		return shim_real.connect(fd, sa, len);
+	/* Abstract names are spelled "@name", as the rules expect. */
+	memcpy(path, sun->sun_path, n);
+	path[n] = '\0';
+	if (path[0] == '\0')
+		path[0] = '@';
+	act = rules_match_unix(st->rules, path, &m);
+	if (act == RULES_DIRECT)
+		return shim_real.connect(fd, sa, len);
+	if (act == RULES_DENY) {
+		shim_log(1, "unix:%s: denied by %s:%d", path, m.file, m.line);
+		errno = EACCES;
+		return -1;
+	}
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1)
+		return -1;
+	if (type != SOCK_STREAM || (s = shim_session(m.session)) == NULL) {
+		errno = type != SOCK_STREAM ? EPROTOTYPE : ENETUNREACH;
+		return -1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.flags = PROTO_CONNECT_UNIX;
+	req.pid = (uint32_t)getpid();
+	req.dest.family = AF_UNIX;
+	snprintf(req.host, sizeof(req.host), "%s", path);
+	snprintf(req.rule, sizeof(req.rule), "%s:%d", m.file ? m.file :
+	    "(default)", m.line);
+	shim_log(1, "unix:%s: tunnel via %s by %s:%d", path, s->name,
+	    m.file ? m.file : "default", m.line);
+	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &unused,
+	    sizeof(unused), &status, 0);
+	if (r < 0) {
+		errno = ENETUNREACH;
+		return -1;
+	}
+	if (status != 0) {
+		errno = status;
+		return -1;
+	}
+	fdtab_set(fd, sa, len, 0);
+	return 0;
+}
+
 SHIM_EXPORT int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -291,6 +359,9 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 		errno = ENOSYS;
 		return -1;
 	}
+	if (sa != NULL && sa->sa_family == AF_UNIX && st->active &&
+	    rules_have_unix(st->rules))
+		return tunnel_unix(st, fd, sa, len);
 	if (!st->active || sa == NULL ||
 	    (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
 	    (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)) ||

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# t-unix: `tunnel unix:PATH` carries a program's connect() on a UNIX socket
+# to the same path on the bastion (direct-streamlocal channel), like a
+# remote Docker socket.  The server here answers with the name of the
+# process that connected to it: sshd when tunneled, the client when direct
+# (the namespaces share a filesystem, so only that tells them apart).
+. "$(dirname "$0")/lib/tap.sh"
+tb_need_product
+tb_need_netns "UNIX socket destinations" || exit 0
+
+sock=$T/remote.sock
+cat >"$T/peersrv.py" <<'PY'
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(16)
+while True:
+    c, _ = s.accept()
+    pid = struct.unpack("3i", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    comm = open("/proc/%d/comm" % pid).read().strip()
+    data = c.recv(100)
+    c.sendall(b"peer=" + comm.encode() + b" echo=" + data)
+    c.close()
+PY
+tb_spawn "$TB_NS_GW" "$T/peersrv.out" python3 "$T/peersrv.py" "$sock"
+tb_wait 10 test -S "$sock"
+client='import socket, sys, errno
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, e.errno)); sys.exit(0)
+s.sendall(b"hi"); print(s.recv(200).decode())'
+
+R=$T/rules
+{ cat "$TB_RULES"; echo "tunnel unix:$T/remote*.sock"; echo "deny unix:$T/denied.sock"; } >"$R"
+tw -f "$R" python3 -c "$client" "$sock"
+check "tunnel unix:: the connect reached the bastion's socket through sshd" \
+    grep -q '^peer=sshd echo=hi' "$OUT"
+check "tunnel unix:: the channel was a direct-streamlocal" \
+    sh -c "tr -d '\r' <'$TB_SSHD_LOG' | grep -q 'streamlocal.*$sock'"
+tw -f "$TB_RULES" python3 -c "$client" "$sock"
+check "without a unix: rule UNIX sockets stay local" grep -q '^peer=python3 echo=hi' "$OUT"
+tw -f "$R" python3 -c "$client" "$T/denied.sock"
+check "deny unix:: EACCES" grep -qx 'error EACCES' "$OUT"
+tw -f "$R" python3 -c "$client" "$T/remote-missing.sock"
+check "a path missing at the bastion: the connect fails (no direct fallback)" \
+    grep -q '^error ' "$OUT"
