@@ -240,7 +240,9 @@ ctl_accept(struct helper *h, struct watch *w, uint32_t events)
 
 	(void)events;
 	while ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1) {
+	    SOCK_CLOEXEC)) != -1 || accept_paused(h, w)) {
+		if (fd == -1)
+			return;
 		if ((cl = calloc(1, sizeof(*cl))) == NULL)
 			fatal("out of memory");
 		len = sizeof(cl->cred);

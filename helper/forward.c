@@ -190,7 +190,9 @@ fwd_accept(struct helper *h, struct watch *w, uint32_t events)
 
 	(void)events;
 	while ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1) {
+	    SOCK_CLOEXEC)) != -1 || accept_paused(h, w)) {
+		if (fd == -1)
+			return;
 		if (f->kind == PROTO_FWD_DYNAMIC)
 			proxy_accept(h, fd, f);
 		else

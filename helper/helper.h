@@ -278,6 +278,8 @@ struct helper {
 	struct fwd	*fwd_inflight;	/* remote forward request under way */
 	struct handshake_list handshakes;
 	struct conn	*x11_exec, *agent_exec;	/* latest -e -X / -e -A */
+	struct watch	*paused[16];	/* listeners paused on EMFILE */
+	size_t		 npaused;
 	uint64_t	 total_conns;
 };
 
@@ -286,6 +288,8 @@ void	loop_init(struct helper *);
 /* (Re-)register w for events (0 removes interest but keeps it known). */
 void	watch_set(struct helper *, struct watch *, uint32_t events);
 void	watch_del(struct helper *, struct watch *);
+/* After a failed accept: pause the listener if out of descriptors. */
+int	accept_paused(struct helper *, struct watch *);
 void	loop_run(struct helper *);
 time_t	monotime(void);
 

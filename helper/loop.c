@@ -78,6 +78,32 @@ holds_forwards(struct helper *h)
 	return 0;
 }
 
+/*
+ * Out of descriptors, a listener stays readable and epoll would wake us
+ * for it forever: stop watching it for a second.  Returns 0 (so the
+ * caller's accept loop ends) after pausing, or when accept just had
+ * nothing more.
+ */
+int
+accept_paused(struct helper *h, struct watch *w)
+{
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
+	    errno != ENOMEM)
+		return 0;
+	error("out of file descriptors: not accepting for a second");
+	watch_set(h, w, 0);
+	if (h->npaused < sizeof(h->paused) / sizeof(h->paused[0]))
+		h->paused[h->npaused++] = w;
+	return 0;
+}
+
+static void
+resume_paused(struct helper *h)
+{
+	while (h->npaused > 0)
+		watch_set(h, h->paused[--h->npaused], EPOLLIN);
+}
+
 static void
 check_linger(struct helper *h)
 {
@@ -124,6 +150,7 @@ loop_run(struct helper *h)
 			relay_reap(h);
 		if (monotime() != last_tick) {
 			last_tick = monotime();
+			resume_paused(h);
 			session_tick(h);
 			relay_tick(h);
 			fwd_tick(h);

@@ -10,6 +10,7 @@
  * control socket is in place it writes "ok" to READY_FD, detaches into its
  * own session and logs to SOCKET.log.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -115,6 +116,7 @@ main(int argc, char **argv)
 {
 	struct helper h;
 	struct sigaction sa;
+	struct rlimit rl;
 	int ch, level = LOG_INFO;
 
 	memset(&h, 0, sizeof(h));
@@ -150,6 +152,11 @@ main(int argc, char **argv)
 	log_init("tunnelwrap", level);
 	if (names_init(&h.names, h.cfg.pool4, h.cfg.pool6) == -1)
 		fatal("bad synthetic pool %s / %s", h.cfg.pool4, h.cfg.pool6);
+	/* Every tunneled connection costs a descriptor: take what we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));

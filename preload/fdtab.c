@@ -57,7 +57,8 @@ fdtab_set(int fd, const struct sockaddr *dest, socklen_t len, int pending)
 		memset(grown + fdtab_size, 0,
 		    (n - fdtab_size) * sizeof(*fdtab));
 		fdtab = grown;
-		fdtab_size = n;
+		/* Read without the lock by fdtab_get's fast exit. */
+		__atomic_store_n(&fdtab_size, n, __ATOMIC_RELEASE);
 	}
 	if ((e = fdtab[fd]) == NULL && (e = malloc(sizeof(*e))) == NULL)
 		goto unlock;
@@ -80,7 +81,8 @@ fdtab_get(int fd, struct sockaddr_storage *dest, socklen_t *len,
 	uint64_t cur;
 	int r = -1, saved = errno;
 
-	if (fd < 0 || fdtab_size == 0 || socket_ino(fd, &cur) == -1)
+	if (fd < 0 || __atomic_load_n(&fdtab_size, __ATOMIC_ACQUIRE) == 0 ||
+	    socket_ino(fd, &cur) == -1)
 		goto out;
 	pthread_mutex_lock(&fdtab_lock);
 	if ((size_t)fd < fdtab_size && (e = fdtab[fd]) != NULL &&

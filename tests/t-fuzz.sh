@@ -9,6 +9,13 @@
 # Needs no test bed; built with `make fuzz-build` into this test's dir.
 . "$(dirname "$0")/lib/tap.sh"
 
+# Independent of the build under test: make check runs it, check-asan not
+# again.
+if grep -qa __asan_init "$TB_HELPER" 2>/dev/null; then
+	skip "fuzzers" "sanitizer build (make check-asan): run in make check"
+	exit 0
+fi
+
 secs=${TW_FUZZ_SECONDS:-20}
 F=$T/fuzz
 if ! command -v clang >/dev/null; then
