@@ -36,6 +36,7 @@ SHIM_SAN   = -fsanitize=$(SHIM_SANITIZE) -fno-omit-frame-pointer -fno-sanitize-r
 endif
 SSH_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssh libbsd libcrypto 2>/dev/null)
 SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh libbsd libcrypto 2>/dev/null)
+LAUNCH_LIBS := $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null)
 
 RULES_SRC  = rules/rules.c rules/match.c rules/dump.c
 COMMON_SRC = common/proto.c
@@ -73,8 +74,9 @@ $(B)/libtunnelwrap.so: $(call obj,pic,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) pr
 $(B)/tunnelwrap-helper: $(call obj,app,$(HELPER_SRC) $(COMMON_SRC) $(RULES_SRC))
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^ $(SSH_LIBS)
 
+# The launcher runs before every wrapped program: libc and libbsd only.
 $(B)/tunnelwrap: $(call obj,app,$(LAUNCH_SRC) $(COMMON_SRC) $(RULES_SRC))
-	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^ $(SSH_LIBS)
+	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^ $(LAUNCH_LIBS)
 
 $(B)/test_rules: $(call obj,app,rules/test_rules.c $(RULES_SRC))
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^

@@ -168,7 +168,8 @@ struct conn {
 	uint16_t	 port;
 	char		 rule[PROTO_RULELEN];
 	pid_t		 pid;
-	char		 comm[17];
+	char		 comm[17];	/* see relay_comm() */
+	int		 comm_tried;
 	struct timespec	 started;
 	time_t		 deadline;	/* OPENING: give up then (ETIMEDOUT) */
 	uint64_t	 bytes_up, bytes_down;
@@ -333,6 +334,8 @@ struct conn *relay_accepted(struct helper *, int fd, const char *host,
 void	relay_forwarded(struct helper *, ssh_channel, const char *host,
 	    uint16_t port, const char *origin, const char *from, int fromport);
 
+/* The program's name (read from /proc once, lazily). */
+const char *relay_comm(struct conn *);
 /* A conn for a channel the bastion opened to a local UNIX socket. */
 struct conn *relay_forwarded_unix(struct helper *, ssh_channel,
 	    const char *path, const char *origin);

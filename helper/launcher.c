@@ -31,9 +31,6 @@
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
-#include <libssh/libssh.h>
-#include <openssl/crypto.h>
-#include <openssl/opensslv.h>
 
 #include "../common/proto.h"
 #include "../rules/rules.h"
@@ -685,11 +682,27 @@ dry_run(const struct rules *r, char **dests, int n)
 	return bad ? 255 : 0;
 }
 
+/*
+ * -V: our version, and the helper's libssh and OpenSSL.  The launcher
+ * itself links neither (every wrapped exec would pay for loading them),
+ * so the helper says which it has.
+ */
 static void
 version(void)
 {
-	printf("tunnelwrap %s, libssh %s, %s\n", TW_VERSION,
-	    ssh_version(0), OpenSSL_version(OPENSSL_VERSION));
+	static const char *const rel[] = { "tunnelwrap-helper",
+#ifdef TW_MULTIARCH
+	    "../lib/" TW_MULTIARCH "/tunnelwrap/tunnelwrap-helper",
+#endif
+	    "../lib/tunnelwrap/tunnelwrap-helper",
+	    "../libexec/tunnelwrap/tunnelwrap-helper", NULL };
+	char helper[PATH_MAX];
+
+	printf("tunnelwrap %s", TW_VERSION);
+	fflush(stdout);
+	find_file(helper, sizeof(helper), "TUNNELWRAP_HELPER", rel);
+	execl(helper, helper, "-V", (char *)NULL);
+	printf("\n");
 	exit(0);
 }
 

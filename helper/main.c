@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
+#include <openssl/crypto.h>
 
 #include "helper.h"
 #include "log.h"
@@ -126,8 +127,13 @@ main(int argc, char **argv)
 	h.cfg.pool4 = "198.18.0.0/15";
 	h.cfg.pool6 = "fd7a:7477:7261::/48";
 	log_init("tunnelwrap", level);
-	while ((ch = getopt(argc, argv, "F:i:l:L:o:p:P:r:S:v")) != -1) {
+	while ((ch = getopt(argc, argv, "F:i:l:L:o:p:P:r:S:Vv")) != -1) {
 		switch (ch) {
+		case 'V':
+			/* The rest of tunnelwrap -V's line. */
+			printf(", libssh %s, %s\n", ssh_version(0),
+			    OpenSSL_version(OPENSSL_VERSION));
+			return 0;
 		case 'l': h.cfg.log_target = optarg; break;
 		case 'L':
 			if ((level = log_level_parse(optarg)) < 0)

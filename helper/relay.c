@@ -747,6 +747,30 @@ relay_exec(struct helper *h, int fd, struct exec_state *x)
 	return c;
 }
 
+/*
+ * The program's name, read from /proc when first needed (status, -v):
+ * not on every connect, which is the hot path.
+ */
+const char *
+relay_comm(struct conn *c)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	if (c->comm[0] != '\0' || c->comm_tried)
+		return c->comm;
+	c->comm_tried = 1;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)c->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return c->comm;
+	n = read(fd, c->comm, sizeof(c->comm) - 1);
+	c->comm[n > 0 ? n : 0] = '\0';
+	c->comm[strcspn(c->comm, "\n")] = '\0';
+	close(fd);
+	return c->comm;
+}
+
 /* `tunnel unix:PATH`: open a direct-streamlocal channel, reply when done. */
 static void
 relay_connect_unix(struct conn *c, const struct proto_connect *req)
@@ -763,8 +787,10 @@ relay_connect_unix(struct conn *c, const struct proto_connect *req)
 		conn_failed(c, EINVAL);	/* abstract names stay local */
 		return;
 	}
-	verbose("conn %llu: %s[%d] -> unix:%s (%s)", (unsigned long long)c->id,
-	    c->comm, (int)c->pid, c->host, c->rule);
+	if (log_level() >= LOG_VERBOSE)
+		verbose("conn %llu: %s[%d] -> unix:%s (%s)",
+		    (unsigned long long)c->id, relay_comm(c), (int)c->pid,
+		    c->host, c->rule);
 	if (!c->h->session_up) {
 		conn_failed(c, ENETUNREACH);
 		return;
@@ -780,8 +806,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *name;
-	char path[64];
-	int fd, err;
+	int err;
 
 	c->ctl = ctl;
 	c->sockdup = sockfd;
@@ -790,14 +815,6 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	c->dest = req->dest;
 	snprintf(c->rule, sizeof(c->rule), "%.*s", (int)sizeof(req->rule) - 1,
 	    req->rule);
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		ssize_t n = read(fd, c->comm, sizeof(c->comm) - 1);
-
-		c->comm[n > 0 ? n : 0] = '\0';
-		c->comm[strcspn(c->comm, "\n")] = '\0';
-		close(fd);
-	}
 	if (memchr(req->host, '\0', sizeof(req->host)) == NULL) {
 		conn_failed(c, EINVAL);
 		return;
@@ -822,8 +839,10 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 		conn_failed(c, err);
 		return;
 	}
-	verbose("conn %llu: %s[%d] -> %s:%u (%s)", (unsigned long long)c->id,
-	    c->comm, (int)pid, c->host, c->port, c->rule);
+	if (log_level() >= LOG_VERBOSE)
+		verbose("conn %llu: %s[%d] -> %s:%u (%s)",
+		    (unsigned long long)c->id, relay_comm(c), (int)pid, c->host,
+		    c->port, c->rule);
 	len = park_addr(h, c->family, &ss);
 	if (connect(sockfd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS) {

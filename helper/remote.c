@@ -9,6 +9,7 @@
  * helper to swap in) and agent forwarding.
  */
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -21,7 +22,6 @@
 #include <unistd.h>
 
 #include <bsd/string.h>
-#include <openssl/rand.h>
 
 #include "../common/proto.h"
 #include "client.h"
@@ -97,7 +97,7 @@ prepare_x11(struct proto_exec *req)
 	if (req->x11_real[0] == '\0')
 		fatal("-X: no MIT-MAGIC-COOKIE-1 for display :%u in xauth "
 		    "(is xauth installed and the display running?)", n);
-	if (RAND_bytes(fake, sizeof(fake)) != 1)
+	if (getrandom(fake, sizeof(fake), 0) != (ssize_t)sizeof(fake))
 		fatal("-X: no randomness for the fake cookie");
 	for (i = 0; i < sizeof(fake); i++)
 		snprintf(req->x11_fake + 2 * i, 3, "%02x", fake[i]);

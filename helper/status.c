@@ -157,7 +157,7 @@ status_text(struct helper *h)
 		rule = strrchr(c->rule, '/') ? strrchr(c->rule, '/') + 1 :
 		    c->rule;
 		put(&t, "%-16s %7d  %-32s %-20s %-11s %8s %8s %7s\n",
-		    c->comm[0] ? c->comm : "?", (int)c->pid, dest, rule,
+		    *relay_comm(c) ? c->comm : "?", (int)c->pid, dest, rule,
 		    state_name(c), up, down, age);
 	}
 	return t.buf;
@@ -214,7 +214,7 @@ status_json(struct helper *h)
 			continue;
 		put(&t, "%s{\"id\":%llu,\"program\":", first ? "" : ",",
 		    (unsigned long long)c->id);
-		put_json_str(&t, c->comm);
+		put_json_str(&t, relay_comm(c));
 		put(&t, ",\"pid\":%d,\"destination\":", (int)c->pid);
 		put_json_str(&t, c->host);
 		put(&t, ",\"port\":%u,\"rule\":", c->port);
@@ -278,12 +278,13 @@ status_top(struct helper *h)
 
 		if (c->dead)
 			continue;
+		relay_comm(c);
 		/* Each (program, pid) once: the first of its conns leads. */
 		TAILQ_FOREACH(d, &h->conns, entry) {
 			if (d == c)
 				break;
 			if (!d->dead && d->pid == c->pid &&
-			    strcmp(d->comm, c->comm) == 0)
+			    strcmp(relay_comm(d), c->comm) == 0)
 				seen = 1;
 		}
 		if (seen)
@@ -292,7 +293,7 @@ status_top(struct helper *h)
 		rup = rdown = 0;
 		TAILQ_FOREACH(d, &h->conns, entry) {
 			if (d->dead || d->pid != c->pid ||
-			    strcmp(d->comm, c->comm) != 0)
+			    strcmp(relay_comm(d), c->comm) != 0)
 				continue;
 			n++;
 			rup += d->rate_up;
