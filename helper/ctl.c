@@ -171,19 +171,22 @@ dispatch(struct helper *h, struct ctl_client *cl)
 	return 0;
 }
 
-static void
-client_io(struct helper *h, struct watch *w, uint32_t events)
+/*
+ * Read what the client has sent so far; act once a whole request is in.
+ * Returns 1 if more may be read now, 0 when done with this event.
+ */
+static int
+client_read(struct helper *h, struct watch *w)
 {
 	struct ctl_client *cl = w->arg;
 	size_t want;
 	char *dst;
 	int r, chk;
 
-	(void)events;
 	if (cl->attached) {
 		/* A held connection says nothing more: readable means gone. */
 		client_free(h, cl, 1);
-		return;
+		return 0;
 	}
 	if (cl->got < sizeof(cl->hdr)) {
 		want = sizeof(cl->hdr) - cl->got;
@@ -201,10 +204,9 @@ client_io(struct helper *h, struct watch *w, uint32_t events)
 	}
 	r = proto_recv_some(w->fd, dst, want, cl->passed, PROTO_MAX_FDS);
 	if (r <= 0) {
-		if (r == 0 || (r != -EAGAIN && r != -EINTR)) {
+		if (r == 0 || (r != -EAGAIN && r != -EINTR))
 			client_free(h, cl, 1);
-		}
-		return;
+		return 0;
 	}
 	cl->got += r;
 	if (cl->got == sizeof(cl->hdr)) {
@@ -216,7 +218,7 @@ client_io(struct helper *h, struct watch *w, uint32_t events)
 			debug("control: bad request from pid %d dropped",
 			    (int)cl->cred.pid);
 			client_free(h, cl, 1);
-			return;
+			return 0;
 		}
 		if (cl->hdr.len > proto_request_len(cl->hdr.type) &&
 		    (cl->tail = calloc(1, cl->hdr.len -
@@ -225,10 +227,19 @@ client_io(struct helper *h, struct watch *w, uint32_t events)
 	}
 	if (cl->got < sizeof(cl->hdr) || cl->got < sizeof(cl->hdr) +
 	    cl->hdr.len)
-		return;
+		return 1;		/* the body usually came with it */
 	if (dispatch(h, cl))
-		return;
+		return 0;
 	client_free(h, cl, cl->w.fd >= 0);
+	return 0;
+}
+
+static void
+client_io(struct helper *h, struct watch *w, uint32_t events)
+{
+	(void)events;
+	while (client_read(h, w))
+		;
 }
 
 static void

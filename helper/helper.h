@@ -163,6 +163,7 @@ struct conn {
 					   opening, drop it when it settles */
 	unsigned	 named:1;	/* holds a names_ref() */
 	unsigned	 graceful:1;	/* close the local end without reset */
+	unsigned	 parked:1;	/* the program's socket waits in SYN_SENT */
 	int		 family;	/* of the program's socket */
 	char		 host[PROTO_NAMELEN];
 	uint16_t	 port;
@@ -264,6 +265,7 @@ struct helper {
 	int		 alive_interval, alive_countmax;
 	int		 user_ciphers;
 	int		 compression;
+	int		 sndbuf;	/* session socket's SO_SNDBUF */
 	char		 notice[512];	/* last thing the user should know */
 	int		 told_prohibited;	/* once per session */
 	char		*iobuf;		/* one shared read buffer */
@@ -302,6 +304,8 @@ void	session_pump(struct helper *);
 void	session_close(struct helper *);
 /* Once a second: keepalive, liveness, reconnect scheduling. */
 void	session_tick(struct helper *);
+/* Nonzero while the session's output is really backed up. */
+int	session_congested(struct helper *);
 /* Register interest in the session socket (EPOLLOUT while output waits). */
 void	session_update_interest(struct helper *);
 

@@ -368,12 +368,15 @@ conn_failed(struct conn *c, int err)
 	} else if (c->kind == CONN_EXEC) {
 		c->exec->failure = err;
 		c->graceful = 1;
-	} else if (c->ctl >= 0) {
-		ctl_reply(c->ctl, PROTO_CONNECT, err, NULL, 0);
-		close(c->ctl);
-		c->ctl = -1;
-	} else if (c->sockdup >= 0)
-		unpark_failed(c);
+	} else {
+		if (c->parked && c->sockdup >= 0)
+			unpark_failed(c);
+		if (c->ctl >= 0) {
+			ctl_reply(c->ctl, PROTO_CONNECT, err, NULL, 0);
+			close(c->ctl);
+			c->ctl = -1;
+		}
+	}
 	if (c->sockdup >= 0) {
 		close(c->sockdup);
 		c->sockdup = -1;
@@ -849,19 +852,24 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 		conn_failed(c, errno);
 		return;
 	}
+	c->parked = 1;
 	len = sizeof(c->local_addr);
 	getsockname(sockfd, (struct sockaddr *)&c->local_addr, &len);
-	ctl_reply(ctl, PROTO_CONNECT, EINPROGRESS, NULL, 0);
-	close(ctl);
-	c->ctl = -1;
-	if (!h->session_up) {
+	/* The channel open goes out first: the bastion's round trip starts
+	 * while we answer the program. */
+	if (h->session_up)
+		conn_start(c);
+	else {
 		/* Reconnecting: wait for it, up to the connect timeout. */
 		c->state = CONN_WAITING;
 		c->deadline = monotime() + h->cfg.connect_timeout;
 		h->nqueued++;
-		return;
 	}
-	conn_start(c);
+	if (c->ctl >= 0) {
+		ctl_reply(ctl, PROTO_CONNECT, EINPROGRESS, NULL, 0);
+		close(ctl);
+		c->ctl = -1;
+	}
 }
 
 /*
@@ -962,7 +970,7 @@ up_read(struct conn *c)
 	int i, w;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
-		if (ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING) {
+		if (session_congested(h)) {
 			c->wait_flush = 1;	/* session output backed up */
 			h->nwaiting++;
 			return;
@@ -1077,7 +1085,7 @@ relay_after_pump(struct helper *h)
 		return;
 	h->pumped = 0;
 	h->last_open_scan = monotime();
-	write_pending = ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING;
+	write_pending = session_congested(h);
 	for (c = TAILQ_FIRST(&h->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->dead)

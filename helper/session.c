@@ -24,6 +24,8 @@
  * is handed over through a pipe and only then touched by the loop.
  */
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -426,6 +428,7 @@ go_live(struct helper *h, ssh_session s)
 {
 	int one = 1, fd;
 	unsigned int tmo;
+	socklen_t len;
 
 	h->ssh = s;
 	h->ka = NULL;
@@ -434,6 +437,10 @@ go_live(struct helper *h, ssh_session s)
 	fd = ssh_get_fd(s);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	len = sizeof(h->sndbuf);
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &h->sndbuf, &len) == -1 ||
+	    h->sndbuf <= 0)
+		h->sndbuf = 256 * 1024;
 	/* Unacknowledged data this long means the link is gone. */
 	tmo = (unsigned)(h->alive_interval * h->alive_countmax * 1000);
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
@@ -565,6 +572,24 @@ session_pump(struct helper *h)
 		h->pumped = 1;
 	}
 	session_update_interest(h);
+}
+
+/*
+ * Is the session's output really backed up?  libssh's SSH_WRITE_PENDING
+ * is set after nearly every send, so it cannot tell; the kernel's unsent
+ * queue on the session socket can, together with libssh's own view when
+ * that queue is full.  Local reads pause only then.
+ */
+int
+session_congested(struct helper *h)
+{
+	int q;
+
+	if (!h->session_up)
+		return 1;
+	if (ioctl(h->sshw.fd, SIOCOUTQ, &q) == -1)
+		return (ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING) != 0;
+	return q > h->sndbuf / 2;
 }
 
 void

@@ -223,7 +223,8 @@ static char **
 g_argv(const struct helper_config *cfg, const char *user, const char *host,
     const char *port)
 {
-	size_t n = 0, i, max = 8 + 2 * (cfg->noptions + cfg->nidentities);
+	/* ssh -G [-F f] [-l u] [-p p] host NULL: 9, plus 2 per -o/-i. */
+	size_t n = 0, i, max = 10 + 2 * (cfg->noptions + cfg->nidentities);
 	char **av;
 
 	if ((av = calloc(max, sizeof(*av))) == NULL)
