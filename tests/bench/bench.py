@@ -67,7 +67,7 @@ PROFILES = {
     "full": dict(rounds=3, bulk=1 * GiB, lat=500, par=200, par_bytes=MiB,
                  par_ciphers=[AES], lat_ciphers=[AES, CHACHA], cold=5,
                  exec_n=50, exec_reps=3, connloop=100000, connloop_reps=5,
-                 gai=2000, scale=10000, scale_cmp=2000, scale_secs=45,
+                 gai=2000, scale=10000, scale_cmp=2000, scale_secs=30,
                  stall=256 * MiB, stall_secs=2.0),
     "quick": dict(rounds=1, bulk=256 * MiB, lat=500, par=200, par_bytes=MiB,
                   par_ciphers=[AES], lat_ciphers=[AES], cold=2, exec_n=30,
@@ -864,7 +864,7 @@ class Bench:
             os.close(fd)
         except OSError:
             pass
-        end = time.monotonic() + 60
+        end = time.monotonic() + 40    # the client gives up after 30 s
         while time.monotonic() < end and alive(cpid):
             reap(cpid)
             time.sleep(0.05)
@@ -884,9 +884,14 @@ class Bench:
         if not res["ok"]:
             last = [ln for ln in txt.strip().splitlines()
                     if not ln.startswith(("ready", "done"))]
+            if "ready" in txt and "done" not in txt:
+                what = "the 1-byte echo on all of them did not finish " \
+                    "within the client's 30 s read timeout"
+            else:
+                what = f"{res.get('failures', '?'):.0f} failed" \
+                    if "failures" in res else "no answer"
             res["error"] = (f"opened {res.get('opened', 0):.0f} of {n}"
-                            f" in {res.get('open_secs', 0):.0f} s, "
-                            f"{res.get('failures', '?')} failed"
+                            f" in {res.get('open_secs', 0):.0f} s; {what}"
                             + (f" ({last[-1][:120]})" if last else ""))
         opened = res.get("opened") or 0
         if rss0 and rss1 and opened:
@@ -964,8 +969,14 @@ def machine():
                             text=True).stdout.strip() or "?"
     except OSError:
         pass
+    try:
+        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short",
+                                 "HEAD"], capture_output=True,
+                                text=True).stdout.strip() or "?"
+    except OSError:
+        commit = "?"
     return dict(model=model, ncpu=ncpu, kernel=platform.release(),
-                openssh=ssh_v, libssh=libssh, proxychains=pc)
+                openssh=ssh_v, libssh=libssh, proxychains=pc, commit=commit)
 
 
 def report(bench, prof, profile_name, build):
@@ -1277,42 +1288,47 @@ def plot(fig, prof, mach, date, out_svg, tmp):
     if shutil.which("gnuplot") is None:
         log("bench: gnuplot not found (apt-get install gnuplot-nox): no plot")
         return False
+    # direct is 4-5x faster than any SSH transport: it would flatten the
+    # throughput bars, so it is named in the panel title instead
     dat = os.path.join(tmp, "tput.dat")
     with open(dat, "w") as f:
-        f.write("transport up_aes down_aes up_chacha down_chacha\n")
         for i, t in enumerate(TRANSPORTS):
+            if t == "direct":
+                continue
             vals = [fig[("up", AES)][i], fig[("down", AES)][i],
                     fig[("up", CHACHA)][i], fig[("down", CHACHA)][i]]
             f.write(f'"{TNAME[t]}" ' + " ".join(
                 f"{v:.1f}" if v is not None else "0" for v in vals) + "\n")
     lat = os.path.join(tmp, "lat.dat")
     with open(lat, "w") as f:
-        f.write("transport p50 p99\n")
         for i, t in enumerate(TRANSPORTS):
             a = fig[("lat", "p50_us", AES)][i]
             b = fig[("lat", "p99_us", AES)][i]
             f.write(f'"{TNAME[t]}" {a or 0:.1f} {b or 0:.1f}\n')
+    d_up, d_down = fig[("up", AES)][0], fig[("down", AES)][0]
     gp = os.path.join(tmp, "plot.gp")
-    title = f"tunnelwrap benchmark {date}, {mach['model']}, " \
-            f"{mach['openssh'].split(',')[0]}, libssh {mach['libssh']}"
+    title = f"tunnelwrap benchmark {date}: {mach['model']}, " \
+            f"{mach['ncpu']} CPUs; {mach['openssh'].split(',')[0]}; " \
+            f"libssh {mach['libssh']}"
     with open(gp, "w") as f:
-        f.write(f"""set terminal svg size 1100,480 dynamic font "sans,11" background rgb "white"
+        f.write(f"""set terminal svg size 1100,500 dynamic noenhanced font "sans,11" background rgb "white"
 set output "{out_svg}"
 set multiplot layout 1,2 title "{title}"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set key top right
+set key top left
 set grid ytics
 set yrange [0:*]
-set title "Bulk throughput, one stream ({prof['bulk'] // MiB} MiB)"
+set offsets 0, 0, graph 0.15, 0
+set title "Bulk, one stream, {prof['bulk'] // MiB} MiB (direct: up {fmt(d_up, '.0f')}, down {fmt(d_down, '.0f')} MB/s)"
 set ylabel "MB/s"
 plot "{dat}" using 2:xtic(1) title "upload aes128-gcm" lc rgb "#1f77b4", \\
      "" using 3 title "download aes128-gcm" lc rgb "#aec7e8", \\
-     "" using 4 title "upload chacha20" lc rgb "#d62728", \\
-     "" using 5 title "download chacha20" lc rgb "#ff9896"
-set title "Connect + 1-byte echo + close ({prof['lat']} sequential, aes128-gcm)"
+     "" using 4 title "upload chacha20-poly1305" lc rgb "#d62728", \\
+     "" using 5 title "download chacha20-poly1305" lc rgb "#ff9896"
+set title "Connect + 1-byte echo + close, {prof['lat']} sequential (aes128-gcm)"
 set ylabel "microseconds"
 plot "{lat}" using 2:xtic(1) title "p50" lc rgb "#2ca02c", \\
      "" using 3 title "p99" lc rgb "#98df8a"
@@ -1338,6 +1354,7 @@ def main():
     ap.add_argument("--only", help="comma-separated subset of: bulk, lat, "
                     "par, cold, exec, connloop, gai, scale, stall")
     ap.add_argument("--hold", type=float, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--label", help="what was measured, for results.md")
     args = ap.parse_args()
     if args.build and not os.path.isabs(args.build):
         args.build = os.path.join(REPO, args.build)
@@ -1392,6 +1409,7 @@ def main():
                 f"machine: {mach['model']}, {mach['ncpu']} CPUs, kernel "
                 f"{mach['kernel']}; {mach['openssh']}; libssh "
                 f"{mach['libssh']}; proxychains4 {mach['proxychains']}\n"
+                f"tunnelwrap: {args.label or bed.build + ' (work tree at ' + mach['commit'] + ')'}\n"
                 f"medians over {prof['rounds']} interleaved rounds; sshd, "
                 f"server and clients on loopback; run took {elapsed:.0f} s")
         print(head)
@@ -1424,6 +1442,8 @@ def main():
                         f"kernel {mach['kernel']}\n"
                         f"- {mach['openssh']}; libssh {mach['libssh']}; "
                         f"proxychains4 {mach['proxychains']}\n"
+                        f"- tunnelwrap measured: "
+                        f"{args.label or ('build of ' + mach['commit'] + ' work tree, ' + bed.build)}\n"
                         f"- sshd, server, clients all on loopback; figures "
                         f"are medians over {prof['rounds']} interleaved "
                         f"rounds; ratios are tunnelwrap / `ssh -L` "
@@ -1432,7 +1452,11 @@ def main():
                         f"- CPU: every process involved (client incl. shim "
                         f"or proxychains and the launcher, helper or ssh, "
                         f"all sshd processes), from the kernel's per-thread "
-                        f"run time; the server is left out\n")
+                        f"run time; the server is left out\n"
+                        f"- on a 2-CPU machine MB/s and latencies move by "
+                        f"tens of percent between runs (other work, CPU "
+                        f"placement); CPU per GiB is steadier: compare "
+                        f"ratios within one run\n")
                 if have_plot:
                     f.write("\n![throughput and connection latency]"
                             "(results.svg)\n")
