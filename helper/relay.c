@@ -536,6 +536,35 @@ conn_try_open(struct conn *c)
 	return 1;
 }
 
+/* Our callbacks on c's channel (libssh keeps a pointer to c->cb). */
+static void
+conn_callbacks(struct conn *c)
+{
+	c->cb.userdata = c;
+	c->cb.channel_data_function = on_data;
+	c->cb.channel_eof_function = on_eof;
+	c->cb.channel_close_function = on_close;
+	if (c->kind == CONN_EXEC) {
+		c->cb.channel_exit_status_function = exec_exit_status;
+		c->cb.channel_exit_signal_function = exec_exit_signal;
+	}
+	ssh_callbacks_init(&c->cb);
+	ssh_set_channel_callbacks(c->ch, &c->cb);
+}
+
+/* Open the channel now, or wait for a reconnect (up to ConnectTimeout). */
+static void
+conn_start_or_wait(struct conn *c)
+{
+	if (c->h->session_up) {
+		conn_start(c);
+		return;
+	}
+	c->state = CONN_WAITING;
+	c->deadline = monotime() + c->h->cfg.connect_timeout;
+	c->h->nqueued++;
+}
+
 /* Create the channel and send the open; the conn goes OPENING. */
 static void
 conn_start(struct conn *c)
@@ -547,16 +576,7 @@ conn_start(struct conn *c)
 		conn_failed(c, ENOMEM);
 		return;
 	}
-	c->cb.userdata = c;
-	c->cb.channel_data_function = on_data;
-	c->cb.channel_eof_function = on_eof;
-	c->cb.channel_close_function = on_close;
-	if (c->kind == CONN_EXEC) {
-		c->cb.channel_exit_status_function = exec_exit_status;
-		c->cb.channel_exit_signal_function = exec_exit_signal;
-	}
-	ssh_callbacks_init(&c->cb);
-	ssh_set_channel_callbacks(c->ch, &c->cb);
+	conn_callbacks(c);
 	c->state = CONN_OPENING;
 	c->deadline = monotime() + OPEN_TIMEOUT;
 	h->nopening++;
@@ -635,12 +655,7 @@ relay_accepted(struct helper *h, int fd, const char *host, uint16_t port,
 	}
 	verbose("conn %llu: %s -> %s:%u", (unsigned long long)c->id, origin,
 	    host, port);
-	if (!h->session_up) {
-		c->state = CONN_WAITING;
-		c->deadline = monotime() + h->cfg.connect_timeout;
-		h->nqueued++;
-	} else
-		conn_start(c);
+	conn_start_or_wait(c);
 	return c;
 }
 
@@ -658,12 +673,7 @@ relay_forwarded(struct helper *h, ssh_channel ch, const char *host,
 	c->pid = getpid();
 	snprintf(c->comm, sizeof(c->comm), "-R");
 	strlcpy(c->host, host, sizeof(c->host));
-	c->cb.userdata = c;
-	c->cb.channel_data_function = on_data;
-	c->cb.channel_eof_function = on_eof;
-	c->cb.channel_close_function = on_close;
-	ssh_callbacks_init(&c->cb);
-	ssh_set_channel_callbacks(ch, &c->cb);
+	conn_callbacks(c);
 	verbose("conn %llu: %s from %s:%d -> %s:%u", (unsigned long long)c->id,
 	    origin, from ? from : "?", fromport, host, port);
 	memset(&hints, 0, sizeof(hints));
@@ -702,12 +712,7 @@ relay_forwarded_unix(struct helper *h, ssh_channel ch, const char *path,
 	c->pid = getpid();
 	strlcpy(c->comm, origin, sizeof(c->comm));
 	strlcpy(c->host, path, sizeof(c->host));
-	c->cb.userdata = c;
-	c->cb.channel_data_function = on_data;
-	c->cb.channel_eof_function = on_eof;
-	c->cb.channel_close_function = on_close;
-	ssh_callbacks_init(&c->cb);
-	ssh_set_channel_callbacks(ch, &c->cb);
+	conn_callbacks(c);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
@@ -741,12 +746,7 @@ relay_exec(struct helper *h, int fd, struct exec_state *x)
 	c->pid = getpid();
 	strlcpy(c->comm, "-e", sizeof(c->comm));
 	strlcpy(c->host, x->cmd, sizeof(c->host));
-	if (!h->session_up) {
-		c->state = CONN_WAITING;
-		c->deadline = monotime() + h->cfg.connect_timeout;
-		h->nqueued++;
-	} else
-		conn_start(c);
+	conn_start_or_wait(c);
 	return c;
 }
 
@@ -857,14 +857,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	getsockname(sockfd, (struct sockaddr *)&c->local_addr, &len);
 	/* The channel open goes out first: the bastion's round trip starts
 	 * while we answer the program. */
-	if (h->session_up)
-		conn_start(c);
-	else {
-		/* Reconnecting: wait for it, up to the connect timeout. */
-		c->state = CONN_WAITING;
-		c->deadline = monotime() + h->cfg.connect_timeout;
-		h->nqueued++;
-	}
+	conn_start_or_wait(c);
 	if (c->ctl >= 0) {
 		ctl_reply(ctl, PROTO_CONNECT, EINPROGRESS, NULL, 0);
 		close(ctl);
