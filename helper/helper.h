@@ -334,6 +334,8 @@ const struct proto_addr *relay_peer(struct helper *, const struct proto_addr *);
 struct conn *relay_accepted(struct helper *, int fd, const char *host,
 	    uint16_t port, const char *origin, const struct accept_hooks *,
 	    int proxy, const void *pre, size_t prelen);
+/* A non-blocking TCP connect to host:port started here; fd or -1/errno. */
+int	relay_dial(const char *host, uint16_t port);
 /* A conn for a channel the bastion opened: connects host:port here. */
 void	relay_forwarded(struct helper *, ssh_channel, const char *host,
 	    uint16_t port, const char *origin, const char *from, int fromport);

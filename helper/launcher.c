@@ -207,6 +207,14 @@ load_rules(const struct opts *o, const char *command)
 	return r;
 }
 
+/* Where the helper is, relative to us: build tree, then installed. */
+static const char *const helper_paths[] = { "tunnelwrap-helper",
+#ifdef TW_MULTIARCH
+    "../lib/" TW_MULTIARCH "/tunnelwrap/tunnelwrap-helper",
+#endif
+    "../lib/tunnelwrap/tunnelwrap-helper",
+    "../libexec/tunnelwrap/tunnelwrap-helper", NULL };
+
 /* Directory of our own executable, for finding the shim and helper. */
 static void
 self_dir(char *buf, size_t len)
@@ -301,12 +309,6 @@ static void
 spawn_helper(struct session_ref *s, const struct opts *o,
     const struct rules *r)
 {
-	static const char *const rel[] = { "tunnelwrap-helper",
-#ifdef TW_MULTIARCH
-	    "../lib/" TW_MULTIARCH "/tunnelwrap/tunnelwrap-helper",
-#endif
-	    "../lib/tunnelwrap/tunnelwrap-helper",
-	    "../libexec/tunnelwrap/tunnelwrap-helper", NULL };
 	char helper[PATH_MAX], fdbuf[16], pool4[POOL_TEXT], pool6[POOL_TEXT];
 	const char **av = NULL;
 	size_t nav = 0, i;
@@ -315,7 +317,7 @@ spawn_helper(struct session_ref *s, const struct opts *o,
 	ssize_t n;
 	pid_t pid;
 
-	find_file(helper, sizeof(helper), "TUNNELWRAP_HELPER", rel);
+	find_file(helper, sizeof(helper), "TUNNELWRAP_HELPER", helper_paths);
 	pools(r, pool4, pool6);
 	if (pipe(p) == -1)
 		fatal("pipe: %s", strerror(errno));
@@ -690,17 +692,11 @@ dry_run(const struct rules *r, char **dests, int n)
 static void
 version(void)
 {
-	static const char *const rel[] = { "tunnelwrap-helper",
-#ifdef TW_MULTIARCH
-	    "../lib/" TW_MULTIARCH "/tunnelwrap/tunnelwrap-helper",
-#endif
-	    "../lib/tunnelwrap/tunnelwrap-helper",
-	    "../libexec/tunnelwrap/tunnelwrap-helper", NULL };
 	char helper[PATH_MAX];
 
 	printf("tunnelwrap %s", TW_VERSION);
 	fflush(stdout);
-	find_file(helper, sizeof(helper), "TUNNELWRAP_HELPER", rel);
+	find_file(helper, sizeof(helper), "TUNNELWRAP_HELPER", helper_paths);
 	execl(helper, helper, "-V", (char *)NULL);
 	printf("\n");
 	exit(0);

@@ -285,32 +285,17 @@ static void
 go_direct(struct helper *h, int fd, int proto, const char *host,
     uint16_t port, const char *pre, size_t prelen)
 {
-	struct addrinfo hints, *res = NULL;
 	struct splice *sp;
-	char serv[8];
-	int s = -1;
+	int s;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	snprintf(serv, sizeof(serv), "%u", port);
-	if (getaddrinfo(host, serv, &hints, &res) != 0 || res == NULL ||
-	    (s = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1 ||
-	    (connect(s, res->ai_addr, res->ai_addrlen) == -1 &&
-	    errno != EINPROGRESS)) {
+	if ((s = relay_dial(host, port)) == -1) {
 		if (proto == PROXY_SOCKS5)
-			socks_reply(fd, EHOSTUNREACH);
+			socks_reply(fd, errno);
 		else
-			http_reply(fd, EHOSTUNREACH);
-		if (s != -1)
-			close(s);
-		if (res != NULL)
-			freeaddrinfo(res);
+			http_reply(fd, errno);
 		close(fd);
 		return;
 	}
-	freeaddrinfo(res);
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		fatal("out of memory");
 	sp->proto = proto;

@@ -659,14 +659,40 @@ relay_accepted(struct helper *h, int fd, const char *host, uint16_t port,
 	return c;
 }
 
+int
+relay_dial(const char *host, uint16_t port)
+{
+	struct addrinfo hints, *res = NULL;
+	char serv[8];
+	int fd = -1, e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	snprintf(serv, sizeof(serv), "%u", port);
+	if (getaddrinfo(host, serv, &hints, &res) != 0 || res == NULL) {
+		errno = EHOSTUNREACH;
+		return -1;
+	}
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) != -1 &&
+	    connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		e = errno;
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
 void
 relay_forwarded(struct helper *h, ssh_channel ch, const char *host,
     uint16_t port, const char *origin, const char *from, int fromport)
 {
 	struct conn *c = conn_new(h, CONN_FORWARDED, origin);
-	struct addrinfo hints, *res = NULL;
-	char serv[8];
-	int fd = -1;
+	int fd;
 
 	c->ch = ch;
 	c->port = port;
@@ -676,28 +702,16 @@ relay_forwarded(struct helper *h, ssh_channel ch, const char *host,
 	conn_callbacks(c);
 	verbose("conn %llu: %s from %s:%d -> %s:%u", (unsigned long long)c->id,
 	    origin, from ? from : "?", fromport, host, port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(serv, sizeof(serv), "%u", port);
-	if (getaddrinfo(host, serv, &hints, &res) != 0 || res == NULL ||
-	    (fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1 ||
-	    (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
-	    errno != EINPROGRESS)) {
+	if ((fd = relay_dial(host, port)) == -1) {
 		verbose("conn %llu: %s: cannot connect to %s:%u: %s",
 		    (unsigned long long)c->id, origin, host, port,
 		    strerror(errno));
-		if (fd != -1)
-			close(fd);
 		conn_kill(c);
-	} else {
-		c->local.fd = fd;
-		c->state = CONN_LOCAL;
-		watch_set(h, &c->local, EPOLLOUT);
+		return;
 	}
-	if (res != NULL)
-		freeaddrinfo(res);
+	c->local.fd = fd;
+	c->state = CONN_LOCAL;
+	watch_set(h, &c->local, EPOLLOUT);
 }
 
 struct conn *
