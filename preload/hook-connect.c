@@ -19,7 +19,9 @@
  *                 (connect failed at the far end), EACCES (administratively
  *                 prohibited, or a deny rule), ETIMEDOUT (no answer in
  *                 time), EHOSTUNREACH (the bastion cannot resolve the
- *                 name), ENETUNREACH (no helper / session down).
+ *                 name), ENETUNREACH (no helper); while the session is
+ *                 down a connect waits for the reconnect, up to
+ *                 ConnectTimeout, then ETIMEDOUT.
  *   non-blocking: -1/EINPROGRESS at once; the socket polls writable when
  *                 the outcome is known; SO_ERROR then gives 0 or one of the
  *                 errnos above (hook-socket.c refines the kernel's
