@@ -24,8 +24,8 @@
  *                 ConnectTimeout, then ETIMEDOUT.
  *   non-blocking: -1/EINPROGRESS at once; the socket polls writable when
  *                 the outcome is known; SO_ERROR then gives 0 or one of the
- *                 errnos above (hook-socket.c refines the kernel's
- *                 ECONNREFUSED with the helper's recorded reason).
+ *                 errnos above (hook-socket.c replaces the kernel's
+ *                 ECONNRESET with the reason the helper recorded).
  */
 #include <arpa/inet.h>
 #include <errno.h>
