@@ -229,7 +229,8 @@ struct helper {
 	int		 interactive;	/* prompts allowed (first connect) */
 	time_t		 last_rx;	/* session socket last readable */
 	ssh_channel	 ka;		/* keepalive probe channel */
-	int		 ka_failed;
+	int		 ka_open;	/* ka has been opened */
+	int		 ka_failed;	/* refused: TCP keepalives instead */
 	/* reconnection (session.c) */
 	int		 attempting;
 	pthread_t	 reconnect_thread;
@@ -299,6 +300,7 @@ time_t	monotime(void);
 /* session.c */
 /* Connect, verify the host key, authenticate.  Exits via fatal(). */
 void	session_open(struct helper *);
+void	session_check(struct helper *);
 void	session_pump(struct helper *);
 /* Disconnect (if connected) and free the session. */
 void	session_close(struct helper *);

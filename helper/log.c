@@ -67,18 +67,81 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+/* Length of the valid UTF-8 sequence at s that is not a C1 control, or 0. */
+static size_t
+utf8_printable(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* Second-byte limits that rule out overlong forms and surrogates. */
+	if (s[0] == 0xc2)
+		lo = 0xa0;			/* U+0080-U+009F: C1 controls */
+	else if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+void
+str_clean(char *dst, size_t dstlen, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, n;
+
+	if (dstlen == 0)
+		return;
+	while (*s != '\0') {
+		if (*s >= 0x20 && *s < 0x7f)
+			n = 1;
+		else if ((n = utf8_printable(s)) == 0) {
+			if (o + 4 >= dstlen)
+				break;
+			snprintf(dst + o, 5, "\\%03o", *s++);
+			o += 4;
+			continue;
+		}
+		if (o + n >= dstlen)
+			break;
+		memcpy(dst + o, s, n);
+		o += n;
+		s += n;
+	}
+	dst[o] = '\0';
+}
+
 static void
 do_log(enum log_level level, const char *fmt, va_list ap)
 {
-	char buf[1024], stamp[32] = "";
+	char raw[1024], buf[1024], stamp[32] = "";
 	struct tm tm;
 	time_t t;
 	int saved = errno, n;
 
 	if (level > log_current)
 		return;
+	/* Bastions supply some of the text: never let it reach a terminal raw. */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	str_clean(buf, sizeof(buf), raw);
 	if (log_syslog) {
-		vsnprintf(buf, sizeof(buf), fmt, ap);
 		log_syslog_write(level, buf);
 		errno = saved;
 		return;
@@ -88,13 +151,11 @@ do_log(enum log_level level, const char *fmt, va_list ap)
 		localtime_r(&t, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S ", &tm);
 	}
-	n = snprintf(buf, sizeof(buf), "%s%s: ", stamp, log_name);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		n = 0;
-	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	n = strlen(buf);
-	buf[n++] = '\n';
-	if (write(log_fd, buf, n) < 0) {
+	n = snprintf(raw, sizeof(raw), "%s%s: %s", stamp, log_name, buf);
+	if (n < 0 || (size_t)n >= sizeof(raw) - 1)
+		n = sizeof(raw) - 2;
+	raw[n++] = '\n';
+	if (write(log_fd, raw, n) < 0) {
 		/* nowhere left to report it */
 	}
 	errno = saved;

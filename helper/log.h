@@ -29,6 +29,12 @@ void	log_use_syslog(const char *ident);
 /* log-syslog.c: kept apart, <syslog.h> takes our level names. */
 void	log_syslog_open(const char *ident);
 void	log_syslog_write(int level, const char *msg);
+/*
+ * Copy src to dst, control characters and bytes that are not printable
+ * UTF-8 written as \ooo: text from a bastion cannot drive a terminal or
+ * forge a log line.  Truncates to fit.
+ */
+void	str_clean(char *dst, size_t dstlen, const char *src);
 /* Parse an ssh LogLevel name; returns -1 if unknown. */
 int	log_level_parse(const char *);
 

@@ -146,6 +146,7 @@ loop_run(struct helper *h)
 		}
 		relay_after_pump(h);
 		fwd_pump(h);
+		session_check(h);
 		if (h->need_reap)
 			relay_reap(h);
 		if (monotime() != last_tick) {

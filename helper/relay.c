@@ -54,12 +54,19 @@
 
 #define IOBUF_LEN	(256 * 1024)	/* one read from a local socket */
 #define DOWN_CHUNK	(64 * 1024)
+/*
+ * Data libssh holds for a channel beyond what it can legitimately hold: it
+ * grants at most 1.28 MB of window, and tops it up only below 640 KB
+ * queued.  A bastion that sends past that ignores flow control.
+ */
+#define BACKLOG_MAX	(4 * 1024 * 1024)
 #define OPEN_TIMEOUT	60		/* seconds for a channel to open */
 #define READS_PER_EVENT	4		/* fairness between connections */
 
 static void	local_io(struct helper *, struct watch *, uint32_t);
 static void	conn_update(struct conn *);
 static void	conn_start(struct conn *);
+static void	conn_kill(struct conn *);
 
 /* --- parking ------------------------------------------------------------ */
 
@@ -229,6 +236,14 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 		return exec_stderr(c, data, len);
 	if (is_stderr || c->dead || c->local_broken)
 		return (int)len;		/* nobody to deliver to */
+	if (len > BACKLOG_MAX) {
+		error("conn %llu: %s:%u: the bastion ignored the channel window "
+		    "(%u bytes queued): resetting the connection",
+		    (unsigned long long)c->id, c->host, c->port, len);
+		c->local_broken = 1;
+		conn_kill(c);
+		return (int)len;
+	}
 	if (c->state != CONN_OPEN || c->in_flush || down_pending(c))
 		return 0;			/* keep order: flush first */
 	if (c->x11_filter) {
@@ -531,8 +546,12 @@ conn_try_open(struct conn *c)
 	}
 	if (rc == SSH_OK)
 		conn_opened(c);
-	else
+	else {
+		/* The bastion's own words, like ssh's "open failed: ...". */
+		verbose("conn %llu: %s:%u: %s", (unsigned long long)c->id,
+		    c->host, c->port, ssh_get_error(c->h->ssh));
 		conn_failed(c, open_errno(c->h->ssh));
+	}
 	return 1;
 }
 

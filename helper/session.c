@@ -276,7 +276,7 @@ auth_kbdint(ssh_session s)
 		n = ssh_userauth_kbdint_getnprompts(s);
 		for (i = 0; i < n; i++) {
 			p = ssh_userauth_kbdint_getprompt(s, i, &echo);
-			snprintf(prompt, sizeof(prompt), "%s", p);
+			str_clean(prompt, sizeof(prompt), p);
 			if (readpassphrase(prompt, answer, sizeof(answer),
 			    (echo ? RPP_ECHO_ON : RPP_ECHO_OFF) |
 			    RPP_REQUIRE_TTY) == NULL) {
@@ -392,24 +392,50 @@ ssh_ready(struct helper *h, struct watch *w, uint32_t events)
 		setsockopt(w->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
+/*
+ * Without a probe channel (the bastion refuses session channels, as with
+ * sshd's MaxSessions 0), let the kernel probe the link instead: silence
+ * alone then proves nothing, but unanswered TCP keepalives do.
+ */
+static void
+keepalive_by_tcp(struct helper *h)
+{
+	int fd = ssh_get_fd(h->ssh), idle = h->alive_interval,
+	    cnt = h->alive_countmax;
+
+	verbose("keepalive channel refused: probing the link with TCP "
+	    "keepalives every %d s", idle);
+	h->ka_failed = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 /* The keepalive channel: opened in the background, probed on silence. */
 static void
 keepalive_tick(struct helper *h, time_t now)
 {
 	int rc;
 
-	if (h->ka == NULL) {
-		if (h->ka_failed || (h->ka = ssh_channel_new(h->ssh)) == NULL)
-			return;
+	if (h->ka_failed)
+		return;
+	if (h->ka != NULL && h->ka_open && !ssh_channel_is_open(h->ka)) {
+		/* Closed by the bastion (an idle-channel timeout): reopen. */
+		verbose("keepalive channel closed by the bastion: reopening");
+		ssh_channel_free(h->ka);
+		h->ka = NULL;
+		h->ka_open = 0;
 	}
-	if (!ssh_channel_is_open(h->ka)) {
+	if (h->ka == NULL && (h->ka = ssh_channel_new(h->ssh)) == NULL)
+		return;
+	if (!h->ka_open) {
 		rc = ssh_channel_open_session(h->ka);
-		if (rc == SSH_ERROR) {
-			verbose("keepalive channel refused: relying on TCP "
-			    "timeouts alone");
+		if (rc == SSH_OK)
+			h->ka_open = 1;
+		else if (rc == SSH_ERROR) {
 			ssh_channel_free(h->ka);
 			h->ka = NULL;
-			h->ka_failed = 1;
+			keepalive_by_tcp(h);
 		}
 		return;
 	}
@@ -432,7 +458,7 @@ go_live(struct helper *h, ssh_session s)
 
 	h->ssh = s;
 	h->ka = NULL;
-	h->ka_failed = 0;
+	h->ka_open = h->ka_failed = 0;
 	ssh_set_blocking(s, 0);
 	fd = ssh_get_fd(s);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -537,8 +563,8 @@ session_tick(struct helper *h)
 	time_t now = monotime();
 
 	if (h->session_up) {
-		if (now - h->last_rx >= (time_t)h->alive_interval *
-		    h->alive_countmax) {
+		if (!h->ka_failed && now - h->last_rx >=
+		    (time_t)h->alive_interval * h->alive_countmax) {
 			session_lost(h, "no answer to keepalives");
 			return;
 		}
@@ -556,6 +582,26 @@ session_tick(struct helper *h)
 	}
 }
 
+/*
+ * libssh marks a session broken (a packet over its size limit, a bad MAC)
+ * inside whichever call met the bad packet, a channel write as well as the
+ * pump, and its poll loop goes on reporting success.
+ */
+static int
+session_broken(struct helper *h)
+{
+	return !ssh_is_connected(h->ssh) ||
+	    (ssh_get_status(h->ssh) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
+}
+
+/* After each batch of events: did any call find the session broken? */
+void
+session_check(struct helper *h)
+{
+	if (h->session_up && session_broken(h))
+		session_lost(h, ssh_get_error(h->ssh));
+}
+
 void
 session_pump(struct helper *h)
 {
@@ -563,7 +609,7 @@ session_pump(struct helper *h)
 
 	for (i = 0; i < PUMP_ROUNDS && h->session_up; i++) {
 		rc = ssh_event_dopoll(h->ev, 0);
-		if (rc == SSH_ERROR || !ssh_is_connected(h->ssh)) {
+		if (rc == SSH_ERROR || session_broken(h)) {
 			session_lost(h, ssh_get_error(h->ssh));
 			return;
 		}

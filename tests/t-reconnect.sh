@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # t-reconnect: the session survives the real world.  sshd's connection
-# process killed; the link going down (keepalive notices it); connects made
+# process killed; the link going down (keepalive notices it, by a channel
+# request or, where the bastion allows no session channel, by TCP
+# keepalives); connects made
 # while the session is down wait for the reconnect, or time out - never a
 # direct connection; the helper killed (tunneled connects fail at once,
 # direct ones keep working, the next launcher starts a fresh helper); ten
@@ -148,3 +150,35 @@ for p in $pids; do wait "$p" || bad=$((bad + 1)); done
 check "ten concurrent launchers all succeed ($bad failed)" [ "$bad" = 0 ]
 check "ten concurrent launchers: exactly one SSH connection ($(($(tb_ssh_accepted_count) - a0)))" \
     [ $(($(tb_ssh_accepted_count) - a0)) = 1 ]
+
+# 6. A forwarding-only bastion (sshd MaxSessions 0) refuses the keepalive's
+# session channel: an idle session must not be taken for a dead one, and a
+# dead link is still noticed, by TCP keepalives.
+tw_new_runtime
+R2=$T/rules-nosession
+sed "s|^session corp bastion.*|session corp root@$TB_GW4:2201 UserKnownHostsFile=$TB_HOME/.ssh/known_hosts3 ServerAliveInterval=1 ServerAliveCountMax=2 ConnectTimeout=6|" \
+    "$TB_RULES" >"$R2"
+sed "s|^[^ ]*|[$TB_GW4]:2201|" "$TB_HOME/.ssh/known_hosts" >"$TB_HOME/.ssh/known_hosts3"
+HLOG=$T/nosession.log
+tw -f "$R2" -o "LogTarget=file:$HLOG" -o LogLevel=VERBOSE \
+    curl -sS --max-time 10 http://wiki.corp.test/
+check "MaxSessions 0: forwarding works" grep -q 'intranet wiki OK' "$OUT"
+sleep 5				# idle: five keepalive intervals
+tw -f "$R2" -O status
+check "MaxSessions 0: the keepalive falls back to TCP keepalives" \
+    grep -q 'keepalive channel refused: probing the link with TCP' "$HLOG"
+check "MaxSessions 0: idle for 5 s (interval 1 s x 2), no spurious reconnect" \
+    sh -c "grep -q 'session .*, up' '$OUT' && ! grep -q 'lost' '$HLOG'"
+t0=$(now)
+ip netns exec "$TB_NS_CLI" ip link set to-gw down
+status() { tw -f "$R2" -O status; cat "$OUT"; }
+if wait_status 15 'session .*, down'; then
+	ok "MaxSessions 0: link down noticed by TCP keepalives in $(elapsed "$t0") s"
+else
+	fail "MaxSessions 0: link down noticed by TCP keepalives" "$(status)"
+fi
+ip netns exec "$TB_NS_CLI" ip link set to-gw up
+wait_status 20 'session .*, up' >/dev/null
+tw -f "$R2" curl -sS --max-time 10 http://wiki.corp.test/
+check "MaxSessions 0: works again after the link is back" grep -q 'intranet wiki OK' "$OUT"
+tw -f "$R2" -O stop

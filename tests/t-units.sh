@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# t-units: the C unit tests (rules parser and matcher, every error message)
-# and the manual pages' lint, folded into the suite's one summary.
+# t-units: the C unit tests (rules parser and matcher with every error
+# message; the log's sanitizer) and the manual pages' lint, folded into the
+# suite's one summary.
 . "$(dirname "$0")/lib/tap.sh"
 
 b=$(dirname "$TB_TUNNELWRAP")
-if [ -x "$b/test_rules" ]; then
-	tb_capture "$b/test_rules"
+for unit in test_rules:"rules unit tests" test_log:"log sanitizer unit tests"; do
+	bin=$b/${unit%%:*} what=${unit#*:}
+	if [ ! -x "$bin" ]; then
+		fail "$what" "$bin not built"
+		continue
+	fi
+	tb_capture "$bin"
 	sum=$(tail -n 1 "$OUT")
 	if [ "$RC" = 0 ] && [[ $sum =~ ^([0-9]+)\ passed,\ 0\ failed$ ]] &&
 	    [ "${BASH_REMATCH[1]}" -gt 0 ]; then
-		ok "rules unit tests: $sum"
+		ok "$what: $sum"
 	else
-		fail "rules unit tests: ${sum:-no summary}" "$(grep -v '^ok' "$OUT" | head -20)"
+		fail "$what: ${sum:-no summary}" "$(grep -v '^ok' "$OUT" | head -20)"
 	fi
-else
-	fail "rules unit tests" "$b/test_rules not built"
-fi
+done
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 for page in "$top"/man/*.[1-8]; do

@@ -306,6 +306,9 @@ tb_up() {
 			# A door that forbids forwarding, for the tests of
 			# "administratively prohibited" (Match below).
 			echo "ListenAddress 192.0.2.1:2200"
+			# A forwarding-only door (MaxSessions 0): no session
+			# channels, so the keepalive falls back to TCP's.
+			echo "ListenAddress 192.0.2.1:2201"
 		else
 			echo "ListenAddress 127.0.0.1:$TB_SSH_PORT"
 		fi
@@ -331,6 +334,7 @@ tb_up() {
 		EOF
 		if [ $mode = netns ]; then
 			printf 'Match LocalPort 2200\n\tAllowTcpForwarding no\n'
+			printf 'Match LocalPort 2201\n\tMaxSessions 0\n'
 		fi
 	} >"$cfg"
 	# OpenSSH insists on its privilege separation directory.
