@@ -9,7 +9,7 @@ tb_need_product
 tb_need_netns "stress" || exit 0
 
 R=$TB_RULES
-cycles=${TW_STRESS_CYCLES:-100}
+cycles=${TW_STRESS_CYCLES:-1000}
 conns=${TW_SOAK_CONNS:-3000}
 tw -f "$R" true
 tw -f "$R" -O status
