@@ -39,16 +39,16 @@ SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh libbsd libcrypto 2>/dev/null)
 LAUNCH_LIBS := $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null)
 
 RULES_SRC  = rules/rules.c rules/match.c rules/dump.c
-COMMON_SRC = common/proto.c
+COMMON_SRC = common/proto.c common/reach.c
 SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c \
-	     preload/hook-send.c preload/hook-listen.c
+	     preload/hook-send.c preload/hook-listen.c preload/hook-exec.c
 HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/names.c helper/session.c helper/sshconf.c helper/status.c \
 	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \
 	     helper/log-syslog.c
 LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c \
-	     helper/reach.c helper/remote.c helper/ctlcmd.c helper/log.c \
+	     helper/remote.c helper/ctlcmd.c helper/log.c \
 	     helper/log-syslog.c
 
 obj = $(patsubst %.c,$(B)/obj/$(1)/%.o,$(2))
@@ -61,11 +61,11 @@ all: $(PROGS)
 # The shim is a guest in other processes: libc only, hidden symbols.
 $(B)/obj/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(SHIM_SAN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -c $< -o $@
+	$(CC) $(BASE) $(SHIM_SAN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(B)/obj/app/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) $(SSH_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) $(SSH_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libtunnelwrap.so: $(call obj,pic,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) preload/libtunnelwrap.map
 	$(CC) $(BASE) $(SHIM_SAN) $(CFLAGS) -shared -Wl,--version-script=preload/libtunnelwrap.map \
@@ -199,7 +199,7 @@ shim32: $(B)/lib32/libtunnelwrap.so
 
 $(B)/obj/pic32/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -D_FILE_OFFSET_BITS=64 $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -c $< -o $@
+	$(CC) -m32 -D_FILE_OFFSET_BITS=64 $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(B)/lib32/libtunnelwrap.so: $(call obj,pic32,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) preload/libtunnelwrap.map
 	@mkdir -p $(dir $@)

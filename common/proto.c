@@ -153,6 +153,24 @@ proto_send_fds(int sock, const struct proto_hdr *h, const void *body,
 	return 0;
 }
 
+int
+proto_send_raw(int sock, const void *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = send(sock, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 ssize_t
 proto_recv_some(int sock, void *buf, size_t len, int *fds, int maxfds)
 {

@@ -201,6 +201,9 @@ int	proto_send(int sock, const struct proto_hdr *, const void *body,
  */
 int	proto_recv(int sock, void *buf, size_t len, int *fdp);
 
+/* More bytes of a message already begun (a tail): 0 or -errno. */
+int	proto_send_raw(int sock, const void *buf, size_t len);
+
 /* As proto_send, with up to PROTO_MAX_FDS descriptors. */
 int	proto_send_fds(int sock, const struct proto_hdr *, const void *body,
 	    size_t len, const int *fds, int nfds);

@@ -33,11 +33,11 @@
 #include <bsd/string.h>
 
 #include "../common/proto.h"
+#include "../common/reach.h"
 #include "../rules/rules.h"
 #include "client.h"
 #include "ctlcmd.h"
 #include "fwdspec.h"
-#include "reach.h"
 #include "remote.h"
 #include "log.h"
 #include "rundir.h"
@@ -478,7 +478,9 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 	char shim[PATH_MAX], *preload, *dump, *sessions = NULL, *tmp;
 	char log[32], level[16];
 	const char *old = getenv("LD_PRELOAD");
+	struct stat st;
 	size_t len, i;
+	int fl;
 
 	find_file(shim, sizeof(shim), "TUNNELWRAP_SHIM", rel);
 	dollar_lib(shim, sizeof(shim));
@@ -507,18 +509,19 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 	setenv("TUNNELWRAP_SESSIONS", sessions ? sessions : "", 1);
 	/* For prompts and scripts: PS1='${TUNNELWRAP_SESSION:+(tw) }...' */
 	setenv("TUNNELWRAP_SESSION", n > 0 ? ss[0].rs->name : "", 1);
-	if (o->verbose > 0) {
-		struct stat st;
-		int fl;
-
-		/*
-		 * The shim reopens our stderr per line: it keeps no fd.  A
-		 * regular file must then be in append mode, or the program's
-		 * own writes at their offset would overwrite its lines.
-		 */
-		if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (fl = fcntl(STDERR_FILENO, F_GETFL)) != -1)
-			fcntl(STDERR_FILENO, F_SETFL, fl | O_APPEND);
+	/*
+	 * The shim's lines go to our stderr, which it reopens per line: it
+	 * keeps no fd.  Into a regular file they need append mode, or the
+	 * program's own writes at their offset would overwrite them; we set
+	 * it at -v only.  Without -v the shim says one thing - that a
+	 * program it cannot reach is being run - and says it to a terminal
+	 * or a pipe.
+	 */
+	if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    o->verbose > 0 && (fl = fcntl(STDERR_FILENO, F_GETFL)) != -1)
+		fcntl(STDERR_FILENO, F_SETFL, fl | O_APPEND);
+	if (log_level() >= LOG_INFO && (o->verbose > 0 ||
+	    !(fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode)))) {
 		snprintf(log, sizeof(log), "/proc/%d/fd/2", (int)getpid());
 		setenv("TUNNELWRAP_LOG", log, 1);
 		snprintf(level, sizeof(level), "%d", o->verbose);
@@ -547,13 +550,16 @@ proxy_fallback(const char *command, const struct session_ref *s,
 	static const char *const socks_vars[] = { "ALL_PROXY", "all_proxy",
 	    NULL };
 	struct proto_forward fw;
-	char why[PATH_MAX + 128], err[512], url[64], *dump;
+	char path[PATH_MAX], why[PATH_MAX + 128], err[512], url[64], *dump;
 	const char *const *v;
+	enum reach why_not;
 	size_t len;
 	int port;
 
-	if (!reach_problem(command, why, sizeof(why)))
+	if (reach_lookup(command, path, sizeof(path)) == -1 ||
+	    (why_not = reach_file(path)) == REACH_OK)
 		return;
+	reach_why(why_not, path, why, sizeof(why));
 	memset(&fw, 0, sizeof(fw));
 	fw.kind = PROTO_FWD_DYNAMIC;
 	strlcpy(fw.bind, "127.0.0.1", sizeof(fw.bind));

@@ -43,9 +43,8 @@ dial(const struct shim_session *s)
 }
 
 int
-ipc_call(const struct shim_session *s, uint16_t type, const void *req,
-    size_t reqlen, int fd, void *reply, size_t replylen, int *status,
-    int nowait)
+ipc_exchange(const struct shim_session *s, const struct ipc_req *q,
+    void *reply, size_t replymax, size_t *replylen, int *status)
 {
 	struct proto_hdr h;
 	int sock, r;
@@ -54,20 +53,41 @@ ipc_call(const struct shim_session *s, uint16_t type, const void *req,
 		return -ENOSYS;
 	if ((sock = dial(s)) < 0)
 		return sock;
-	proto_hdr_init(&h, type, (uint32_t)reqlen, 0);
-	if ((r = proto_send(sock, &h, req, reqlen, fd)) < 0 || nowait)
+	proto_hdr_init(&h, q->type, (uint32_t)(q->len + q->taillen), 0);
+	if ((r = proto_send(sock, &h, q->body, q->len, q->fd)) < 0)
+		goto out;
+	if (q->taillen > 0 && (r = proto_send_raw(sock, q->tail,
+	    q->taillen)) < 0)
+		goto out;
+	if (q->nowait)
 		goto out;
 	if ((r = proto_recv(sock, &h, sizeof(h), NULL)) < 0)
 		goto out;
 	if (h.magic != PROTO_MAGIC || h.version != PROTO_VERSION ||
-	    h.type != (type | PROTO_REPLY) || h.len != replylen) {
+	    h.type != (q->type | PROTO_REPLY) || h.len > replymax) {
 		r = -EPROTO;
 		goto out;
 	}
-	if (replylen > 0 && (r = proto_recv(sock, reply, replylen, NULL)) < 0)
+	if (h.len > 0 && (r = proto_recv(sock, reply, h.len, NULL)) < 0)
 		goto out;
+	*replylen = h.len;
 	*status = h.status;
  out:
 	close(sock);
+	return r;
+}
+
+int
+ipc_call(const struct shim_session *s, uint16_t type, const void *req,
+    size_t reqlen, int fd, void *reply, size_t replylen, int *status,
+    int nowait)
+{
+	struct ipc_req q = { type, req, reqlen, NULL, 0, fd, nowait };
+	size_t got;
+	int r;
+
+	r = ipc_exchange(s, &q, reply, replylen, &got, status);
+	if (r == 0 && !nowait && got != replylen)
+		r = -EPROTO;
 	return r;
 }

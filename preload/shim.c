@@ -46,6 +46,10 @@ resolve_real(void)
 	REAL(sendmsg);
 	REAL(sendmmsg);
 	REAL(listen);
+	REAL(execve);
+	REAL(execvpe);
+	REAL(posix_spawn);
+	REAL(posix_spawnp);
 #undef REAL
 }
 
@@ -126,6 +130,7 @@ shim_init(void)
 		st->rules = NULL;
 		goto out;
 	}
+	st->ruleset = strdup(text);	/* NULL: no proxy for exec'd programs */
 	rules_synthetic_v4(st->rules, &st->pool4, &st->pool4_len);
 	rules_synthetic_v6(st->rules, &st->pool6, &st->pool6_len);
 	st->active = 1;

@@ -11,6 +11,7 @@
 #define TW_SHIM_H
 
 #include <netdb.h>
+#include <spawn.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -43,6 +44,14 @@ struct real_fns {
 	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
 	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	int	(*listen)(int, int);
+	int	(*execve)(const char *, char *const[], char *const[]);
+	int	(*execvpe)(const char *, char *const[], char *const[]);
+	int	(*posix_spawn)(pid_t *, const char *,
+		    const posix_spawn_file_actions_t *,
+		    const posix_spawnattr_t *, char *const[], char *const[]);
+	int	(*posix_spawnp)(pid_t *, const char *,
+		    const posix_spawn_file_actions_t *,
+		    const posix_spawnattr_t *, char *const[], char *const[]);
 };
 
 struct shim_session {
@@ -53,6 +62,7 @@ struct shim_session {
 struct shim {
 	int		 active;	/* rules loaded: hooks do their work */
 	struct rules	*rules;
+	char		*ruleset;	/* its text, for the helper's proxy */
 	struct shim_session *sessions;
 	size_t		 nsessions;
 	struct in_addr	 pool4;		/* synthetic pools */
@@ -96,6 +106,19 @@ int	shim_is_synthetic(const struct sockaddr *sa);
 int	ipc_call(const struct shim_session *s, uint16_t type, const void *req,
 	    size_t reqlen, int fd, void *reply, size_t replylen, int *status,
 	    int nowait);
+
+/* The general form: a variable tail after the body, a reply of any length. */
+struct ipc_req {
+	uint16_t	 type;
+	const void	*body;
+	size_t		 len;
+	const void	*tail;		/* sent after body; hdr.len covers both */
+	size_t		 taillen;
+	int		 fd;		/* sent along if >= 0 */
+	int		 nowait;
+};
+int	ipc_exchange(const struct shim_session *s, const struct ipc_req *q,
+	    void *reply, size_t replymax, size_t *replylen, int *status);
 
 /* Tunneled-socket table: getpeername truth and pending connect state. */
 void	fdtab_set(int fd, const struct sockaddr *dest, socklen_t len,

@@ -3,10 +3,45 @@
 # wget, a setuid binary, a static Go program - are detected before exec
 # with a one-line warning naming the reason, and the proxy variables point
 # at the helper's proxy endpoint (same rules, same session), so tools that
-# honour them still go through the tunnel.
+# honour them still go through the tunnel.  The same when a wrapped program
+# runs them (a shell, env, make, Python's subprocess with vfork, and
+# posix_spawn): the shim's exec hooks detect them.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "unreachable programs" || exit 0
+
+# tw_piped ARGS...: tunnelwrap ARGS with stderr into a pipe, as on a
+# terminal (the shim does not write into a regular file without -v); both
+# streams end up in $OUT.
+tw_piped() {
+	cli sh -c 'tunnelwrap "$@" 2>&1 | cat' sh "$@"
+}
+
+# indirect PROGRAM: PROGRAM (fetching its first argument) run by other
+# programs, each one way: fork+execve, execvp, vfork+execve, posix_spawn,
+# make.  Each must warn once and fetch through the tunnel.
+indirect() {
+	local prog=$1 name how
+	name=$(basename "$prog")
+	printf 'all:\n\t%s http://wiki.corp.test/\n' "$prog" >"$T/Makefile"
+	for how in "sh -c" env "python3 subprocess" "python3 posix_spawn" make; do
+		case $how in
+		"sh -c") tw_piped -f "$TB_RULES" sh -c "$prog http://wiki.corp.test/" ;;
+		env) tw_piped -f "$TB_RULES" env "$prog" http://wiki.corp.test/ ;;
+		"python3 subprocess") tw_piped -f "$TB_RULES" python3 -c '
+import subprocess, sys
+subprocess.run([sys.argv[1], "http://wiki.corp.test/"], check=True)' "$prog" ;;
+		"python3 posix_spawn") tw_piped -f "$TB_RULES" python3 -c '
+import os, sys
+pid = os.posix_spawn(sys.argv[1], [sys.argv[1], "http://wiki.corp.test/"], os.environ)
+os.waitpid(pid, 0)' "$prog" ;;
+		make) tw_piped -f "$TB_RULES" make -s -f "$T/Makefile" ;;
+		esac
+		check "$name run by $how: one warning, then fetched through the tunnel" \
+		    sh -c "grep -q 'intranet wiki OK' '$OUT' &&
+		        [ \$(grep -c 'statically linked\|Go program' '$OUT') = 1 ]"
+	done
+}
 
 if command -v busybox >/dev/null && ! ldd "$(command -v busybox)" >/dev/null 2>&1; then
 	tw -f "$TB_RULES" busybox wget -q -O - http://wiki.corp.test/
@@ -14,6 +49,9 @@ if command -v busybox >/dev/null && ! ldd "$(command -v busybox)" >/dev/null 2>&
 	    sh -c "grep -q 'statically linked' '$ERR' && [ \$(wc -l <'$ERR') = 1 ]"
 	check "static busybox wget: fetched through the proxy and the tunnel" \
 	    grep -q 'intranet wiki OK' "$OUT"
+	tw_piped -f "$TB_RULES" sh -c 'busybox wget -q -O - http://wiki.corp.test/'
+	check "static busybox run by a shell: warned, fetched through the tunnel" \
+	    sh -c "grep -q 'intranet wiki OK' '$OUT' && grep -q 'statically linked' '$OUT'"
 else
 	skip "static busybox wget" "busybox-static not installed"
 fi
@@ -29,6 +67,11 @@ check "setuid program: works through the proxy variables" grep -q 'intranet wiki
 TB_PASSENV="http_proxy=http://192.0.2.123:3128" tw -f "$TB_RULES" "$T/curl-suid" -sS --max-time 3 http://wiki.corp.test/
 check "a proxy variable the user set is not overridden" \
     sh -c "! grep -q 'intranet wiki OK' '$OUT'"
+
+# Programs the shim reaches are run as they were: no variable added, no word.
+tw -f "$TB_RULES" sh -c 'env | grep -ci "_proxy=" ; python3 -c "import os; print(len([k for k in os.environ if k.lower().endswith(\"_proxy\")]))"'
+check "a dynamic program run by a shell gets no proxy variables, no warning" \
+    sh -c "[ \"\$(tr '\n' ' ' <'$OUT')\" = '0 0 ' ] && [ ! -s '$ERR' ]"
 
 if command -v go >/dev/null; then
 	mkdir -p "$T/gofetch"
@@ -61,6 +104,7 @@ GO
 		check "static Go program: warned" grep -q 'statically linked\|Go program' "$ERR"
 		check "static Go program: fetched through the proxy and the tunnel" \
 		    grep -q 'intranet wiki OK' "$OUT"
+		indirect "$T/gofetch.bin"
 	else
 		fail "static Go program builds" "$(tail -n 5 "$T/gobuild.log")"
 	fi

@@ -1,0 +1,34 @@
+/*
+ * reach.h - can the shim reach a program at all?
+ *
+ * Shared by the launcher (for COMMAND) and the shim (for what a wrapped
+ * program runs in turn).  No allocation, no stdio: the shim calls these
+ * from exec hooks that may run in a vfork() child.
+ */
+#ifndef TW_REACH_H
+#define TW_REACH_H
+
+#include <stddef.h>
+
+enum reach {
+	REACH_OK,		/* the loader will load the shim */
+	REACH_SETUID,		/* secure execution: LD_PRELOAD ignored */
+	REACH_SETGID,
+	REACH_CAPS,		/* file capabilities: the same */
+	REACH_STATIC,		/* no loader at all */
+	REACH_GO,		/* makes its socket system calls itself */
+};
+
+/* The file execvp() would run for command, in out; 0, or -1 if none. */
+int	reach_lookup(const char *command, char *out, size_t len);
+
+/*
+ * What keeps LD_PRELOAD from the program at path.  REACH_OK also when the
+ * file cannot be read or is not ELF (a script: its interpreter is reached).
+ */
+enum reach reach_file(const char *path);
+
+/* One line saying why, for the program at path. */
+void	reach_why(enum reach r, const char *path, char *why, size_t len);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * hook-exec.c - programs a wrapped program runs that the shim cannot
+ * follow into.
+ *
+ * A shell, make or a script may run a statically linked or a Go program
+ * (kubectl, terraform...).  The shim is not loaded into it, so its
+ * connections would go direct without a word.  The exec functions check
+ * the file on the way (common/reach.c, as the launcher does for COMMAND):
+ * for such a program they add the proxy variables, pointing at the
+ * helper's SOCKS5+HTTP endpoint (same rules, same session), where the
+ * environment sets none, and say so on the launcher's stderr.  setuid,
+ * setgid and file-capability programs are left alone: the loader refuses
+ * LD_PRELOAD to them by design, and they are rarely network clients.
+ *
+ * These hooks may run in a vfork() child (Python's subprocess does that):
+ * nothing here allocates; the new environment lives on the stack.  The
+ * shim's one-time set-up may happen there too, which is safe: the memory
+ * is the parent's, whose calling thread waits, and the parent keeps what
+ * was set up.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/reach.h"
+#include "shim.h"
+
+extern char **environ;
+
+#define ENV_MAX		16384		/* more entries: no variables added */
+
+static const char *const proxy_vars[] = {
+	"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+	"ALL_PROXY", "all_proxy",
+};
+#define NPROXY	(sizeof(proxy_vars) / sizeof(proxy_vars[0]))
+
+/* One exec-family call, to be made with the environment decided here. */
+enum exec_kind { EXEC_VE, EXEC_VPE, SPAWN, SPAWNP };
+struct exec_call {
+	enum exec_kind			 kind;
+	const char			*file;	/* as given: a name or a path */
+	char *const			*argv;
+	pid_t				*pid;	/* posix_spawn* */
+	const posix_spawn_file_actions_t *actions;
+	const posix_spawnattr_t		*attr;
+};
+
+static int	proxy_port;		/* the helper's proxy, once known */
+
+static int
+call_real(const struct exec_call *c, char *const envp[])
+{
+	switch (c->kind) {
+	case EXEC_VE:
+		return shim_real.execve(c->file, c->argv, envp);
+	case EXEC_VPE:
+		return shim_real.execvpe(c->file, c->argv, envp);
+	case SPAWN:
+		return shim_real.posix_spawn(c->pid, c->file, c->actions,
+		    c->attr, c->argv, envp);
+	case SPAWNP:
+		return shim_real.posix_spawnp(c->pid, c->file, c->actions,
+		    c->attr, c->argv, envp);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/*
+ * The default session's proxy endpoint for our rules: the one the launcher
+ * gets for a COMMAND it cannot reach (the helper shares it by rules text).
+ */
+static int
+get_proxy_port(void)
+{
+	const struct shim *st = shim_get();
+	struct proto_forward fw;
+	struct ipc_req q;
+	char reply[16];
+	size_t len;
+	int status, port;
+
+	if (proxy_port > 0)
+		return proxy_port;
+	if (st->ruleset == NULL || shim_session(NULL) == NULL)
+		return -1;
+	memset(&fw, 0, sizeof(fw));
+	fw.kind = PROTO_FWD_DYNAMIC;
+	strcpy(fw.bind, "127.0.0.1");
+	strcpy(fw.origin, "proxy for unreachable programs");
+	memset(&q, 0, sizeof(q));
+	q.type = PROTO_FORWARD;
+	q.body = &fw;
+	q.len = sizeof(fw);
+	q.tail = st->ruleset;
+	q.taillen = strlen(st->ruleset);
+	q.fd = -1;
+	if (ipc_exchange(shim_session(NULL), &q, reply, sizeof(reply) - 1,
+	    &len, &status) < 0 || status != 0)
+		return -1;
+	reply[len] = '\0';
+	port = atoi(reply);
+	if (port <= 0 || port > 65535)
+		return -1;
+	return proxy_port = port;
+}
+
+static int
+env_has(char *const envp[], const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return 1;
+	return 0;
+}
+
+/*
+ * Run c, adding the proxy variables to envp if c->file is a program the
+ * shim cannot reach.  Both arrays live in this frame until the call.
+ */
+static int
+exec_checked(const struct exec_call *c, char *const envp[])
+{
+	const struct shim *st = shim_get();
+	char path[PATH_MAX], why[PATH_MAX + 128];
+	enum reach r;
+	size_t n, i, k;
+	int port, saved;
+
+	if (!st->active || envp == NULL)
+		return call_real(c, envp);
+	saved = errno;
+	if ((c->kind == EXEC_VE || c->kind == SPAWN ?
+	    (strlen(c->file) < sizeof(path) ?
+	    (strcpy(path, c->file), 0) : -1) :
+	    reach_lookup(c->file, path, sizeof(path))) == -1 ||
+	    ((r = reach_file(path)) != REACH_STATIC && r != REACH_GO)) {
+		errno = saved;
+		return call_real(c, envp);
+	}
+	reach_why(r, path, why, sizeof(why));
+	for (n = 0; envp[n] != NULL; n++)
+		;
+	if (n > ENV_MAX || (port = get_proxy_port()) < 0) {
+		shim_log(0, "%s; no proxy could be set up for it: its "
+		    "connections are not tunneled", why);
+		errno = saved;
+		return call_real(c, envp);
+	}
+	{
+		const char *env[n + NPROXY + 1];
+		char vars[NPROXY][64];
+
+		memcpy(env, envp, n * sizeof(env[0]));
+		for (i = 0, k = n; i < NPROXY; i++) {
+			if (env_has(envp, proxy_vars[i]))
+				continue;	/* the user's choice stands */
+			snprintf(vars[i], sizeof(vars[i]), "%s=%s://127.0.0.1:%d",
+			    proxy_vars[i], i < 4 ? "http" : "socks5h", port);
+			env[k++] = vars[i];
+		}
+		env[k] = NULL;
+		shim_log(0, "%s; its proxy-aware connections use "
+		    "127.0.0.1:%d (http_proxy, ALL_PROXY)", why, port);
+		errno = saved;
+		return call_real(c, (char *const *)env);
+	}
+}
+
+SHIM_EXPORT int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	struct exec_call c = { EXEC_VE, path, argv, NULL, NULL, NULL };
+
+	return exec_checked(&c, envp);
+}
+
+SHIM_EXPORT int
+execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+SHIM_EXPORT int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	struct exec_call c = { EXEC_VPE, file, argv, NULL, NULL, NULL };
+
+	return exec_checked(&c, envp);
+}
+
+SHIM_EXPORT int
+execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+/* The list forms: gather the arguments, then as the vector forms. */
+#define GATHER_ARGS(arg0, argv, after)				\
+	size_t argc_ = 1;						\
+	va_list ap_;							\
+									\
+	va_start(ap_, arg0);						\
+	while (va_arg(ap_, const char *) != NULL)			\
+		argc_++;						\
+	va_end(ap_);							\
+	const char *argv[argc_ + 1];					\
+	argv[0] = arg0;							\
+	va_start(ap_, arg0);						\
+	for (size_t i_ = 1; i_ <= argc_; i_++)				\
+		argv[i_] = va_arg(ap_, const char *);			\
+	after;								\
+	va_end(ap_)
+
+SHIM_EXPORT int
+execl(const char *path, const char *arg, ...)
+{
+	GATHER_ARGS(arg, argv, (void)0);
+	return execve(path, (char *const *)argv, environ);
+}
+
+SHIM_EXPORT int
+execlp(const char *file, const char *arg, ...)
+{
+	GATHER_ARGS(arg, argv, (void)0);
+	return execvpe(file, (char *const *)argv, environ);
+}
+
+SHIM_EXPORT int
+execle(const char *path, const char *arg, ...)
+{
+	char *const *envp;
+
+	GATHER_ARGS(arg, argv, envp = va_arg(ap_, char *const *));
+	return execve(path, (char *const *)argv, envp);
+}
+
+SHIM_EXPORT int
+posix_spawn(pid_t *pid, const char *path,
+    const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
+    char *const argv[], char *const envp[])
+{
+	struct exec_call c = { SPAWN, path, argv, pid, actions, attr };
+
+	return exec_checked(&c, envp);
+}
+
+SHIM_EXPORT int
+posix_spawnp(pid_t *pid, const char *file,
+    const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
+    char *const argv[], char *const envp[])
+{
+	struct exec_call c = { SPAWNP, file, argv, pid, actions, attr };
+
+	return exec_checked(&c, envp);
+}
