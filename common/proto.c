@@ -98,62 +98,6 @@ proto_send(int sock, const struct proto_hdr *h, const void *body,
 }
 
 int
-proto_send_fds(int sock, const struct proto_hdr *h, const void *body,
-    size_t len, const int *fds, int nfds)
-{
-	struct iovec iov[2];
-	struct msghdr msg;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(PROTO_MAX_FDS * sizeof(int))];
-	} cmsg;
-	size_t off = 0, total = sizeof(*h) + len;
-
-	if (nfds < 0 || nfds > PROTO_MAX_FDS)
-		return -EINVAL;
-	ssize_t n;
-
-	memset(&msg, 0, sizeof(msg));
-	while (off < total) {
-		int niov = 0;
-
-		if (off < sizeof(*h)) {
-			iov[niov].iov_base = (char *)h + off;
-			iov[niov++].iov_len = sizeof(*h) - off;
-			if (len > 0) {
-				iov[niov].iov_base = (void *)body;
-				iov[niov++].iov_len = len;
-			}
-		} else {
-			iov[niov].iov_base = (char *)body + (off - sizeof(*h));
-			iov[niov++].iov_len = total - off;
-		}
-		msg.msg_iov = iov;
-		msg.msg_iovlen = niov;
-		if (nfds > 0 && off == 0) {
-			memset(&cmsg, 0, sizeof(cmsg));
-			msg.msg_control = cmsg.buf;
-			msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-			cmsg.hdr.cmsg_level = SOL_SOCKET;
-			cmsg.hdr.cmsg_type = SCM_RIGHTS;
-			cmsg.hdr.cmsg_len = CMSG_LEN(nfds * sizeof(int));
-			memcpy(CMSG_DATA(&cmsg.hdr), fds, nfds * sizeof(int));
-		} else {
-			msg.msg_control = NULL;
-			msg.msg_controllen = 0;
-		}
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		off += (size_t)n;
-	}
-	return 0;
-}
-
-int
 proto_send_raw(int sock, const void *buf, size_t len)
 {
 	size_t off = 0;
@@ -169,6 +113,53 @@ proto_send_raw(int sock, const void *buf, size_t len)
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+int
+proto_send_fds(int sock, const struct proto_hdr *h, const void *body,
+    size_t len, const int *fds, int nfds)
+{
+	struct iovec iov[2];
+	struct msghdr msg;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(PROTO_MAX_FDS * sizeof(int))];
+	} cmsg;
+	size_t sent;
+	ssize_t n;
+	int r;
+
+	if (nfds < 0 || nfds > PROTO_MAX_FDS)
+		return -EINVAL;
+	memset(&msg, 0, sizeof(msg));
+	iov[0].iov_base = (void *)h;
+	iov[0].iov_len = sizeof(*h);
+	iov[1].iov_base = (void *)body;
+	iov[1].iov_len = len;
+	msg.msg_iov = iov;
+	msg.msg_iovlen = len > 0 ? 2 : 1;
+	if (nfds > 0) {
+		memset(&cmsg, 0, sizeof(cmsg));
+		msg.msg_control = cmsg.buf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cmsg.hdr.cmsg_level = SOL_SOCKET;
+		cmsg.hdr.cmsg_type = SCM_RIGHTS;
+		cmsg.hdr.cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(&cmsg.hdr), fds, nfds * sizeof(int));
+	}
+	/* The descriptors go with the first byte; a short send ends plainly. */
+	while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if ((size_t)n < sizeof(*h)) {
+		if ((r = proto_send_raw(sock, (const char *)h + n,
+		    sizeof(*h) - (size_t)n)) < 0)
+			return r;
+		n = sizeof(*h);
+	}
+	sent = (size_t)n - sizeof(*h);
+	return sent < len ? proto_send_raw(sock, (const char *)body + sent,
+	    len - sent) : 0;
 }
 
 ssize_t
