@@ -169,9 +169,19 @@ struct proto_outcome {
 	uint64_t	ino;		/* socket inode (st_ino) */
 };
 
+/*
+ * ATTACH: the helper counts a launcher as a user while its connection is
+ * open.  With PROTO_ATTACH_PID it counts the launcher's process instead,
+ * until it exits, and answers PROTO_ATTACHED_BY_PID: the launcher may then
+ * become COMMAND by exec rather than fork and wait.  A helper that cannot
+ * (no pidfd) answers 0, and the connection holds the attachment.
+ */
+#define PROTO_ATTACH_PID	0x1
+#define PROTO_ATTACHED_BY_PID	0x10000		/* a status, not an errno */
+
 struct proto_attach {
 	uint32_t	pid;
-	uint32_t	reserved;
+	uint32_t	flags;
 };
 
 /* Body size of a request type, or -1 if the type is unknown. */

@@ -328,6 +328,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	H.cfg.ready_fd = -1;
 	TAILQ_INIT(&H.fwds);
 	TAILQ_INIT(&H.handshakes);
+	TAILQ_INIT(&H.pid_attached);
 	ASSERT((H.epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);
 	ctl_init(&H);
 	ASSERT(names_init(&H.names, POOL4, POOL6) == 0);
@@ -613,6 +614,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	pump();
 	ASSERT(nlive == 0);
+	/* Attachments by pid outlive their connection; ours never exits. */
+	ctl_free_attached(&H);
 	ASSERT(H.attached == 0);
 	fd_compare(fds_before);
 	return 0;

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -85,6 +86,64 @@ client_free(struct helper *h, struct ctl_client *cl, int close_fd)
 	free(cl);
 }
 
+/*
+ * A launcher counted until its process exits (PROTO_ATTACH_PID): it
+ * becomes COMMAND by exec, so the process is what stays attached.
+ */
+struct pid_attach {
+	struct watch		 w;	/* a pidfd, readable once pid exits */
+	pid_t			 pid;
+	TAILQ_ENTRY(pid_attach)	 entry;
+};
+
+static void
+pid_detach(struct helper *h, struct pid_attach *pa)
+{
+	watch_del(h, &pa->w);
+	close(pa->w.fd);
+	TAILQ_REMOVE(&h->pid_attached, pa, entry);
+	h->attached--;
+	debug("launcher pid %d exited, %u left", (int)pa->pid, h->attached);
+	free(pa);
+}
+
+static void
+pid_exited(struct helper *h, struct watch *w, uint32_t events)
+{
+	(void)events;
+	pid_detach(h, w->arg);
+}
+
+static int
+attach_by_pid(struct helper *h, pid_t pid)
+{
+	struct pid_attach *pa;
+	int fd;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
+		return -1;			/* kernel before 5.3 */
+	if ((pa = calloc(1, sizeof(*pa))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	pa->pid = pid;
+	pa->w.fd = fd;
+	pa->w.fn = pid_exited;
+	pa->w.arg = pa;
+	watch_set(h, &pa->w, EPOLLIN);
+	TAILQ_INSERT_TAIL(&h->pid_attached, pa, entry);
+	h->attached++;
+	debug("launcher pid %d attached until it exits", (int)pid);
+	return 0;
+}
+
+void
+ctl_free_attached(struct helper *h)
+{
+	while (!TAILQ_EMPTY(&h->pid_attached))
+		pid_detach(h, TAILQ_FIRST(&h->pid_attached));
+}
+
 static void
 send_status(struct helper *h, int fd, uint32_t format)
 {
@@ -154,6 +213,12 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		    relay_outcome(h, cl->body.outcome.ino), NULL, 0);
 		return 0;
 	case PROTO_ATTACH:
+		if ((cl->body.attach.flags & PROTO_ATTACH_PID) &&
+		    attach_by_pid(h, cl->cred.pid) == 0) {
+			ctl_reply(fd, PROTO_ATTACH, PROTO_ATTACHED_BY_PID,
+			    NULL, 0);
+			return 0;
+		}
 		cl->attached = 1;
 		h->attached++;
 		debug("launcher pid %d attached", (int)cl->cred.pid);

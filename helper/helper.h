@@ -251,6 +251,7 @@ struct helper {
 	size_t		 nconns;
 	uint64_t	 next_id;
 	unsigned	 attached;	/* launchers running a COMMAND */
+	TAILQ_HEAD(, pid_attach) pid_attached;	/* those that exec'd it */
 	time_t		 idle_since;	/* 0 while in use */
 	time_t		 started;
 	int		 quit;
@@ -383,6 +384,7 @@ void	proxy_tick(struct helper *);
 
 /* ctl.c */
 void	ctl_init(struct helper *);
+void	ctl_free_attached(struct helper *);
 void	ctl_reply(int fd, uint16_t type, int status, const void *body,
 	    size_t len);
 

@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
 
@@ -76,7 +77,8 @@ struct session_ref {
 	char		 path[108];
 	const char	**opts;		/* session options + command line */
 	size_t		 nopts;
-	int		 attach_fd;
+	int		 attach_fd;	/* held while COMMAND runs, or -1 */
+	int		 by_pid;	/* the helper watches our pid instead */
 };
 
 static void
@@ -383,13 +385,27 @@ spawn_helper(struct session_ref *s, const struct opts *o,
 	exit(255);
 }
 
+/* Can a process be watched by pidfd here (Linux 5.3 and later)? */
+static int
+pidfd_works(void)
+{
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (fd == -1)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 /*
  * Attach to the helper of s, starting it if needed.  The lock makes
- * concurrent launchers start exactly one helper.
+ * concurrent launchers start exactly one helper.  With by_pid, ask the
+ * helper to count our process rather than this connection, so that we can
+ * become COMMAND by exec.
  */
 static void
 session_attach(struct session_ref *s, const struct opts *o,
-    const struct rules *r)
+    const struct rules *r, int by_pid)
 {
 	struct proto_attach at;
 	char lock[sizeof(s->path) + 8];
@@ -397,6 +413,7 @@ session_attach(struct session_ref *s, const struct opts *o,
 
 	memset(&at, 0, sizeof(at));
 	at.pid = (uint32_t)getpid();
+	at.flags = by_pid ? PROTO_ATTACH_PID : 0;
 	if ((fd = client_dial(s->path)) < 0) {
 		snprintf(lock, sizeof(lock), "%s.lock", s->path);
 		if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC,
@@ -416,7 +433,27 @@ session_attach(struct session_ref *s, const struct opts *o,
 		}
 		close(lockfd);
 	}
-	if ((st = client_call(fd, PROTO_ATTACH, &at, sizeof(at), NULL)) != 0)
+	if (by_pid && pidfd_works()) {
+		struct proto_hdr h;
+
+		/*
+		 * The helper will watch our pid (same kernel, so it can):
+		 * its answer would change nothing, so do not wait for it.
+		 */
+		proto_hdr_init(&h, PROTO_ATTACH, sizeof(at), 0);
+		if (proto_send(fd, &h, &at, sizeof(at), -1) == 0) {
+			s->by_pid = 1;
+			close(fd);
+			return;
+		}
+	}
+	st = client_call(fd, PROTO_ATTACH, &at, sizeof(at), NULL);
+	if (st == PROTO_ATTACHED_BY_PID) {
+		s->by_pid = 1;
+		close(fd);
+		return;
+	}
+	if (st != 0)
 		fatal("helper for %s: attach failed: %s", s->rs->dest,
 		    strerror(st < 0 ? -st : st));
 	s->attach_fd = fd;		/* held open while COMMAND runs */
@@ -468,7 +505,7 @@ dollar_lib(char *shim, size_t len)
 
 static void
 set_env(struct session_ref *ss, size_t n, const struct rules *r,
-    const struct opts *o)
+    const struct opts *o, int *stay)
 {
 	static const char *const rel[] = { "libtunnelwrap.so",
 #ifdef TW_MULTIARCH
@@ -476,7 +513,7 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 #endif
 	    "../lib/tunnelwrap/libtunnelwrap.so", NULL };
 	char shim[PATH_MAX], *preload, *dump, *sessions = NULL, *tmp;
-	char log[32], level[16];
+	char log[64], level[16], *tty;
 	const char *old = getenv("LD_PRELOAD");
 	struct stat st;
 	size_t len, i;
@@ -511,18 +548,27 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 	setenv("TUNNELWRAP_SESSION", n > 0 ? ss[0].rs->name : "", 1);
 	/*
 	 * The shim's lines go to our stderr, which it reopens per line: it
-	 * keeps no fd.  Into a regular file they need append mode, or the
-	 * program's own writes at their offset would overwrite them; we set
-	 * it at -v only.  Without -v the shim says one thing - that a
-	 * program it cannot reach is being run - and says it to a terminal
-	 * or a pipe.
+	 * keeps no fd.  A terminal it reopens by name; anything else through
+	 * /proc/OURPID/fd/2, which needs us alive (*stay).  Into a regular
+	 * file they need append mode, or the program's own writes at their
+	 * offset would overwrite them; we set it at -v only.  Without -v the
+	 * shim says one thing - that a program it cannot reach is being run -
+	 * and says it to a terminal or a pipe.
 	 */
+	*stay = 0;
+	tty = isatty(STDERR_FILENO) ? ttyname(STDERR_FILENO) : NULL;
 	if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
 	    o->verbose > 0 && (fl = fcntl(STDERR_FILENO, F_GETFL)) != -1)
 		fcntl(STDERR_FILENO, F_SETFL, fl | O_APPEND);
-	if (log_level() >= LOG_INFO && (o->verbose > 0 ||
+	if (log_level() >= LOG_INFO && tty != NULL && strlen(tty) < sizeof(log))
+		snprintf(log, sizeof(log), "%s", tty);
+	else if (log_level() >= LOG_INFO && (o->verbose > 0 ||
 	    !(fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode)))) {
 		snprintf(log, sizeof(log), "/proc/%d/fd/2", (int)getpid());
+		*stay = 1;
+	} else
+		log[0] = '\0';
+	if (log[0] != '\0') {
 		setenv("TUNNELWRAP_LOG", log, 1);
 		snprintf(level, sizeof(level), "%d", o->verbose);
 		setenv("TUNNELWRAP_VERBOSE", level, 1);
@@ -585,14 +631,22 @@ proxy_fallback(const char *command, const struct session_ref *s,
 		setenv(*v, url, 0);
 }
 
-/* Run COMMAND, wait, and die the way it died. */
+/*
+ * Run COMMAND.  When every helper counts our process (by_pid), become it:
+ * no fork, no wait, and its exit status and signals are simply its own.
+ * Otherwise fork, hold the attachments, wait, and die the way it died.
+ */
 static int
-run_command(char **argv)
+run_command(char **argv, int exec_directly)
 {
 	struct sigaction ign, old_int, old_quit;
 	int status;
 	pid_t pid;
 
+	if (exec_directly) {
+		execvp(argv[0], argv);
+		fatal("%s: %s", argv[0], strerror(errno));
+	}
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	/* Terminal signals reach COMMAND directly; we only wait for it. */
@@ -853,18 +907,22 @@ main(int argc, char **argv)
 		if (o.json && n > 1)
 			printf("]\n");
 	} else if (o.exec) {
-		session_attach(&ss[0], &o, r);
+		session_attach(&ss[0], &o, r, 0);
 		send_forwards(&o, &ss[0], r);
 		st = remote_run(ss[0].path, argv, argc, o.pty, o.x11, o.agent);
 	} else {
-		for (i = 0; i < n; i++)
-			session_attach(&ss[i], &o, r);
+		int by_pid = argc > 0, stay;
+
+		for (i = 0; i < n; i++) {
+			session_attach(&ss[i], &o, r, argc > 0);
+			by_pid = by_pid && ss[i].by_pid;
+		}
 		send_forwards(&o, &ss[0], r);
 		if (argc > 0 && n > 0)
 			proxy_fallback(argv[0], &ss[0], r);
-		set_env(ss, n, r, &o);
+		set_env(ss, n, r, &o, &stay);
 		/* Forwards alone (no COMMAND): like ssh -N, the helper keeps them. */
-		st = argc > 0 ? run_command(argv) : 0;
+		st = argc > 0 ? run_command(argv, by_pid && !stay) : 0;
 	}
 	for (i = 0; i < n; i++) {
 		while (ss[i].nopts > ss[i].rs->noptions + o.nsshopts)

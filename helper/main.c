@@ -172,6 +172,7 @@ main(int argc, char **argv)
 	h.started = monotime();
 	TAILQ_INIT(&h.fwds);
 	TAILQ_INIT(&h.handshakes);
+	TAILQ_INIT(&h.pid_attached);
 	loop_init(&h);
 	session_open(&h);
 	relay_init(&h);
@@ -186,6 +187,7 @@ main(int argc, char **argv)
 	relay_fail_all(&h, ECONNRESET);
 	relay_reap(&h);
 	fwd_free_all(&h);
+	ctl_free_attached(&h);
 	session_close(&h);
 	names_free(&h.names);
 	free(h.iobuf);

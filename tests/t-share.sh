@@ -2,7 +2,8 @@
 # t-share: one helper and one SSH connection per user and bastion.  Two
 # concurrent launchers attach to the same helper; `-O status` shows a live
 # connection's destination and its process; `-O stop` ends the helper,
-# and the next launcher starts a fresh one.
+# and the next launcher starts a fresh one.  The launcher becomes COMMAND
+# by exec, the helper counting its process until it exits.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "helper sharing" || exit 0
@@ -140,3 +141,25 @@ else
 	skip "-O top under tmux" "tmux not installed"
 fi
 tb_kill "$idle2"
+
+# The launcher becomes COMMAND (exec, no fork): the helper counts the
+# process, by pidfd, until it exits.  Run with stderr into a file, where
+# the shim has nothing to say and the launcher need not stay.
+tb_spawn "$TB_NS_CLI" "$T/sleeper.out" tunnelwrap -f "$TB_RULES" sleep 30
+sleeper=$SPAWNED
+tb_wait 10 sh -c "[ \"\$(cat /proc/$sleeper/comm 2>/dev/null)\" = sleep ]"
+check "the launcher's process is COMMAND itself ($(cat /proc/$sleeper/comm 2>/dev/null))" \
+    [ "$(cat "/proc/$sleeper/comm" 2>/dev/null)" = sleep ]
+check "no second process: COMMAND has no child" \
+    sh -c "[ -z \"\$(pgrep -P $sleeper)\" ]"
+tw -f "$TB_RULES" -O status
+n1=$(sed -n 's/^helper .*, \([0-9]*\) launchers\{0,1\} attached$/\1/p' "$OUT")
+kill "$sleeper"; wait "$sleeper" 2>/dev/null
+for i in $(seq 25); do
+	tw -f "$TB_RULES" -O status
+	n2=$(sed -n 's/^helper .*, \([0-9]*\) launchers\{0,1\} attached$/\1/p' "$OUT")
+	[ "$n2" = $((n1 - 1)) ] && break
+	sleep 0.2
+done
+check "the helper counted it while it ran and let go when it died ($n1 -> $n2)" \
+    [ "$n2" = $((n1 - 1)) ]
