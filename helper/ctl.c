@@ -335,6 +335,12 @@ ctl_accept(struct helper *h, struct watch *w, uint32_t events)
 		cl->w.fn = client_io;
 		cl->w.arg = cl;
 		watch_set(h, &cl->w, EPOLLIN);
+		/*
+		 * The request usually came in with the connection: serve it
+		 * now rather than after another epoll_wait (cl may be gone
+		 * after this).
+		 */
+		client_io(h, &cl->w, EPOLLIN);
 	}
 }
 
