@@ -119,13 +119,12 @@ watch_del(struct helper *h, struct watch *w)
 	w->events = 0;
 }
 
-/* loop.c's: no descriptor exhaustion here, accept simply had no more. */
+/* loop.c's, minus the pause: no descriptor exhaustion here. */
 int
-accept_paused(struct helper *h, struct watch *w)
+listener_accept(struct helper *h, struct watch *w)
 {
 	(void)h;
-	(void)w;
-	return 0;
+	return accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
 /* A counter: LRU order in names.c is then exact and reproducible. */

@@ -315,10 +315,7 @@ ctl_accept(struct helper *h, struct watch *w, uint32_t events)
 	int fd;
 
 	(void)events;
-	while ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1 || accept_paused(h, w)) {
-		if (fd == -1)
-			return;
+	while ((fd = listener_accept(h, w)) != -1) {
 		if ((cl = calloc(1, sizeof(*cl))) == NULL)
 			fatal("out of memory");
 		len = sizeof(cl->cred);

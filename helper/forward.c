@@ -189,10 +189,7 @@ fwd_accept(struct helper *h, struct watch *w, uint32_t events)
 	int fd;
 
 	(void)events;
-	while ((fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1 || accept_paused(h, w)) {
-		if (fd == -1)
-			return;
+	while ((fd = listener_accept(h, w)) != -1) {
 		if (f->kind == PROTO_FWD_DYNAMIC)
 			proxy_accept(h, fd, f);
 		else

@@ -293,8 +293,8 @@ void	loop_init(struct helper *);
 /* (Re-)register w for events (0 removes interest but keeps it known). */
 void	watch_set(struct helper *, struct watch *, uint32_t events);
 void	watch_del(struct helper *, struct watch *);
-/* After a failed accept: pause the listener if out of descriptors. */
-int	accept_paused(struct helper *, struct watch *);
+/* accept4 on listener w; out of descriptors, pauses w for a second. */
+int	listener_accept(struct helper *, struct watch *);
 void	loop_run(struct helper *);
 time_t	monotime(void);
 

@@ -41,6 +41,7 @@
 #include "fwdspec.h"
 #include "remote.h"
 #include "log.h"
+#include "strvec.h"
 #include "rundir.h"
 
 #ifndef TW_VERSION
@@ -97,14 +98,6 @@ usage(int status)
 	    "       tunnelwrap -n [-f rules] DEST...\n"
 	    "       tunnelwrap -V | -h\n");
 	exit(status);
-}
-
-static void
-push(const char ***v, size_t *n, const char *s)
-{
-	if ((*v = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
-		fatal("out of memory");
-	(*v)[(*n)++] = s;
 }
 
 static void
@@ -266,13 +259,13 @@ session_prepare(struct session_ref *s, const struct opts *o,
 
 	s->attach_fd = -1;
 	for (i = 0; i < s->rs->noptions; i++)
-		push(&s->opts, &s->nopts, s->rs->options[i]);
+		strvec_push(&s->opts, &s->nopts, s->rs->options[i]);
 	for (i = 0; i < o->nsshopts; i++)
-		push(&s->opts, &s->nopts, o->sshopts[i]);
+		strvec_push(&s->opts, &s->nopts, o->sshopts[i]);
 	for (i = 0; i < o->nidentities; i++) {
 		if (asprintf(&id, "IdentityFile=%s", o->identities[i]) == -1)
 			fatal("out of memory");
-		push(&s->opts, &s->nopts, id);
+		strvec_push(&s->opts, &s->nopts, id);
 	}
 	/*
 	 * Like ssh's ControlPath, the helper is named by its destination
@@ -324,36 +317,36 @@ spawn_helper(struct session_ref *s, const struct opts *o,
 	if (pipe(p) == -1)
 		fatal("pipe: %s", strerror(errno));
 	snprintf(fdbuf, sizeof(fdbuf), "%d", p[1]);
-	push(&av, &nav, helper);
-	push(&av, &nav, "-S");
-	push(&av, &nav, s->path);
-	push(&av, &nav, "-r");
-	push(&av, &nav, fdbuf);
-	push(&av, &nav, "-p");
-	push(&av, &nav, pool4);
-	push(&av, &nav, "-P");
-	push(&av, &nav, pool6);
+	strvec_push(&av, &nav, helper);
+	strvec_push(&av, &nav, "-S");
+	strvec_push(&av, &nav, s->path);
+	strvec_push(&av, &nav, "-r");
+	strvec_push(&av, &nav, fdbuf);
+	strvec_push(&av, &nav, "-p");
+	strvec_push(&av, &nav, pool4);
+	strvec_push(&av, &nav, "-P");
+	strvec_push(&av, &nav, pool6);
 	if (o->ssh_config != NULL) {
-		push(&av, &nav, "-F");
-		push(&av, &nav, o->ssh_config);
+		strvec_push(&av, &nav, "-F");
+		strvec_push(&av, &nav, o->ssh_config);
 	}
 	for (i = 0; i < s->nopts; i++) {
-		push(&av, &nav, "-o");
-		push(&av, &nav, s->opts[i]);
+		strvec_push(&av, &nav, "-o");
+		strvec_push(&av, &nav, s->opts[i]);
 	}
 	for (i = 0; i < (size_t)o->verbose && i < 3; i++)
-		push(&av, &nav, "-v");
+		strvec_push(&av, &nav, "-v");
 	if (o->log_target != NULL) {
-		push(&av, &nav, "-l");
-		push(&av, &nav, o->log_target);
+		strvec_push(&av, &nav, "-l");
+		strvec_push(&av, &nav, o->log_target);
 	}
 	if (o->log_level != NULL) {
-		push(&av, &nav, "-L");
-		push(&av, &nav, o->log_level);
+		strvec_push(&av, &nav, "-L");
+		strvec_push(&av, &nav, o->log_level);
 	}
-	push(&av, &nav, "--");
-	push(&av, &nav, s->rs->dest);
-	push(&av, &nav, NULL);
+	strvec_push(&av, &nav, "--");
+	strvec_push(&av, &nav, s->rs->dest);
+	strvec_push(&av, &nav, NULL);
 	verbose("starting helper for %s", s->rs->dest);
 	if ((pid = fork()) == -1)
 		fatal("fork: %s", strerror(errno));
@@ -798,7 +791,7 @@ main(int argc, char **argv)
 		case 'e': o.exec = 1; break;
 		case 't': o.pty = 1; break;
 		case 'X': o.x11 = 1; break;
-		case 'C': push(&o.sshopts, &o.nsshopts, "Compression=yes");
+		case 'C': strvec_push(&o.sshopts, &o.nsshopts, "Compression=yes");
 			break;
 		case 'D': add_fwd(&o, PROTO_FWD_DYNAMIC, optarg); break;
 		case 'L': add_fwd(&o, PROTO_FWD_LOCAL, optarg); break;
@@ -808,7 +801,7 @@ main(int argc, char **argv)
 		case 'f': o.rules = optarg; break;
 		case 'H': o.dest = optarg; break;
 		case 'h': usage(0); break;
-		case 'i': push(&o.identities, &o.nidentities, optarg); break;
+		case 'i': strvec_push(&o.identities, &o.nidentities, optarg); break;
 		case 'n': o.dry_run = 1; break;
 		case 'O': o.ctl = optarg; break;
 		case 'o':
@@ -829,7 +822,7 @@ main(int argc, char **argv)
 					    "FATAL, ERROR, INFO, VERBOSE or "
 					    "DEBUG1-3", o.log_level);
 			} else
-				push(&o.sshopts, &o.nsshopts, optarg);
+				strvec_push(&o.sshopts, &o.nsshopts, optarg);
 			break;
 		case 'V': version(); break;
 		case 'v': o.verbose++; break;

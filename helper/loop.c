@@ -79,22 +79,23 @@ holds_forwards(struct helper *h)
 }
 
 /*
+ * The next connection waiting on listener w, or -1 when there is none.
  * Out of descriptors, a listener stays readable and epoll would wake us
- * for it forever: stop watching it for a second.  Returns 0 (so the
- * caller's accept loop ends) after pausing, or when accept just had
- * nothing more.
+ * for it forever: then stop watching it for a second.
  */
 int
-accept_paused(struct helper *h, struct watch *w)
+listener_accept(struct helper *h, struct watch *w)
 {
-	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
-	    errno != ENOMEM)
-		return 0;
+	int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd != -1 || (errno != EMFILE && errno != ENFILE &&
+	    errno != ENOBUFS && errno != ENOMEM))
+		return fd;
 	error("out of file descriptors: not accepting for a second");
 	watch_set(h, w, 0);
 	if (h->npaused < sizeof(h->paused) / sizeof(h->paused[0]))
 		h->paused[h->npaused++] = w;
-	return 0;
+	return -1;
 }
 
 static void

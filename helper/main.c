@@ -28,6 +28,7 @@
 
 #include "helper.h"
 #include "log.h"
+#include "strvec.h"
 
 #define DEFAULT_LINGER	60	/* seconds after the last user leaves */
 
@@ -48,14 +49,6 @@ usage(void)
 	    "[--] [user@]host[:port]\n"
 	    "(started by tunnelwrap; not meant to be run by hand)\n");
 	exit(255);
-}
-
-static void
-push(const char ***v, size_t *n, const char *s)
-{
-	if ((*v = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
-		fatal("out of memory");
-	(*v)[(*n)++] = s;
 }
 
 static void
@@ -141,9 +134,9 @@ main(int argc, char **argv)
 				    "INFO, VERBOSE or DEBUG1-3", optarg);
 			break;
 		case 'F': h.cfg.ssh_config = optarg; break;
-		case 'i': push(&h.cfg.identities, &h.cfg.nidentities, optarg);
+		case 'i': strvec_push(&h.cfg.identities, &h.cfg.nidentities, optarg);
 			break;
-		case 'o': push(&h.cfg.options, &h.cfg.noptions, optarg); break;
+		case 'o': strvec_push(&h.cfg.options, &h.cfg.noptions, optarg); break;
 		case 'p': h.cfg.pool4 = optarg; break;
 		case 'P': h.cfg.pool6 = optarg; break;
 		case 'r': h.cfg.ready_fd = atoi(optarg); break;
