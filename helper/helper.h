@@ -302,6 +302,11 @@ time_t	monotime(void);
 /* Connect, verify the host key, authenticate.  Exits via fatal(). */
 void	session_open(struct helper *);
 void	session_check(struct helper *);
+/* prefetch.c: the session socket read in big gulps (see there). */
+void	prefetch_start(int fd);
+void	prefetch_stop(void);
+void	prefetch_free(void);
+int	prefetch_pending(void);
 void	session_pump(struct helper *);
 /* Disconnect (if connected) and free the session. */
 void	session_close(struct helper *);

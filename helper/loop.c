@@ -131,7 +131,9 @@ loop_run(struct helper *h)
 	int i, n;
 
 	while (!h->quit) {
-		n = epoll_wait(h->epfd, evs, MAX_EVENTS, 1000);
+		/* Session bytes already read wake no epoll: do not sleep. */
+		n = epoll_wait(h->epfd, evs, MAX_EVENTS,
+		    prefetch_pending() ? 0 : 1000);
 		if (h->got_signal != NULL && *h->got_signal) {
 			logit("signal %d: exiting", (int)*h->got_signal);
 			break;
@@ -145,6 +147,8 @@ loop_run(struct helper *h)
 			w = evs[i].data.ptr;
 			w->fn(h, w, evs[i].events);
 		}
+		if (prefetch_pending() && h->session_up)
+			session_pump(h);
 		relay_after_pump(h);
 		fwd_pump(h);
 		session_check(h);

@@ -182,6 +182,7 @@ main(int argc, char **argv)
 	fwd_free_all(&h);
 	ctl_free_attached(&h);
 	session_close(&h);
+	prefetch_free();
 	names_free(&h.names);
 	free(h.iobuf);
 	free(h.cfg.options);

@@ -474,6 +474,7 @@ go_live(struct helper *h, ssh_session s)
 	    ssh_event_add_session(h->ev, s) != SSH_OK)
 		fatal("ssh_event: %s", ssh_get_error(s));
 	h->sshw.fd = fd;
+	prefetch_start(fd);
 	h->sshw.fn = ssh_ready;
 	h->sshw.arg = h;
 	h->sshw.registered = 0;
@@ -489,6 +490,7 @@ go_live(struct helper *h, ssh_session s)
 static void
 drop_session(struct helper *h)
 {
+	prefetch_stop();
 	watch_del(h, &h->sshw);
 	h->sshw.fd = -1;
 	if (h->ka != NULL) {
