@@ -69,9 +69,11 @@ $(B)/obj/app/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) $(SSH_CFLAGS) -MMD -MP -c $< -o $@
 
+SHIM_LDFLAGS = -shared -Wl,--version-script=preload/libtunnelwrap.map \
+	       -Wl,-z,defs -Wl,-z,now
 $(B)/libtunnelwrap.so: $(call obj,pic,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) preload/libtunnelwrap.map
-	$(CC) $(BASE) $(SHIM_SAN) $(CFLAGS) -shared -Wl,--version-script=preload/libtunnelwrap.map \
-	    -Wl,-z,defs -Wl,-z,now -o $@ $(filter %.o,$^) -ldl -lpthread
+	$(CC) $(BASE) $(SHIM_SAN) $(CFLAGS) $(SHIM_LDFLAGS) \
+	    -o $@ $(filter %.o,$^) -ldl -lpthread
 
 $(B)/tunnelwrap-helper: $(call obj,app,$(HELPER_SRC) $(COMMON_SRC) $(RULES_SRC))
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^ $(SSH_LIBS)
@@ -205,8 +207,8 @@ $(B)/obj/pic32/%.o: %.c
 
 $(B)/lib32/libtunnelwrap.so: $(call obj,pic32,$(SHIM_SRC) $(RULES_SRC) $(COMMON_SRC)) preload/libtunnelwrap.map
 	@mkdir -p $(dir $@)
-	$(CC) -m32 $(BASE) $(CFLAGS) -shared -Wl,--version-script=preload/libtunnelwrap.map \
-	    -Wl,-z,defs -Wl,-z,now -o $@ $(filter %.o,$^) -ldl -lpthread
+	$(CC) -m32 $(BASE) $(CFLAGS) $(SHIM_LDFLAGS) \
+	    -o $@ $(filter %.o,$^) -ldl -lpthread
 
 # The Debian package, built from a copy of the tree into $(B)/deb/.
 deb:
