@@ -132,6 +132,8 @@ struct conn {
 	const struct accept_hooks *hooks;
 	int		 proxy;		/* proxy.c's protocol, for hooks */
 	struct chunk	 pre;		/* bytes for the channel before any */
+	struct chunk	 held;		/* read from the program, not yet taken
+					   by libssh (a key exchange runs) */
 	struct exec_state *exec;	/* CONN_EXEC */
 	int		 x11_filter;	/* X11: setup request not seen yet */
 	unsigned char	 x11_fake[32], x11_real[32];
@@ -267,6 +269,8 @@ struct helper {
 	int		 alive_interval, alive_countmax;
 	int		 user_ciphers;
 	int		 compression;
+	uint64_t	 rekey_bytes;	/* RekeyLimit; 0 = libssh's default */
+	uint32_t	 rekey_secs;
 	int		 sndbuf;	/* session socket's SO_SNDBUF */
 	char		 notice[512];	/* last thing the user should know */
 	int		 told_prohibited;	/* once per session */

@@ -52,6 +52,14 @@ usage(void)
 }
 
 static void
+libssh_log(int priority, const char *function, const char *msg, void *arg)
+{
+	(void)priority;
+	(void)arg;
+	debug3("libssh %s: %s", function, msg);
+}
+
+static void
 detach(struct helper *h)
 {
 	char path[512];
@@ -149,6 +157,11 @@ main(int argc, char **argv)
 		usage();
 	h.cfg.dest = argv[optind];
 	log_init("tunnelwrap", level);
+	if (level >= LOG_DEBUG3) {
+		/* -vvv: libssh's protocol trace too, as ssh -vvv shows its. */
+		ssh_set_log_callback(libssh_log);
+		ssh_set_log_level(SSH_LOG_PACKET);
+	}
 	if (names_init(&h.names, h.cfg.pool4, h.cfg.pool6) == -1)
 		fatal("bad synthetic pool %s / %s", h.cfg.pool4, h.cfg.pool6);
 	/* Every tunneled connection costs a descriptor: take what we may. */

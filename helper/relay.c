@@ -67,6 +67,7 @@ static void	local_io(struct helper *, struct watch *, uint32_t);
 static void	conn_update(struct conn *);
 static void	conn_start(struct conn *);
 static void	conn_kill(struct conn *);
+static int	up_write(struct conn *, const char *, size_t);
 
 /* --- parking ------------------------------------------------------------ */
 
@@ -476,12 +477,11 @@ conn_opened(struct conn *c)
 	debug("conn %llu: channel open to %s:%u", (unsigned long long)c->id,
 	    c->host, c->port);
 	if (c->kind == CONN_ACCEPTED || c->kind == CONN_EXEC) {
-		if (c->pre.len > 0 && ssh_channel_write(c->ch, c->pre.data,
-		    (uint32_t)c->pre.len) != (int)c->pre.len) {
+		/* What a held part of it waits for: up_write() arranges. */
+		if (c->pre.len > 0 && up_write(c, c->pre.data, c->pre.len) < 0) {
 			conn_failed(c, ECONNABORTED);
 			return;
 		}
-		c->bytes_up += c->pre.len;
 		free(c->pre.data);
 		c->pre.data = NULL;
 		c->pre.len = 0;
@@ -987,13 +987,61 @@ down_flush(struct conn *c)
 	c->h->need_reap = 1;
 }
 
+/*
+ * Hand bytes to the channel.  During a key exchange (or with the window
+ * short) libssh takes only some of them and says so: keep the rest, in
+ * order, in c->held, and stop reading from the program until it is gone.
+ * Returns 0 when everything went, 1 when some is held, -1 on error.
+ */
+static int
+up_write(struct conn *c, const char *data, size_t len)
+{
+	struct helper *h = c->h;
+	int w;
+
+	w = ssh_channel_write(c->ch, data, (uint32_t)len);
+	if (w < 0) {
+		/* Never drop bytes silently: fail the connection. */
+		error("conn %llu: channel write of %zu: %s",
+		    (unsigned long long)c->id, len, ssh_get_error(h->ssh));
+		c->local_broken = 1;
+		h->need_reap = 1;
+		return -1;
+	}
+	c->bytes_up += (uint64_t)w;
+	if ((size_t)w == len)
+		return 0;
+	if ((c->held.data = malloc(len - (size_t)w)) == NULL)
+		fatal("out of memory");
+	memcpy(c->held.data, data + w, len - (size_t)w);
+	c->held.off = 0;
+	c->held.len = len - (size_t)w;
+	if (!c->wait_window && !c->wait_flush)
+		h->nwaiting++;
+	c->wait_flush = 1;
+	return 1;
+}
+
+/* Offer the held bytes again; 0 once none are left. */
+static int
+up_write_held(struct conn *c)
+{
+	struct chunk held = c->held;
+	int r;
+
+	memset(&c->held, 0, sizeof(c->held));
+	r = up_write(c, held.data + held.off, held.len - held.off);
+	free(held.data);
+	return r;
+}
+
 static void
 up_read(struct conn *c)
 {
 	struct helper *h = c->h;
 	uint32_t win;
 	ssize_t n;
-	int i, w;
+	int i;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
 		if (session_congested(h)) {
@@ -1023,17 +1071,8 @@ up_read(struct conn *c)
 			h->need_reap = 1;
 			return;
 		}
-		w = ssh_channel_write(c->ch, h->iobuf, (uint32_t)n);
-		if (w != n) {
-			/* Never drop bytes silently: fail the connection. */
-			error("conn %llu: channel write %d of %zd: %s",
-			    (unsigned long long)c->id, w, n,
-			    ssh_get_error(h->ssh));
-			c->local_broken = 1;
-			h->need_reap = 1;
+		if (up_write(c, h->iobuf, (size_t)n) != 0)
 			return;
-		}
-		c->bytes_up += n;
 		if ((size_t)n < h->iobuf_len && (uint32_t)n < win)
 			return;			/* drained the socket */
 	}
@@ -1121,6 +1160,14 @@ relay_after_pump(struct helper *h)
 		else if ((c->wait_window &&
 		    ssh_channel_window_size(c->ch) > 0) ||
 		    (c->wait_flush && !write_pending)) {
+			if (c->held.len > 0) {
+				c->wait_window = c->wait_flush = 0;
+				h->nwaiting--;
+				if (up_write_held(c) != 0)
+					continue;	/* still held, or failed */
+				conn_update(c);
+				continue;
+			}
 			c->wait_window = c->wait_flush = 0;
 			h->nwaiting--;
 			conn_update(c);
@@ -1183,6 +1230,7 @@ conn_free(struct helper *h, struct conn *c)
 	    (unsigned long long)c->bytes_down);
 	free(c->down.data);
 	free(c->pre.data);
+	free(c->held.data);
 	free(c);
 }
 

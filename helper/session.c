@@ -361,6 +361,14 @@ establish(struct helper *h, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot copy ssh options");
 		return NULL;
 	}
+	/* What ssh_options_copy() does not copy. */
+	if ((h->rekey_bytes > 0 && ssh_options_set(s, SSH_OPTIONS_REKEY_DATA,
+	    &h->rekey_bytes) != SSH_OK) || (h->rekey_secs > 0 &&
+	    ssh_options_set(s, SSH_OPTIONS_REKEY_TIME, &h->rekey_secs) !=
+	    SSH_OK)) {
+		snprintf(err, errlen, "RekeyLimit: %s", ssh_get_error(s));
+		goto fail;
+	}
 	ssh_set_callbacks(s, h->ssh_cb);
 	if (ssh_connect(s) != SSH_OK) {
 		snprintf(err, errlen, "cannot connect to %s: %s",

@@ -311,6 +311,21 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 		h->cfg.connect_timeout = n;
 		set_opt(s, SSH_OPTIONS_TIMEOUT, &t, "ConnectTimeout");
 	}
+	/*
+	 * "rekeylimit BYTES SECONDS" in ssh -G's output; 0 is the default.
+	 * Set on each session: ssh_options_copy() leaves them out.
+	 */
+	if (g_value(out, "rekeylimit", v, sizeof(v)) != NULL) {
+		unsigned long long bytes = 0;
+		unsigned long secs = 0;
+
+		if (sscanf(v, "%llu %lu", &bytes, &secs) == 2) {
+			h->rekey_bytes = bytes;
+			/* libssh keeps milliseconds in 32 bits. */
+			h->rekey_secs = secs > UINT32_MAX / 1000 ?
+			    UINT32_MAX / 1000 : (uint32_t)secs;
+		}
+	}
 	if (g_value(out, "controlpersist", v, sizeof(v)) != NULL) {
 		if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
 			;			/* keep our default linger */
