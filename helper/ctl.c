@@ -236,11 +236,11 @@ dispatch(struct helper *h, struct ctl_client *cl)
 	return 0;
 }
 
-/*
- * Read what the client has sent so far; act once a whole request is in.
- * Returns 1 if more may be read now, 0 when done with this event.
- */
-static int
+/* What client_read() left: more to read now, wait for epoll, or freed. */
+enum client_state { CLIENT_MORE, CLIENT_WAIT, CLIENT_GONE };
+
+/* Read what the client has sent so far; act once a whole request is in. */
+static enum client_state
 client_read(struct helper *h, struct watch *w)
 {
 	struct ctl_client *cl = w->arg;
@@ -251,7 +251,7 @@ client_read(struct helper *h, struct watch *w)
 	if (cl->attached) {
 		/* A held connection says nothing more: readable means gone. */
 		client_free(h, cl, 1);
-		return 0;
+		return CLIENT_GONE;
 	}
 	if (cl->got < sizeof(cl->hdr)) {
 		want = sizeof(cl->hdr) - cl->got;
@@ -269,9 +269,11 @@ client_read(struct helper *h, struct watch *w)
 	}
 	r = proto_recv_some(w->fd, dst, want, cl->passed, PROTO_MAX_FDS);
 	if (r <= 0) {
-		if (r == 0 || (r != -EAGAIN && r != -EINTR))
+		if (r == 0 || (r != -EAGAIN && r != -EINTR)) {
 			client_free(h, cl, 1);
-		return 0;
+			return CLIENT_GONE;
+		}
+		return CLIENT_WAIT;
 	}
 	cl->got += r;
 	if (cl->got == sizeof(cl->hdr)) {
@@ -283,7 +285,7 @@ client_read(struct helper *h, struct watch *w)
 			debug("control: bad request from pid %d dropped",
 			    (int)cl->cred.pid);
 			client_free(h, cl, 1);
-			return 0;
+			return CLIENT_GONE;
 		}
 		if (cl->hdr.len > proto_request_len(cl->hdr.type) &&
 		    (cl->tail = calloc(1, cl->hdr.len -
@@ -292,24 +294,25 @@ client_read(struct helper *h, struct watch *w)
 	}
 	if (cl->got < sizeof(cl->hdr) || cl->got < sizeof(cl->hdr) +
 	    cl->hdr.len)
-		return 1;		/* the body usually came with it */
+		return CLIENT_MORE;	/* the body usually came with it */
 	if (dispatch(h, cl))
-		return 0;
+		return CLIENT_WAIT;	/* held (ATTACH): EOF ends it */
 	client_free(h, cl, cl->w.fd >= 0);
-	return 0;
+	return CLIENT_GONE;
 }
 
 static void
 client_io(struct helper *h, struct watch *w, uint32_t events)
 {
 	(void)events;
-	while (client_read(h, w))
+	while (client_read(h, w) == CLIENT_MORE)
 		;
 }
 
 static void
 ctl_accept(struct helper *h, struct watch *w, uint32_t events)
 {
+	enum client_state st;
 	struct ctl_client *cl;
 	socklen_t len;
 	int fd;
@@ -331,13 +334,14 @@ ctl_accept(struct helper *h, struct watch *w, uint32_t events)
 		cl->w.fd = fd;
 		cl->w.fn = client_io;
 		cl->w.arg = cl;
-		watch_set(h, &cl->w, EPOLLIN);
 		/*
 		 * The request usually came in with the connection: serve it
-		 * now rather than after another epoll_wait (cl may be gone
-		 * after this).
+		 * now, and watch the connection only if it is still there.
 		 */
-		client_io(h, &cl->w, EPOLLIN);
+		while ((st = client_read(h, &cl->w)) == CLIENT_MORE)
+			;
+		if (st == CLIENT_WAIT)
+			watch_set(h, &cl->w, EPOLLIN);
 	}
 }
 
