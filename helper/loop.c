@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,14 @@ check_linger(struct helper *h)
 	if (h->idle_since == 0)
 		h->idle_since = now;
 	if (h->cfg.linger >= 0 && now - h->idle_since >= h->cfg.linger) {
+		struct pollfd pfd = { h->ctl.fd, POLLIN, 0 };
+
+		/*
+		 * A launcher may have just connected: it does not wait for
+		 * the helper's answer before it runs COMMAND.  Serve it.
+		 */
+		if (h->ctl.fd >= 0 && poll(&pfd, 1, 0) == 1)
+			return;
 		verbose("idle for %d s, exiting", h->cfg.linger);
 		h->quit = 1;
 	}

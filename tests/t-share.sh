@@ -163,3 +163,15 @@ for i in $(seq 25); do
 done
 check "the helper counted it while it ran and let go when it died ($n1 -> $n2)" \
     [ "$n2" = $((n1 - 1)) ]
+
+# ControlPersist: a helper with nothing to do exits after that long.
+tw_new_runtime
+tw -f "$TB_RULES" -o ControlPersist=1 true
+tw -f "$TB_RULES" -O status
+lp=$(sed -n 's/^helper *pid \([0-9]*\).*/\1/p' "$OUT")
+for i in $(seq 30); do kill -0 "$lp" 2>/dev/null || break; sleep 0.2; done
+check "ControlPersist=1: the idle helper exits (pid $lp)" sh -c "! kill -0 '$lp' 2>/dev/null"
+check "ControlPersist=1: and removes its socket" \
+    sh -c "[ -z \"\$(find '$TW_RUNTIME/tunnelwrap' -type s 2>/dev/null)\" ]"
+tw -f "$TB_RULES" -o ControlPersist=1 curl -sS --max-time 10 http://wiki.corp.test/
+check "ControlPersist=1: the next launcher starts a fresh helper" grep -q 'intranet wiki OK' "$OUT"
