@@ -152,8 +152,8 @@ cat "$T/zero.out"
 check "zero window: the helper idles while the window is shut ($((c1 - c0)) ticks of CPU in 2.5 s)" \
     [ $((c1 - c0)) -le 25 ]
 check "zero window: once it opens, every byte arrives, in order" \
-    awk '/^reply/ {exit !($2 == $5 && $3 == $6)} END {}' "$T/zero.out"
-grep -q '^reply' "$T/zero.out" || fail "zero window: a reply came back"
+    awk '/^reply/ {r = 1; ok = ($2 == $5 && $3 == $6)} END {exit !(r && ok)}' \
+    "$T/zero.out"
 
 # Data packets of 200 KiB against the 32 KiB maximum packet size.
 client "$PYLIB
@@ -206,8 +206,10 @@ check "channel faults: the long-lived channel on the same session kept echoing" 
 check "channel faults: the rogue session's helper is the one we started" \
     [ "$(helper_pid rogue)" = "$rogue_pid" ]
 tw "${TWO[@]}" -O status
-check "channel faults: no reconnect was needed" \
-    sh -c "! awk '/^\[rogue\]/{s=1} /^\[corp\]/{s=0} s && /^reconnects/' '$OUT' | grep -q ."
+check "channel faults: the session stayed up, no reconnect was needed" \
+    awk '/^\[rogue\]/ {s = 1; next} /^\[/ {s = 0}
+        s && /^session .*, up$/ {up = 1} s && /^reconnects/ {re = 1}
+        END {exit !(up && !re)}' "$OUT"
 
 # ---- Session-level faults: that session's connections are reset, the ----
 # ---- other session's are untouched, and the helper reconnects. ----------
