@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t-testbed: the bed itself, without tunnelwrap.  The client cannot reach
-# the intranet on its own; plain OpenSSH reaches the bastion (v4 and v6)
-# and, with -L, the intranet services, so every later failure is the
+# the intranet on its own: its direct path and its resolver lead to the
+# leak trap, which records them; plain OpenSSH reaches the bastion (v4 and
+# v6) and, with -L, the intranet services, so every later failure is the
 # product's.
 . "$(dirname "$0")/lib/tap.sh"
 
@@ -9,22 +10,35 @@ SSH=(ssh -F "$TB_HOME/.ssh/config")
 
 # -- isolation -------------------------------------------------------------
 if [ "$TB_MODE" = netns ]; then
+	# The direct path from cli leads to the leak trap, never to the
+	# intranet, and the trap records it: these are the negative controls
+	# of every "nothing reached the trap" check in the suite.
 	cli ip route get "$TB_INT4"
-	check "cli has no IPv4 route to the intranet" [ "$RC" != 0 ]
+	check "cli's IPv4 route to the intranet leads to the trap" grep -q 'dev to-trap' "$OUT"
 	cli ip -6 route get "$TB_INT6"
-	check "cli has no IPv6 route to the intranet" [ "$RC" != 0 ]
-	TB_TIMEOUT=5 cli bash -c "exec 3<>/dev/tcp/$TB_INT4/$TB_HTTP_PORT"
-	check "cli cannot connect to $TB_INT4:$TB_HTTP_PORT directly" \
-	    grep -q 'Network is unreachable' "$ERR"
-	TB_TIMEOUT=5 cli bash -c "exec 3<>/dev/tcp/$TB_INT6/$TB_HTTP_PORT"
-	check "cli cannot connect to [$TB_INT6]:$TB_HTTP_PORT directly" \
-	    grep -q 'Network is unreachable' "$ERR"
+	check "cli's IPv6 route to the intranet leads to the trap" grep -q 'dev to-trap' "$OUT"
+	for a in "$TB_INT4" "[$TB_INT6]" 203.0.113.9 "[2001:db8:ff::9]" "$TB_DENY_ADDR"; do
+		mark=$(tb_trap_mark)
+		TB_TIMEOUT=5 cli curl -sS --max-time 3 -g "http://$a:$TB_HTTP_PORT/"
+		check "a direct connect to $a:$TB_HTTP_PORT reaches the trap, not the intranet" \
+		    sh -c "grep -qx trap '$OUT' && ! grep -q 'intranet wiki' '$OUT'"
+		check_trap_caught "the trap recorded the connect to $a" "$mark"
+	done
+	mark=$(tb_trap_mark)
+	cli "$TB_PYTHON" -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.51.100.20", 9))'
+	check_trap_caught "the trap recorded a UDP datagram to the intranet" "$mark"
 	gw sh -c 'echo $(sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding)'
 	check "gw forwards nothing" grep -qx '0 0' "$OUT"
-	cli getent hosts wiki.corp.test
-	check "cli does not know the corp names" [ "$RC" = 2 ]
+	mark=$(tb_trap_mark)
+	cli getent ahosts wiki.corp.test
+	check "cli resolves corp names only at the trap ($(head -n 1 "$OUT"))" \
+	    grep -q "^$TB_INT4 " "$OUT"
+	check_trap_caught "the trap recorded the local DNS question" "$mark"
+	mark=$(tb_trap_mark)
+	cli getent hosts example.org
 	cli getent ahosts bastion.test
 	check "cli knows bastion.test" grep -q '^192\.0\.2\.1 ' "$OUT"
+	check_no_leak "other names and the bastion are not counted as leaks" "$mark"
 	gw getent ahosts v6only.corp.test
 	check "gw resolves v6only.corp.test to IPv6 only" \
 	    sh -c "grep -q '^$TB_INT6 ' '$OUT' && ! grep -q '^198' '$OUT'"

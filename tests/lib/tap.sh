@@ -25,9 +25,11 @@ TB_VERBOSE=${TB_VERBOSE:-0}
 
 _TB_N=0
 _TB_PIDS_T=""
+_TB_REPORTED=0
 
 _tb_report() {
 	local res=$1 name=$2 details=${3:-}
+	_TB_REPORTED=$((_TB_REPORTED + 1))
 	printf '%s\t%s\t%s\n' "$res" "$TEST" "$name" >>"$TB_RESULTS"
 	printf '  %-5s %s\n' "$res" "$name" >&3
 	if [ -n "$details" ]; then
@@ -37,7 +39,97 @@ _tb_report() {
 }
 ok()   { _tb_report ok "$1"; }
 fail() { _tb_report fail "$1" "${2:-}"; }
-skip() { _tb_report skip "$1" "${2:-}"; }
+
+# Strict runs: under CI, or as root with the namespace bed, nothing that
+# is missing may pass for a skip.
+tb_strict() {
+	[ "${CI:-}" = true ] || { [ "$(id -u)" = 0 ] && [ "$TB_MODE" = netns ]; }
+}
+
+# skip NAME REASON: something needed is missing (a package, a tool,
+# namespaces).  A failure in strict runs (tests/deps check installs it all).
+skip() {
+	if tb_strict; then
+		_tb_report fail "$1" "not run: ${2:-} (a missing package, tool or namespace fails under CI or as root: tests/deps check)"
+	else
+		_tb_report skip "$1" "${2:-}"
+	fi
+}
+
+# skip_limit NAME TEXT: not run because of a limit README documents; TEXT
+# must be found word for word in README.md, so the limit stays written.
+skip_limit() {
+	if grep -qF -- "$2" "$TB_TOP/README.md"; then
+		_tb_report skip "$1" "documented limit (README: \"$2\")"
+	else
+		_tb_report fail "$1" "skipped for a limit README does not document: \"$2\""
+	fi
+}
+
+# tb_plan N: the test reports N results; fewer (a crash, an early exit, a
+# check that vanished) is a failure at exit.
+tb_plan() { _TB_PLAN=$1; }
+
+# -- the leak trap (tests/lib/trap.py; netns bed only) ------------------------
+# check_no_leak NAME MARK: ok when nothing reached the trap (a packet, a
+# connection, a DNS question about the intranet) since tb_trap_mark gave
+# MARK.  A short settle first: the trap logs what it sniffs a little later.
+check_no_leak() {
+	local name=$1 mark=$2 seen
+	if [ "$TB_MODE" != netns ]; then
+		skip "$name" "the leak trap needs the namespace bed"
+		return 0
+	fi
+	sleep 0.2
+	seen=$(tb_trap_leaks "$mark")
+	if [ -z "$seen" ]; then
+		ok "$name"
+	else
+		fail "$name" "the trap saw: $(printf '%s\n' "$seen" | head -n 5)"
+	fi
+}
+
+# check_trap_caught NAME MARK: the negative control of a "never direct"
+# check, run with the guarantee broken on purpose: ok when the trap saw it
+# (waiting up to 3 s).  What it saw is recorded as expected, so tests/run
+# does not count it against this test.
+check_trap_caught() {
+	local name=$1 mark=$2 i seen=
+	if [ "$TB_MODE" != netns ]; then
+		skip "$name" "the leak trap needs the namespace bed"
+		return 0
+	fi
+	for i in $(seq 30); do
+		seen=$(tb_trap_leaks "$mark")
+		[ -n "$seen" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	printf '%s %s\n' "$mark" "$(tb_trap_mark)" >>"$T/.trap-expected"
+	if [ -n "$seen" ]; then
+		ok "$name ($(printf '%s\n' "$seen" | head -n 1))"
+	else
+		fail "$name" "the trap saw nothing: the negative control proves nothing"
+	fi
+}
+
+# check_never_direct NAME PROBE RULES: runs `PROBE RULES` (a function that
+# runs the program under tunnelwrap -f RULES) and checks that nothing
+# reached the trap; then runs `PROBE DIRECT_RULES` with the same rules but
+# every tunnel turned into direct, and checks that the trap saw that.  So
+# the check is shown to fail when the guarantee breaks, in every run.
+check_never_direct() {
+	local name=$1 probe=$2 rules=$3 mark broken
+	mark=$(tb_trap_mark)
+	"$probe" "$rules"
+	check_no_leak "$name: nothing reached the leak trap" "$mark"
+	broken=$T/broken-$RANDOM.rules
+	sed -E 's/^([[:space:]]*)(tunnel|deny)([[:space:]]+via[[:space:]]+[^[:space:]]+)?/\1direct/' \
+	    "$rules" >"$broken"
+	mark=$(tb_trap_mark)
+	"$probe" "$broken"
+	check_trap_caught "$name: negative control (rules say direct): the trap sees it" "$mark"
+}
 
 # check NAME CMD...: ok if CMD succeeds, else fail with the last output.
 check() {
@@ -145,6 +237,10 @@ tb_need_product() {
 
 _tb_test_cleanup() {
 	local r saved=${TW_RUNTIME:-}
+	if [ -n "${_TB_PLAN:-}" ] && [ "$_TB_REPORTED" -lt "$_TB_PLAN" ]; then
+		_tb_report fail "plan: $_TB_PLAN results" \
+		    "only $_TB_REPORTED reported: checks vanished (a crash or an early exit?)"
+	fi
 	if [ -n "$_TB_PIDS_T" ]; then
 		# shellcheck disable=SC2086
 		tb_kill $_TB_PIDS_T

@@ -18,14 +18,27 @@
 #   int  to-gw 198.51.100.20/24 2001:db8:2::20/64   http :80, echo :7,
 #                                                   discard :9, :81 closed
 #
-#   cli has no route to 198.51.100.0/24 or 2001:db8:2::/64 and gw does not
-#   forward, so the intranet is reachable from cli only through SSH.
+#   cli  to-trap (no address of its own)
+#        ↕ veth
+#   trap to-cli 192.0.2.53/32 2001:db8:1::53/128   the leak trap
+#
+#   gw does not forward, so the intranet is reachable from cli only through
+#   SSH.  What cli sends by the direct path to the intranet's ranges
+#   (198.51.100.0/24, 2001:db8:2::/64), the synthetic pools
+#   (203.0.113.0/24, 2001:db8:ff::/64) or the denied address (192.0.2.99)
+#   is routed to the trap, which holds all of them as local addresses,
+#   answers like a server and logs every packet, connection and DNS
+#   question (tests/lib/trap.py; TB_TRAP_LOG).  cli's resolver is the
+#   trap too: corp.test names resolve there (into the trap) and are logged,
+#   so a name resolved locally is seen.  A leak is visible, not merely a
+#   failure that looks like tunnelwrap's own refusal.
 #   Names: cli knows bastion.test (192.0.2.1) and bastion6.test
-#   (2001:db8:1::1) only; gw and int know the corp.test names
+#   (2001:db8:1::1) from its hosts file; gw and int know the corp.test names
 #   (ftp/telnet/git/redis/pg/shell.corp.test: IPv4 only, for the servers
 #   the t-prog-* tests start in int).
 #   In cli, root's passwd entry has TB_HOME as its home (OpenSSH and
-#   libssh find ~/.ssh there, not through $HOME).
+#   libssh find ~/.ssh there, not through $HOME), and a second user,
+#   twother (uid 4242), exists there only, for the tests of another user.
 #
 # Loopback mode (when `ip netns add` fails): sshd on 127.0.0.1:<free port>,
 # services on 127.0.0.2:<free ports>; TB_MODE=loopback, and tests that need
@@ -139,17 +152,18 @@ tb_add_pid() {
 }
 
 _tb_netns_setup() {
-	local cli=$TB_NS_CLI gw=$TB_NS_GW int=$TB_NS_INT ns
-	for ns in "$gw" "$int"; do
+	local cli=$TB_NS_CLI gw=$TB_NS_GW int=$TB_NS_INT trap=$TB_NS_TRAP ns
+	for ns in "$gw" "$int" "$trap"; do
 		ip netns add "$ns" || return 1
 		tb_state TB_NETNS "$TB_NETNS $ns"
 	done
 	# veth pairs created directly inside the namespaces: the root
 	# namespace never sees an interface.
 	ip link add to-gw netns "$cli" type veth peer to-cli netns "$gw" &&
-	ip link add to-int netns "$gw" type veth peer to-gw netns "$int" ||
+	ip link add to-int netns "$gw" type veth peer to-gw netns "$int" &&
+	ip link add to-trap netns "$cli" type veth peer to-cli netns "$trap" ||
 	    return 1
-	for ns in "$cli" "$gw" "$int"; do
+	for ns in "$cli" "$gw" "$int" "$trap"; do
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
 		    net.ipv6.conf.default.disable_ipv6=0 \
 		    net.ipv6.conf.default.accept_dad=0 \
@@ -170,14 +184,15 @@ _tb_netns_setup() {
 	ip -n "$gw" link set to-cli up &&
 	ip -n "$gw" link set to-int up &&
 	ip -n "$int" link set to-gw up || return 1
+	_tb_trap_routes || return 1
 	# Gateway must not forward (set above; checked here).
 	[ "$(ip netns exec "$gw" sysctl -n net.ipv4.ip_forward)" = 0 ] &&
 	[ "$(ip netns exec "$gw" sysctl -n net.ipv6.conf.all.forwarding)" = 0 ] ||
 	    { tb_die "forwarding still on in $gw"; return 1; }
 
 	# Per-namespace hosts and resolv.conf (bind-mounted by ip netns exec).
-	# resolv.conf points at loopback where nothing listens: lookups of
-	# unknown names fail at once and nothing leaves the bed.
+	# gw and int: resolv.conf points at loopback where nothing listens, so
+	# lookups of unknown names fail at once.  cli: the trap's resolver.
 	local corp
 	corp="198.51.100.20 wiki.corp.test db.corp.test echo.corp.test blocked.corp.test v4only.corp.test
 2001:db8:2::20 wiki.corp.test db.corp.test echo.corp.test blocked.corp.test v6only.corp.test
@@ -190,6 +205,8 @@ _tb_netns_setup() {
 		printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' \
 		    >"/etc/netns/$ns/hosts"
 	done
+	printf 'nameserver 192.0.2.53\noptions timeout:1 attempts:1\n' \
+	    >"/etc/netns/$cli/resolv.conf"
 	printf '192.0.2.1 bastion.test\n2001:db8:1::1 bastion6.test\n' \
 	    >>"/etc/netns/$cli/hosts"
 	# In cli the test HOME is root's home in passwd too, as for a real
@@ -197,8 +214,67 @@ _tb_netns_setup() {
 	# from $HOME.
 	awk -F: -v OFS=: -v h="$TB_HOME" '$1 == "root" { $6 = h } { print }' \
 	    /etc/passwd >"/etc/netns/$cli/passwd" || return 1
+	echo 'twother:x:4242:4242:tunnelwrap test user:/nonexistent:/bin/sh' \
+	    >>"/etc/netns/$cli/passwd"
 	printf '%s\n' "$corp" >>"/etc/netns/$gw/hosts"
 	printf '%s\n' "$corp" >>"/etc/netns/$int/hosts"
+}
+
+# The trap's addresses and routes (see the layout above).
+_tb_trap_routes() {
+	local cli=$TB_NS_CLI trap=$TB_NS_TRAP n
+	ip -n "$trap" addr add 192.0.2.53/32 dev to-cli &&
+	ip -n "$trap" addr add 2001:db8:1::53/128 dev to-cli nodad &&
+	ip -n "$trap" link set to-cli up &&
+	ip -n "$cli" link set to-trap up &&
+	ip -n "$trap" route add 192.0.2.10/32 dev to-cli &&
+	ip -n "$trap" -6 route add 2001:db8:1::10/128 dev to-cli &&
+	# cli's IPv6 address lives on to-gw, and IPv6 answers neighbour
+	# solicitations only for the interface's own addresses: tell the trap
+	# where it is.
+	ip -n "$trap" -6 neigh add 2001:db8:1::10 dev to-cli nud permanent \
+	    lladdr "$(ip netns exec "$cli" cat /sys/class/net/to-trap/address)" &&
+	ip -n "$cli" route add 192.0.2.53/32 dev to-trap &&
+	ip -n "$cli" -6 route add 2001:db8:1::53/128 dev to-trap || return 1
+	for n in $TB_TRAP_NETS; do
+		ip -n "$trap" route add local "$n" dev lo || return 1
+		case $n in
+		*:*) ip -n "$cli" -6 route add "$n" via 2001:db8:1::53 dev to-trap ;;
+		*) ip -n "$cli" route add "$n" via 192.0.2.53 dev to-trap ;;
+		esac || return 1
+	done
+}
+
+_tb_trap_start() {
+	local n args=()
+	for n in $TB_TRAP_NETS; do
+		args+=(--net "$n")
+	done
+	: >"$TB_TRAP_LOG"
+	ip netns exec "$TB_NS_TRAP" "$TB_PYTHON" "$TB_LIBDIR/trap.py" \
+	    --iface to-cli --log "$TB_TRAP_LOG" --ready "$TB_DIR/trap.ready" \
+	    --dns 192.0.2.53 --dns 2001:db8:1::53 "${args[@]}" \
+	    2>"$TB_DIR/trap.err" &
+	tb_state TB_TRAP_PID $!
+	tb_add_pid "$TB_TRAP_PID"
+}
+
+# Lines in the trap log so far: a mark for tb_trap_leaks.
+tb_trap_mark() {
+	if [ -n "${TB_TRAP_LOG:-}" ] && [ -f "$TB_TRAP_LOG" ]; then
+		wc -l <"$TB_TRAP_LOG"
+	else
+		echo 0
+	fi
+}
+
+# tb_trap_leaks FROM [TO]: the trap's leak lines (not dns-other) after line
+# FROM [up to line TO], without their time stamps.
+tb_trap_leaks() {
+	[ -n "${TB_TRAP_LOG:-}" ] && [ -f "$TB_TRAP_LOG" ] || return 0
+	awk -v from="$1" -v to="${2:-0}" \
+	    'NR > from && (to == 0 || NR <= to) && $2 != "dns-other" {
+		$1 = ""; sub(/^ /, ""); print }' "$TB_TRAP_LOG"
 }
 
 tb_up() {
@@ -250,6 +326,9 @@ tb_up() {
 		tb_state TB_NS_CLI "tw$suffix-cli"
 		tb_state TB_NS_GW "tw$suffix-gw"
 		tb_state TB_NS_INT "tw$suffix-int"
+		tb_state TB_NS_TRAP "tw$suffix-trap"
+		tb_state TB_TRAP_LOG "$TB_DIR/trap.log"
+		tb_state TB_TRAP_NETS "198.51.100.0/24 203.0.113.0/24 192.0.2.99/32 2001:db8:2::/64 2001:db8:ff::/64"
 		tb_state TB_NETNS "$TB_NS_CLI"
 		_tb_netns_setup || { tb_die "namespace setup failed"; return 1; }
 		tb_state TB_CLI4 192.0.2.10
@@ -270,6 +349,9 @@ tb_up() {
 		tb_state TB_NS_CLI ""
 		tb_state TB_NS_GW ""
 		tb_state TB_NS_INT ""
+		tb_state TB_NS_TRAP ""
+		tb_state TB_TRAP_LOG ""
+		tb_state TB_TRAP_NETS ""
 		tb_state TB_CLI4 127.0.0.1
 		tb_state TB_CLI6 ""
 		tb_state TB_GW4 127.0.0.1
@@ -367,6 +449,7 @@ tb_up() {
 	fi
 	tb_state TB_SERVICES_PID $!
 	tb_add_pid "$TB_SERVICES_PID"
+	[ $mode = netns ] && _tb_trap_start
 
 	# Test HOME: key, known_hosts, ssh config.
 	local hk
@@ -428,13 +511,19 @@ tb_up() {
 		tail -n 20 "$TB_SSHD_LOG" >&2
 		return 1
 	fi
+	if [ $mode = netns ] && { ! tb_wait 10 test -s "$TB_DIR/trap.ready" ||
+	    ! tb_pid_alive "$TB_TRAP_PID"; }; then
+		tb_die "the leak trap did not come up; log:"
+		tail -n 20 "$TB_DIR/trap.err" >&2
+		return 1
+	fi
 	if ! tb_wait 20 test -s "$TB_DIR/services.ready" ||
 	    ! tb_pid_alive "$TB_SERVICES_PID"; then
 		tb_die "intranet services did not come up; log:"
 		tail -n 20 "$TB_DIR/services.log" >&2
 		return 1
 	fi
-	tb_log "up: mode=$mode dir=$TB_DIR ${TB_NS_CLI:+ns=$TB_NS_CLI,$TB_NS_GW,$TB_NS_INT}"
+	tb_log "up: mode=$mode dir=$TB_DIR ${TB_NS_CLI:+ns=$TB_NS_CLI,$TB_NS_GW,$TB_NS_INT,$TB_NS_TRAP}"
 }
 
 tb_down() {
