@@ -90,7 +90,12 @@ $(B)/test_log: $(call obj,app,helper/test_log.c helper/log.c helper/log-syslog.c
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
-check: all
+# demo and check first install what they need (tests/deps: Debian
+# packages, as root; otherwise it prints the apt-get line and stops), then
+# build in a sub-make, which reads pkg-config's flags afresh.
+check:
+	tests/deps check
+	$(MAKE) all
 	$(B)/test_rules
 	$(B)/test_log
 	B=$(B) tests/run
@@ -107,11 +112,15 @@ asan:
 ASAN_TESTS = $(filter-out t-package.sh t-install.sh t-completion.sh t-units.sh \
 	     t-fuzz.sh t-valgrind.sh t-tsan.sh t-stress.sh, \
 	     $(notdir $(wildcard tests/t-*.sh)))
-check-asan: asan
+check-asan:
+	tests/deps check
+	$(MAKE) asan
 	B=build-asan UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 tests/run $(ASAN_TESTS)
 
-demo: all
+demo:
+	tests/deps demo
+	$(MAKE) all
 	B=$(B) tests/demo
 
 clean:

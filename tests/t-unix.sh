@@ -41,6 +41,23 @@ tw -f "$TB_RULES" python3 -c "$client" "$sock"
 check "without a unix: rule UNIX sockets stay local" grep -q '^peer=python3 echo=hi' "$OUT"
 tw -f "$R" python3 -c "$client" "$T/denied.sock"
 check "deny unix:: EACCES" grep -qx 'error EACCES' "$OUT"
-tw -f "$R" python3 -c "$client" "$T/remote-missing.sock"
-check "a path missing at the bastion: the connect fails (no direct fallback)" \
-    grep -q '^error ' "$OUT"
+# A path missing at the bastion but present here: the namespaces share a
+# filesystem, so the local server lives in a private mount namespace (a
+# tmpfs over $T/local) that only the client sees; sshd looks in the real
+# one and finds nothing there.  A direct fallback would reach the local
+# server, which names the client.
+mkdir -p "$T/local"
+printf '%s\n' "$client" >"$T/client.py"
+cat >"$T/private.sh" <<EOF
+mount -t tmpfs none "$T/local" || exit 1
+python3 "$T/peersrv.py" "$T/local/x.sock" & srv=\$!
+i=0; while [ ! -S "$T/local/x.sock" ] && [ \$i -lt 100 ]; do sleep 0.05; i=\$((i + 1)); done
+echo "direct: \$(python3 "$T/client.py" "$T/local/x.sock")"
+echo "tunneled: \$(tunnelwrap -f "$R" python3 "$T/client.py" "$T/local/x.sock")"
+kill \$srv
+EOF
+cli unshare -m --propagation private sh "$T/private.sh"
+check "the private local socket answers a direct connect (positive control)" \
+    grep -q '^direct: peer=python3 echo=hi' "$OUT"
+check "a path missing at the bastion but present here: the connect fails, no direct fallback ($(grep tunneled "$OUT"))" \
+    grep -Eq '^tunneled: error (ECONNREFUSED|ENOENT|ECONNRESET)$' "$OUT"

@@ -54,9 +54,11 @@ pskip() {
 pstate() {
 	printf '%s\n' "${_PM_STATE[$1]:-}"
 }
+# pskipcheck PROG NAME WHY: a check of PROG that a documented limit keeps
+# from working (README's Limits: programs the shim cannot reach).
 pskipcheck() {
 	_pm_reg "$1"
-	skip "$1: $2" "$3"
+	skip_limit "$1: $2 ($3)" "and name lookups go out directly, as without tunnelwrap"
 }
 pnote() {
 	_pm_reg "$1"
