@@ -31,7 +31,7 @@ except OSError as e:
 s.sendall(b"hi"); print(s.recv(200).decode())'
 
 R=$T/rules
-{ cat "$TB_RULES"; echo "tunnel unix:$T/remote*.sock"; echo "deny unix:$T/denied.sock"; } >"$R"
+{ cat "$TB_RULES"; echo "tunnel unix:$T/remote*.sock unix:$T/local/*.sock"; echo "deny unix:$T/denied.sock"; } >"$R"
 tw -f "$R" python3 -c "$client" "$sock"
 check "tunnel unix:: the connect reached the bastion's socket through sshd" \
     grep -q '^peer=sshd echo=hi' "$OUT"
