@@ -821,6 +821,16 @@ main(int argc, char **argv)
 					fatal("LogLevel=%s: expected QUIET, "
 					    "FATAL, ERROR, INFO, VERBOSE or "
 					    "DEBUG1-3", o.log_level);
+			} else if (strncasecmp(optarg, "HelperTimeout=", 14) == 0) {
+				/* The shim's: how long a program waits for the helper. */
+				char *end;
+				double secs = strtod(optarg + 14, &end);
+
+				if (*end != '\0' || end == optarg + 14 ||
+				    !(secs > 0) || secs > 86400)
+					fatal("HelperTimeout=%s: expected seconds "
+					    "(0 < N <= 86400)", optarg + 14);
+				setenv("TUNNELWRAP_HELPER_TIMEOUT", optarg + 14, 1);
 			} else
 				strvec_push(&o.sshopts, &o.nsshopts, optarg);
 			break;

@@ -42,6 +42,7 @@ struct real_fns {
 	ssize_t	(*sendto)(int, const void *, size_t, int,
 		    const struct sockaddr *, socklen_t);
 	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
+	ssize_t	(*recvmsg)(int, struct msghdr *, int);
 	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	int	(*listen)(int, int);
 	int	(*execve)(const char *, char *const[], char *const[]);
@@ -70,6 +71,7 @@ struct shim {
 	struct in6_addr	 pool6;
 	int		 pool6_len;
 	int		 verbose;
+	int		 helper_timeout_ms;	/* bound on every helper wait */
 	char		 logpath[64];	/* /proc/PID/fd/2 of the launcher */
 };
 
@@ -100,12 +102,15 @@ int	shim_is_synthetic(const struct sockaddr *sa);
  * One request/reply exchange with the helper of session s on a fresh
  * connection.  Sends fd along if >= 0.  On success stores the reply status
  * (0 or a positive errno) in *status and the reply body in reply.
- * Returns 0, or -errno when the helper cannot be reached or misbehaves.
- * With nowait set, sends and returns without reading a reply.
+ * Returns 0, or -errno when the helper cannot be reached or misbehaves
+ * (-ETIMEDOUT when it does not answer within HelperTimeout).  With nowait set, sends and returns without reading a reply.
  */
 int	ipc_call(const struct shim_session *s, uint16_t type, const void *req,
 	    size_t reqlen, int fd, void *reply, size_t replylen, int *status,
 	    int nowait);
+
+/* Route the framing's socket calls through ours (libc, bounded). */
+void	ipc_init(void);
 
 /* The general form: a variable tail after the body, a reply of any length. */
 struct ipc_req {
