@@ -352,8 +352,9 @@ tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
 	return 0;
 }
 
-SHIM_EXPORT int
-connect(int fd, const struct sockaddr *sa, socklen_t len)
+/* The connect() hook's work; syscall(SYS_connect) and Fast Open too. */
+int
+shim_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct shim *st = shim_get();
 
@@ -370,4 +371,10 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return shim_real.connect(fd, sa, len);
 	return tunnel_connect(st, fd, sa, len);
+}
+
+SHIM_EXPORT int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return shim_connect(fd, sa, len);
 }

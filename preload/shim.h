@@ -125,6 +125,17 @@ struct ipc_req {
 int	ipc_exchange(const struct shim_session *s, const struct ipc_req *q,
 	    void *reply, size_t replymax, size_t *replylen, int *status);
 
+/*
+ * The hooks' work, shared by the libc entry points, syscall() and Fast
+ * Open: the same decisions (tunnel, deny, direct) whichever way a program
+ * calls.  As the libc functions: -1 and errno on failure.
+ */
+int	shim_connect(int fd, const struct sockaddr *sa, socklen_t len);
+ssize_t	shim_sendto(int fd, const void *buf, size_t len, int flags,
+	    const struct sockaddr *sa, socklen_t salen);
+ssize_t	shim_sendmsg(int fd, const struct msghdr *msg, int flags);
+int	shim_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+
 /* Tunneled-socket table: getpeername truth and pending connect state. */
 void	fdtab_set(int fd, const struct sockaddr *dest, socklen_t len,
 	    int pending);

@@ -72,9 +72,9 @@ check "syscall(SYS_sendto, MSG_FASTOPEN) to a tunneled address: tunneled" \
 check "syscall(SYS_connect) and Fast Open by syscall to a denied address: EACCES" \
     sh -c "grep -qx '$DENIED connect=EACCES' '$S' && grep -qx '$DENIED sendto=EACCES' '$S'"
 check "raw UDP sendto/sendmsg/sendmmsg to a tunneled address: ENETUNREACH" \
-    [ "$(grep -c "^$INT send[a-z]*=ENETUNREACH" "$S")" = 3 ]
+    [ "$(grep -c "^$INT udp-send[a-z]*=ENETUNREACH" "$S")" = 3 ]
 check "raw UDP sendto/sendmsg/sendmmsg to a denied address: EACCES" \
-    [ "$(grep -c "^$DENIED send[a-z]*=EACCES" "$S")" = 3 ]
+    [ "$(grep -c "^$DENIED udp-send[a-z]*=EACCES" "$S")" = 3 ]
 
 tw -f "$TB_RULES" "$H" passthrough
 check "syscall(): other numbers pass through, six arguments, unknown ENOSYS" \

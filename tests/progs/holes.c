@@ -191,7 +191,7 @@ sys_udp(const char *how, char **av)
 		r = syscall(SYS_sendmsg, fd, &m.msg_hdr, 0);
 	else
 		r = syscall(SYS_sendmmsg, fd, &m, 1, 0);
-	printf("%s=%s\n", how + 4, r >= 0 ? "sent" : ename(errno));
+	printf("udp-%s=%s\n", how + 4, r >= 0 ? "sent" : ename(errno));
 	return 0;
 }
 
