@@ -2,10 +2,11 @@
  * fdtab.c - what the shim remembers about tunneled sockets.
  *
  * Indexed by descriptor and validated by socket inode, so a number the
- * program closed and reused never inherits a stale entry, and dup()ed
- * numbers are simply not found (getpeername then asks the kernel, which
- * names the relay; acceptable for a rare case).  Entries are allocated
- * only for tunneled sockets; direct connects never touch this table.
+ * program closed and reused never inherits a stale entry.  A dup()ed
+ * number is found by its inode (fdtab_find, for getpeername of a loopback
+ * peer only).  Entries are allocated only for tunneled sockets; direct
+ * connects never touch this table.  It is the only source of truth about
+ * which sockets the shim handed over: nobody else is asked.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 
 struct fdent {
 	uint64_t		ino;
+	const struct shim_session *session;	/* whose helper has it */
 	int			pending;
 	socklen_t		len;
 	struct sockaddr_storage	dest;
@@ -38,7 +40,8 @@ socket_ino(int fd, uint64_t *ino)
 }
 
 void
-fdtab_set(int fd, const struct sockaddr *dest, socklen_t len, int pending)
+fdtab_set(int fd, const struct sockaddr *dest, socklen_t len, int pending,
+    const struct shim_session *session)
 {
 	struct fdent *e, **grown;
 	uint64_t ino;
@@ -63,6 +66,7 @@ fdtab_set(int fd, const struct sockaddr *dest, socklen_t len, int pending)
 	if ((e = fdtab[fd]) == NULL && (e = malloc(sizeof(*e))) == NULL)
 		goto unlock;
 	e->ino = ino;
+	e->session = session;
 	e->pending = pending;
 	e->len = len;
 	memcpy(&e->dest, dest, len);
@@ -73,9 +77,18 @@ fdtab_set(int fd, const struct sockaddr *dest, socklen_t len, int pending)
 	errno = saved;
 }
 
+static void
+copy_out(const struct fdent *e, struct fdtab_ent *out)
+{
+	memcpy(&out->dest, &e->dest, e->len);
+	out->len = e->len;
+	out->pending = e->pending;
+	out->ino = e->ino;
+	out->session = e->session;
+}
+
 int
-fdtab_get(int fd, struct sockaddr_storage *dest, socklen_t *len,
-    int *pending, uint64_t *ino)
+fdtab_get(int fd, struct fdtab_ent *out)
 {
 	struct fdent *e;
 	uint64_t cur;
@@ -87,16 +100,34 @@ fdtab_get(int fd, struct sockaddr_storage *dest, socklen_t *len,
 	pthread_mutex_lock(&fdtab_lock);
 	if ((size_t)fd < fdtab_size && (e = fdtab[fd]) != NULL &&
 	    e->ino == cur) {
-		if (dest != NULL)
-			memcpy(dest, &e->dest, e->len);
-		if (len != NULL)
-			*len = e->len;
-		if (pending != NULL)
-			*pending = e->pending;
-		if (ino != NULL)
-			*ino = e->ino;
+		if (out != NULL)
+			copy_out(e, out);
 		r = 0;
 	}
+	pthread_mutex_unlock(&fdtab_lock);
+ out:
+	errno = saved;
+	return r;
+}
+
+int
+fdtab_find(int fd, struct fdtab_ent *out)
+{
+	uint64_t cur;
+	size_t i;
+	int r = -1, saved = errno;
+
+	if (fdtab_get(fd, out) == 0)
+		return 0;
+	if (fd < 0 || __atomic_load_n(&fdtab_size, __ATOMIC_ACQUIRE) == 0 ||
+	    socket_ino(fd, &cur) == -1)
+		goto out;
+	pthread_mutex_lock(&fdtab_lock);
+	for (i = 0; i < fdtab_size && r == -1; i++)
+		if (fdtab[i] != NULL && fdtab[i]->ino == cur) {
+			copy_out(fdtab[i], out);
+			r = 0;
+		}
 	pthread_mutex_unlock(&fdtab_lock);
  out:
 	errno = saved;

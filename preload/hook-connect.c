@@ -12,15 +12,19 @@
  *
  * Blocking and non-blocking connects take the same path: the helper parks
  * the socket (SYN_SENT) and completes or fails it when the channel outcome
- * is known (helper/relay.c); a blocking caller just waits for that here.
+ * is known (helper/relay.c); a blocking caller then waits in the kernel's
+ * own connect() (finish_parked), so signals and SO_SNDTIMEO act as on any
+ * connect.
  *
  * What a program sees:
  *   blocking:     0 once the channel is open; -1 with ECONNREFUSED
  *                 (connect failed at the far end), EACCES (administratively
  *                 prohibited, or a deny rule), ETIMEDOUT (no answer in
  *                 time), EHOSTUNREACH (the bastion cannot resolve the
- *                 name), ENETUNREACH (no helper); while the session is
- *                 down a connect waits for the reconnect, up to
+ *                 name), ENETUNREACH (no helper), ETIMEDOUT (the helper
+ *                 did not answer within HelperTimeout), EINTR (a signal
+ *                 without SA_RESTART; the connect goes on); while the
+ *                 session is down a connect waits for the reconnect, up to
  *                 ConnectTimeout, then ETIMEDOUT.
  *   non-blocking: -1/EINPROGRESS at once; the socket polls writable when
  *                 the outcome is known; SO_ERROR then gives 0 or one of the
@@ -31,7 +35,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -108,64 +111,44 @@ connect_direct_by_name(int fd, const char *name, uint16_t port, int family)
 	return r;
 }
 
-/* A second connect() on a socket whose tunneled connect is under way. */
-static int
-reconnect_pending(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	int err = 0;
-
-	if (shim_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
-		return -1;
-	if (ti.tcpi_state == TCP_ESTABLISHED) {
-		fdtab_clear_pending(fd);
-		errno = EISCONN;
-		return -1;
-	}
-	if (ti.tcpi_state == TCP_SYN_SENT) {
-		errno = EALREADY;
-		return -1;
-	}
-	len = sizeof(err);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
-		errno = err;	/* the hooked getsockopt refines the errno */
-		return -1;
-	}
-	errno = EALREADY;
-	return -1;
-}
-
 /*
- * A blocking connect waits here, the socket made non-blocking meanwhile so
- * the helper can park it: until writable (or SO_SNDTIMEO, as the kernel
- * does), then the outcome from SO_ERROR.
+ * Wait for (blocking) or look at (non-blocking) a parked connect, with the
+ * kernel's own connect(): on a socket whose connect is in progress it
+ * waits for the outcome when blocking, says EALREADY when not, 0 once
+ * connected, or the error.  So a blocking connect waits exactly as the
+ * kernel's does: a signal without SA_RESTART ends it with EINTR (the
+ * connect goes on; the next connect() waits again), one with SA_RESTART
+ * restarts it, SO_SNDTIMEO bounds it.  The kernel's ECONNRESET (or EPIPE,
+ * when the helper's disconnect crossed the wait) becomes the reason the
+ * helper recorded.  first: the program's first connect() of the socket,
+ * where a timeout reads EINPROGRESS, as the kernel says it.
  */
 static int
-await_connect(int fd)
+finish_parked(int fd, const struct sockaddr *sa, socklen_t len, int first)
 {
-	struct timeval tv;
-	struct pollfd pfd = { fd, POLLOUT, 0 };
-	socklen_t len = sizeof(tv);
-	int timeout = -1, err, r;
+	struct fdtab_ent e;
+	socklen_t elen = sizeof(int);
+	int err, pending;
 
-	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 &&
-	    (tv.tv_sec > 0 || tv.tv_usec > 0))
-		timeout = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
-	while ((r = poll(&pfd, 1, timeout)) == -1 && errno == EINTR)
-		;
-	if (r == 0) {
-		errno = EINPROGRESS;
+	if (shim_real.connect(fd, sa, len) == 0) {
+		fdtab_clear_pending(fd);
+		return 0;
+	}
+	err = errno;
+	if (err == EINTR || err == EALREADY || err == EISCONN) {
+		errno = err == EALREADY && first ? EINPROGRESS : err;
 		return -1;
 	}
-	len = sizeof(err);
-	if (r == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		return -1;
-	if (err != 0) {
-		errno = err;
-		return -1;
+	if (err == ECONNRESET || err == EPIPE || err == ECONNABORTED) {
+		pending = 0;
+		/* Consumed, as the kernel's failed connect consumes it. */
+		shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &elen);
+		if (fdtab_get(fd, &e) == 0)
+			err = shim_parked_reason(&e, ECONNRESET);
 	}
-	return 0;
+	fdtab_clear_pending(fd);
+	errno = err;
+	return -1;
 }
 
 static int
@@ -175,10 +158,11 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	const struct shim_session *s = shim_session(m->session);
 	struct proto_connect req;
 	struct proto_addr unused;
-	int flags, status, r, pending, saved, zero = 0;
+	struct fdtab_ent e;
+	int flags, status, r, saved, zero = 0;
 
-	if (fdtab_get(fd, NULL, NULL, &pending, NULL) == 0 && pending)
-		return reconnect_pending(fd);
+	if (fdtab_get(fd, &e) == 0 && e.pending)
+		return finish_parked(fd, sa, salen, 0);
 	if (s == NULL) {
 		shim_log(1, "%s: no session to tunnel through", what);
 		errno = ENETUNREACH;
@@ -200,14 +184,15 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &unused,
 	    sizeof(unused), &status, 0);
 	if (r == 0 && status == EINPROGRESS) {
-		fdtab_set(fd, sa, salen, 1);
+		fdtab_set(fd, sa, salen, 1, s);
 		if (flags & O_NONBLOCK) {
 			errno = EINPROGRESS;
 			return -1;
 		}
-		r = await_connect(fd);
-		saved = errno;
+		/* Parked: blocking again, the kernel's connect waits. */
 		fcntl(fd, F_SETFL, flags);
+		r = finish_parked(fd, sa, salen, 1);
+		saved = errno;
 		if (r == -1)
 			shim_log(1, "%s: %s", what, strerror(saved));
 		errno = saved;
@@ -215,7 +200,11 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	}
 	if (!(flags & O_NONBLOCK))
 		fcntl(fd, F_SETFL, flags);
-	if (r < 0) {
+	if (r == -ETIMEDOUT) {
+		shim_log(1, "%s: helper for session %s does not answer", what,
+		    s->name);
+		errno = ETIMEDOUT;
+	} else if (r < 0) {
 		shim_log(1, "%s: helper for session %s unreachable: %s", what,
 		    s->name, strerror(-r));
 		errno = ENETUNREACH;
@@ -348,7 +337,7 @@ tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
 		errno = status;
 		return -1;
 	}
-	fdtab_set(fd, sa, len, 0);
+	fdtab_set(fd, sa, len, 0, s);
 	return 0;
 }
 

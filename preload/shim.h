@@ -137,15 +137,30 @@ ssize_t	shim_sendmsg(int fd, const struct msghdr *msg, int flags);
 int	shim_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
 
 /* Tunneled-socket table: getpeername truth and pending connect state. */
+struct fdtab_ent {
+	struct sockaddr_storage	 dest;		/* what the program connected to */
+	socklen_t		 len;
+	int			 pending;	/* connect not finished yet */
+	uint64_t		 ino;		/* socket inode */
+	const struct shim_session *session;	/* the helper that has it */
+};
 void	fdtab_set(int fd, const struct sockaddr *dest, socklen_t len,
-	    int pending);
-/* Copy the recorded destination; returns 0 or -1 if fd is not tunneled. */
-int	fdtab_get(int fd, struct sockaddr_storage *dest, socklen_t *len,
-	    int *pending, uint64_t *ino);
+	    int pending, const struct shim_session *session);
+/* The entry of fd (out may be NULL); returns 0, or -1 if not tunneled. */
+int	fdtab_get(int fd, struct fdtab_ent *out);
+/* As fdtab_get, also finding another number of the same socket (dup). */
+int	fdtab_find(int fd, struct fdtab_ent *out);
 void	fdtab_clear_pending(int fd);
+
 /* Held across fork() so no child inherits a lock held by another thread. */
 void	fdtab_lock_all(void);
 void	fdtab_unlock_all(void);
+
+/*
+ * Why a parked connect failed, asked of the helper that has the socket:
+ * its errno, or kernel_err when that helper does not know (any more).
+ */
+int	shim_parked_reason(const struct fdtab_ent *e, int kernel_err);
 void	names_lock_all(void);
 void	names_unlock_all(void);
 
