@@ -112,25 +112,63 @@ connect_direct_by_name(int fd, const char *name, uint16_t port, int family)
 }
 
 /*
+ * An address for asking the kernel's connect() about a parked socket that
+ * can never start a connection: the other family, well formed (so that an
+ * LSM looking at it accepts it), with the destination's port.  While the
+ * socket's connect is in progress the kernel does not look at it; once the
+ * helper has disconnected the socket (a failure) the kernel would start a
+ * fresh connect, and the family mismatch refuses that (EAFNOSUPPORT for
+ * IPv4, EINVAL for IPv6) before anything is sent.  With the program's own
+ * destination, that fresh connect would go out directly.
+ */
+static socklen_t
+inert_address(int fd, uint16_t port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (void *)ss;
+	struct sockaddr_in6 *sin6 = (void *)ss;
+	socklen_t len = sizeof(int);
+	int domain;
+
+	memset(ss, 0, sizeof(*ss));
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain,
+	    &len) == -1)
+		return 0;
+	if (domain == AF_INET) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = in6addr_loopback;
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sizeof(*sin);
+}
+
+/*
  * Wait for (blocking) or look at (non-blocking) a parked connect, with the
  * kernel's own connect(): on a socket whose connect is in progress it
  * waits for the outcome when blocking, says EALREADY when not, 0 once
  * connected, or the error.  So a blocking connect waits exactly as the
  * kernel's does: a signal without SA_RESTART ends it with EINTR (the
  * connect goes on; the next connect() waits again), one with SA_RESTART
- * restarts it, SO_SNDTIMEO bounds it.  The kernel's ECONNRESET (or EPIPE,
- * when the helper's disconnect crossed the wait) becomes the reason the
- * helper recorded.  first: the program's first connect() of the socket,
- * where a timeout reads EINPROGRESS, as the kernel says it.
+ * restarts it, SO_SNDTIMEO bounds it.  A failed parked connect (the helper
+ * disconnected the socket: ECONNRESET, EPIPE when that crossed the wait,
+ * or the inert address refused when it came before) reads as the reason
+ * the helper recorded.  first: the program's first connect() of the
+ * socket, where a timeout reads EINPROGRESS, as the kernel says it.
  */
 static int
-finish_parked(int fd, const struct sockaddr *sa, socklen_t len, int first)
+finish_parked(int fd, uint16_t port, int first)
 {
+	struct sockaddr_storage inert;
 	struct fdtab_ent e;
-	socklen_t elen = sizeof(int);
+	socklen_t ilen, elen = sizeof(int);
 	int err, pending;
 
-	if (shim_real.connect(fd, sa, len) == 0) {
+	if ((ilen = inert_address(fd, port, &inert)) == 0)
+		return -1;
+	if (shim_real.connect(fd, (struct sockaddr *)&inert, ilen) == 0) {
 		fdtab_clear_pending(fd);
 		return 0;
 	}
@@ -139,12 +177,14 @@ finish_parked(int fd, const struct sockaddr *sa, socklen_t len, int first)
 		errno = err == EALREADY && first ? EINPROGRESS : err;
 		return -1;
 	}
-	if (err == ECONNRESET || err == EPIPE || err == ECONNABORTED) {
-		pending = 0;
-		/* Consumed, as the kernel's failed connect consumes it. */
-		shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &elen);
+	/* Consumed, as the kernel's failed connect consumes it. */
+	pending = 0;
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &elen);
+	if (err == ECONNRESET || err == EPIPE || err == ECONNABORTED ||
+	    err == EAFNOSUPPORT || err == EINVAL) {
+		err = pending != 0 ? pending : ECONNRESET;
 		if (fdtab_get(fd, &e) == 0)
-			err = shim_parked_reason(&e, ECONNRESET);
+			err = shim_parked_reason(&e, err);
 	}
 	fdtab_clear_pending(fd);
 	errno = err;
@@ -162,7 +202,7 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	int flags, status, r, saved, zero = 0;
 
 	if (fdtab_get(fd, &e) == 0 && e.pending)
-		return finish_parked(fd, sa, salen, 0);
+		return finish_parked(fd, sockaddr_port(sa), 0);
 	if (s == NULL) {
 		shim_log(1, "%s: no session to tunnel through", what);
 		errno = ENETUNREACH;
@@ -191,7 +231,7 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 		}
 		/* Parked: blocking again, the kernel's connect waits. */
 		fcntl(fd, F_SETFL, flags);
-		r = finish_parked(fd, sa, salen, 1);
+		r = finish_parked(fd, sockaddr_port(sa), 1);
 		saved = errno;
 		if (r == -1)
 			shim_log(1, "%s: %s", what, strerror(saved));

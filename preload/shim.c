@@ -8,6 +8,7 @@
  *   TUNNELWRAP_SESSIONS "name=socket;..." helper control sockets, default
  *                       session first
  *   TUNNELWRAP_VERBOSE  -v count; TUNNELWRAP_LOG the launcher's stderr
+ *   TUNNELWRAP_FDS      tunneled sockets inherited across exec (fdtab.c)
  *   TUNNELWRAP_HELPER_TIMEOUT  seconds any wait on the helper may last
  *                       (-o HelperTimeout=; default SHIM_HELPER_TIMEOUT)
  * Without a ruleset the shim stays passive: every hook calls libc.
@@ -157,6 +158,8 @@ shim_init(void)
 		st->rules = NULL;
 		goto out;
 	}
+	/* Sockets tunneled by the image that exec'ed us (hook-exec.c). */
+	fdtab_import(getenv("TUNNELWRAP_FDS"), st->sessions, st->nsessions);
 	st->ruleset = strdup(text);	/* NULL: no proxy for exec'd programs */
 	rules_synthetic_v4(st->rules, &st->pool4, &st->pool4_len);
 	rules_synthetic_v6(st->rules, &st->pool6, &st->pool6_len);

@@ -151,6 +151,15 @@ int	fdtab_get(int fd, struct fdtab_ent *out);
 /* As fdtab_get, also finding another number of the same socket (dup). */
 int	fdtab_find(int fd, struct fdtab_ent *out);
 void	fdtab_clear_pending(int fd);
+/*
+ * The entries of inheritable descriptors as TUNNELWRAP_FDS's value, for
+ * an exec: its length (0: none; what does not fit is left out).
+ */
+size_t	fdtab_export(char *buf, size_t len,
+	    const struct shim_session *sessions, size_t nsessions);
+/* Take back what fdtab_export gave the previous image (bad input: ignored). */
+void	fdtab_import(const char *spec, const struct shim_session *sessions,
+	    size_t nsessions);
 
 /* Held across fork() so no child inherits a lock held by another thread. */
 void	fdtab_lock_all(void);
