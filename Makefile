@@ -52,7 +52,7 @@ HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/log-syslog.c helper/strvec.c helper/prefetch.c
 LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c \
 	     helper/remote.c helper/ctlcmd.c helper/log.c \
-	     helper/log-syslog.c helper/strvec.c
+	     helper/log-syslog.c helper/strvec.c helper/strict.c
 
 obj = $(patsubst %.c,$(B)/obj/$(1)/%.o,$(2))
 

@@ -16,11 +16,13 @@
 #  - a refusal through a second session reads ECONNREFUSED, and so do 300
 #    refusals at once;
 #  - the shim's own messages to the helper never pass through the
-#    program's socket functions.
+#    program's socket functions;
+#  - io_uring is out of the shim's reach (shown), and -o Strict=yes
+#    refuses it to wrapped programs.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "holes" || exit 0
-tb_plan 25
+tb_plan 30
 
 H=$(tb_cc holes) || { fail "compile holes.c" "$(tb_last)"; exit 0; }
 OWN=$T/ownsend
@@ -157,3 +159,20 @@ check "a program with its own send/sendmsg/getsockopt/connect: works" \
     grep -qx 'reply=intranet' "$OUT"
 check "... and none of the shim's messages went through them" \
     grep -qx 'unix-calls=0' "$OUT"
+
+# --- 5. io_uring: out of a preload's reach; -o Strict=yes refuses it ---------
+
+# The limit itself, shown: without Strict an io_uring connect to a denied
+# address goes direct (the trap sees it).  Then Strict=yes: io_uring_setup
+# fails ENOSYS, nothing leaves, and plain connects still work.
+mark=$(tb_trap_mark)
+tw -f "$TB_RULES" "$H" uring-connect "$DENIED" 80
+check "io_uring connect without Strict: not seen by the shim (the limit)" \
+    grep -qx 'uring-connect=0' "$OUT"
+check_trap_caught "io_uring connect without Strict reaches the trap (README Limits)" "$mark"
+mark=$(tb_trap_mark)
+tw -o Strict=yes -f "$TB_RULES" "$H" uring-connect "$DENIED" 80
+check "-o Strict=yes: io_uring_setup fails ENOSYS" grep -qx 'setup=ENOSYS' "$OUT"
+check_no_leak "-o Strict=yes: the io_uring connect never left" "$mark"
+tw -o Strict=yes -f "$TB_RULES" "$H" sys-connect "$INT" 80
+check "-o Strict=yes: tunneled connects still work" grep -qx 'reply=intranet' "$OUT"

@@ -23,6 +23,8 @@
  *   refused-many ADDR PORT N
  *                           N non-blocking connects, then SO_ERROR of each,
  *                           counted by errno
+ *   uring-connect ADDR PORT a connect through io_uring (IORING_OP_CONNECT,
+ *                           raw system calls as liburing makes them)
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -31,6 +33,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/io_uring.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -439,6 +442,60 @@ refused_many(char **av)
 	return 0;
 }
 
+static int
+uring_connect(char **av)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = addr(av[0], av[1], &ss);
+	struct io_uring_params p;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	size_t sqlen, cqlen;
+	unsigned *tail, *mask, *array, idx;
+	char *sq, *cq;
+	int ring, fd = socket(ss.ss_family, SOCK_STREAM, 0);
+
+	memset(&p, 0, sizeof(p));
+	if ((ring = (int)syscall(SYS_io_uring_setup, 4, &p)) == -1) {
+		printf("setup=%s\n", ename(errno));
+		return 0;
+	}
+	sqlen = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	cqlen = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sqlen = cqlen = sqlen > cqlen ? sqlen : cqlen;
+	sq = mmap(NULL, sqlen, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	cq = p.features & IORING_FEAT_SINGLE_MMAP ? sq : mmap(NULL, cqlen,
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+	    IORING_OFF_CQ_RING);
+	sqe = mmap(NULL, p.sq_entries * sizeof(*sqe), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED)
+		return 1;
+	tail = (unsigned *)(sq + p.sq_off.tail);
+	mask = (unsigned *)(sq + p.sq_off.ring_mask);
+	array = (unsigned *)(sq + p.sq_off.array);
+	idx = *tail & *mask;
+	memset(&sqe[idx], 0, sizeof(sqe[idx]));
+	sqe[idx].opcode = IORING_OP_CONNECT;
+	sqe[idx].fd = fd;
+	sqe[idx].addr = (unsigned long)&ss;
+	sqe[idx].off = len;
+	array[idx] = idx;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS,
+	    NULL, 0) == -1) {
+		printf("enter=%s\n", ename(errno));
+		return 0;
+	}
+	cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes) +
+	    (*(unsigned *)(cq + p.cq_off.head) &
+	    *(unsigned *)(cq + p.cq_off.ring_mask));
+	printf("uring-connect=%s\n", cqe->res == 0 ? "0" : ename(-cqe->res));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -465,6 +522,8 @@ main(int argc, char **argv)
 		return peer_direct();
 	if (strcmp(cmd, "peer-shared") == 0 && argc == 4)
 		return peer_shared(argv + 2);
+	if (strcmp(cmd, "uring-connect") == 0 && argc == 4)
+		return uring_connect(argv + 2);
 	if (strcmp(cmd, "refused-many") == 0 && argc == 5)
 		return refused_many(argv + 2);
 	fprintf(stderr, "usage: holes CMD ARGS (see the header)\n");
