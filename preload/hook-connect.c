@@ -238,7 +238,12 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 		errno = saved;
 		return r;
 	}
-	if (!(flags & O_NONBLOCK))
+	/*
+	 * A helper that did not answer in time may still park the socket
+	 * later: it must find it non-blocking then, so it stays so (the
+	 * program's connect failed; the socket is for closing).
+	 */
+	if (!(flags & O_NONBLOCK) && r != -ETIMEDOUT)
 		fcntl(fd, F_SETFL, flags);
 	if (r == -ETIMEDOUT) {
 		shim_log(1, "%s: helper for session %s does not answer", what,

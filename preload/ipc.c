@@ -69,20 +69,29 @@ await_ready(int sock, short events)
 	return r < 0 ? -1 : 0;
 }
 
+/* Try at once; wait (up to the deadline) only when the socket is not ready. */
 static ssize_t
 io_sendmsg(int sock, const struct msghdr *msg, int flags)
 {
-	if (await_ready(sock, POLLOUT) == -1)
-		return -1;
-	return shim_real.sendmsg(sock, msg, flags | MSG_DONTWAIT);
+	ssize_t n;
+
+	while ((n = shim_real.sendmsg(sock, msg, flags | MSG_DONTWAIT)) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (await_ready(sock, POLLOUT) == -1)
+			return -1;
+	return n;
 }
 
 static ssize_t
 io_recvmsg(int sock, struct msghdr *msg, int flags)
 {
-	if (!(flags & MSG_DONTWAIT) && await_ready(sock, POLLIN) == -1)
-		return -1;
-	return shim_real.recvmsg(sock, msg, flags | MSG_DONTWAIT);
+	ssize_t n;
+
+	while ((n = shim_real.recvmsg(sock, msg, flags | MSG_DONTWAIT)) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK) && !(flags & MSG_DONTWAIT))
+		if (await_ready(sock, POLLIN) == -1)
+			return -1;
+	return n;
 }
 
 static const struct proto_io shim_io = { io_sendmsg, io_recvmsg };
