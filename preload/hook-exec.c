@@ -218,22 +218,21 @@ exec_checked(const struct exec_call *c, char *const envp[])
 	}
 }
 
-SHIM_EXPORT int
-execve(const char *path, char *const argv[], char *const envp[])
+/*
+ * The two forms every exec hook comes down to, called directly: the
+ * exported names could be a program's own functions (the shim's calls
+ * never pass through the program's).
+ */
+static int
+do_execve(const char *path, char *const argv[], char *const envp[])
 {
 	struct exec_call c = { EXEC_VE, path, argv, NULL, NULL, NULL };
 
 	return exec_checked(&c, envp);
 }
 
-SHIM_EXPORT int
-execv(const char *path, char *const argv[])
-{
-	return execve(path, argv, environ);
-}
-
-SHIM_EXPORT int
-execvpe(const char *file, char *const argv[], char *const envp[])
+static int
+do_execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	struct exec_call c = { EXEC_VPE, file, argv, NULL, NULL, NULL };
 
@@ -241,9 +240,27 @@ execvpe(const char *file, char *const argv[], char *const envp[])
 }
 
 SHIM_EXPORT int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	return do_execve(path, argv, envp);
+}
+
+SHIM_EXPORT int
+execv(const char *path, char *const argv[])
+{
+	return do_execve(path, argv, environ);
+}
+
+SHIM_EXPORT int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return do_execvpe(file, argv, envp);
+}
+
+SHIM_EXPORT int
 execvp(const char *file, char *const argv[])
 {
-	return execvpe(file, argv, environ);
+	return do_execvpe(file, argv, environ);
 }
 
 /* The list forms: gather the arguments, then as the vector forms. */
@@ -267,14 +284,14 @@ SHIM_EXPORT int
 execl(const char *path, const char *arg, ...)
 {
 	GATHER_ARGS(arg, argv, (void)0);
-	return execve(path, (char *const *)argv, environ);
+	return do_execve(path, (char *const *)argv, environ);
 }
 
 SHIM_EXPORT int
 execlp(const char *file, const char *arg, ...)
 {
 	GATHER_ARGS(arg, argv, (void)0);
-	return execvpe(file, (char *const *)argv, environ);
+	return do_execvpe(file, (char *const *)argv, environ);
 }
 
 SHIM_EXPORT int
@@ -283,7 +300,7 @@ execle(const char *path, const char *arg, ...)
 	char *const *envp;
 
 	GATHER_ARGS(arg, argv, envp = va_arg(ap_, char *const *));
-	return execve(path, (char *const *)argv, envp);
+	return do_execve(path, (char *const *)argv, envp);
 }
 
 SHIM_EXPORT int
