@@ -321,6 +321,13 @@ tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
 }
 
 /*
+ * How much longer than HelperTimeout a UNIX connect may wait: the helper
+ * answers it once the channel is open, within its own bounds (60 s for a
+ * channel, ConnectTimeout while the session is down).
+ */
+#define UNIX_CONNECT_MS	(120 * 1000)
+
+/*
  * A UNIX socket path a `tunnel unix:` rule sends to the bastion (as a
  * direct-streamlocal channel).  Unlike TCP there is no parking for UNIX
  * sockets, so the connect waits for the channel even when non-blocking; the
@@ -334,9 +341,11 @@ tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
 	const struct shim_session *s;
 	struct proto_connect req;
 	struct proto_addr unused;
+	struct ipc_req q;
 	struct rules_match m;
 	enum rules_action act;
 	char path[sizeof(sun->sun_path) + 1];
+	size_t got;
 	size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
 	    len - offsetof(struct sockaddr_un, sun_path) : 0;
 	int type, status, r;
@@ -364,6 +373,7 @@ tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
 		return -1;
 	}
 	memset(&req, 0, sizeof(req));
+	memset(&q, 0, sizeof(q));
 	req.flags = PROTO_CONNECT_UNIX;
 	req.pid = (uint32_t)getpid();
 	req.dest.family = AF_UNIX;
@@ -372,10 +382,17 @@ tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
 	    "(default)", m.line);
 	shim_log(1, "unix:%s: tunnel via %s by %s:%d", path, s->name,
 	    m.file ? m.file : "default", m.line);
-	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &unused,
-	    sizeof(unused), &status, 0);
+	/* The answer waits for the channel: the helper's own bounds apply. */
+	q.type = PROTO_CONNECT;
+	q.body = &req;
+	q.len = sizeof(req);
+	q.fd = fd;
+	q.extra_ms = UNIX_CONNECT_MS;
+	r = ipc_exchange(s, &q, &unused, sizeof(unused), &got, &status);
+	if (r == 0 && got != sizeof(unused))
+		r = -EPROTO;
 	if (r < 0) {
-		errno = ENETUNREACH;
+		errno = r == -ETIMEDOUT ? ETIMEDOUT : ENETUNREACH;
 		return -1;
 	}
 	if (status != 0) {

@@ -26,9 +26,9 @@
 static __thread struct timespec ipc_deadline;
 
 static void
-deadline_start(void)
+deadline_start(int extra_ms)
 {
-	int ms = shim_get()->helper_timeout_ms;
+	long long ms = (long long)shim_get()->helper_timeout_ms + extra_ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &ipc_deadline);
 	ipc_deadline.tv_sec += ms / 1000;
@@ -160,7 +160,7 @@ ipc_exchange(const struct shim_session *s, const struct ipc_req *q,
 	if (shim_real.connect == NULL || shim_real.getsockopt == NULL ||
 	    shim_real.sendmsg == NULL || shim_real.recvmsg == NULL)
 		return -ENOSYS;
-	deadline_start();
+	deadline_start(q->extra_ms);
 	if ((sock = dial(s)) < 0)
 		return sock;
 	proto_hdr_init(&h, q->type, (uint32_t)(q->len + q->taillen), 0);
@@ -192,7 +192,7 @@ ipc_call(const struct shim_session *s, uint16_t type, const void *req,
     size_t reqlen, int fd, void *reply, size_t replylen, int *status,
     int nowait)
 {
-	struct ipc_req q = { type, req, reqlen, NULL, 0, fd, nowait };
+	struct ipc_req q = { type, req, reqlen, NULL, 0, fd, nowait, 0 };
 	size_t got;
 	int r;
 

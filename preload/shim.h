@@ -121,6 +121,8 @@ struct ipc_req {
 	size_t		 taillen;
 	int		 fd;		/* sent along if >= 0 */
 	int		 nowait;
+	int		 extra_ms;	/* added to HelperTimeout, for answers
+					   that wait for the bastion */
 };
 int	ipc_exchange(const struct shim_session *s, const struct ipc_req *q,
 	    void *reply, size_t replymax, size_t *replylen, int *status);
