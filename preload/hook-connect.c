@@ -164,7 +164,7 @@ finish_parked(int fd, uint16_t port, int first)
 	struct sockaddr_storage inert;
 	struct fdtab_ent e;
 	socklen_t ilen, elen = sizeof(int);
-	int err, pending;
+	int err, soerr;
 
 	if ((ilen = inert_address(fd, port, &inert)) == 0)
 		return -1;
@@ -173,16 +173,18 @@ finish_parked(int fd, uint16_t port, int first)
 		return 0;
 	}
 	err = errno;
+	if (err == EISCONN)
+		fdtab_clear_pending(fd);
 	if (err == EINTR || err == EALREADY || err == EISCONN) {
 		errno = err == EALREADY && first ? EINPROGRESS : err;
 		return -1;
 	}
 	/* Consumed, as the kernel's failed connect consumes it. */
-	pending = 0;
-	shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &elen);
+	soerr = 0;
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen);
 	if (err == ECONNRESET || err == EPIPE || err == ECONNABORTED ||
 	    err == EAFNOSUPPORT || err == EINVAL) {
-		err = pending != 0 ? pending : ECONNRESET;
+		err = soerr != 0 ? soerr : ECONNRESET;
 		if (fdtab_get(fd, &e) == 0)
 			err = shim_parked_reason(&e, err);
 	}
