@@ -12,6 +12,15 @@
 
 #include "proto.h"
 
+static const struct proto_io libc_io = { sendmsg, recvmsg };
+static const struct proto_io *io = &libc_io;
+
+void
+proto_set_io(const struct proto_io *ops)
+{
+	io = ops != NULL ? ops : &libc_io;
+}
+
 ssize_t
 proto_request_len(uint16_t type)
 {
@@ -100,11 +109,18 @@ proto_send(int sock, const struct proto_hdr *h, const void *body,
 int
 proto_send_raw(int sock, const void *buf, size_t len)
 {
+	struct msghdr msg;
+	struct iovec iov;
 	size_t off = 0;
 	ssize_t n;
 
 	while (off < len) {
-		n = send(sock, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = (char *)buf + off;
+		iov.iov_len = len - off;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		n = io->sendmsg(sock, &msg, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -148,7 +164,7 @@ proto_send_fds(int sock, const struct proto_hdr *h, const void *body,
 		memcpy(CMSG_DATA(&cmsg.hdr), fds, nfds * sizeof(int));
 	}
 	/* The descriptors go with the first byte; a short send ends plainly. */
-	while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0)
+	while ((n = io->sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0)
 		if (errno != EINTR)
 			return -errno;
 	if ((size_t)n < sizeof(*h)) {
@@ -183,7 +199,7 @@ proto_recv_some(int sock, void *buf, size_t len, int *fds, int maxfds)
 	msg.msg_iovlen = 1;
 	msg.msg_control = cmsg.buf;
 	msg.msg_controllen = sizeof(cmsg.buf);
-	if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT)) < 0)
+	if ((n = io->recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT)) < 0)
 		return -errno;
 	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
@@ -231,7 +247,7 @@ proto_recv(int sock, void *buf, size_t len, int *fdp)
 		msg.msg_iovlen = 1;
 		msg.msg_control = cmsg.buf;
 		msg.msg_controllen = sizeof(cmsg.buf);
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = io->recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define PROTO_MAGIC	0x54574c31u	/* "TWL1" */
@@ -183,6 +184,20 @@ struct proto_attach {
 	uint32_t	pid;
 	uint32_t	flags;
 };
+
+/*
+ * The socket calls the framing below makes.  The helper keeps libc's; the
+ * shim sets its own (proto_set_io) so that its messages never pass through
+ * the program's hooks - the shim's own, or a program's wrappers - and so
+ * that every wait on the helper is bounded.
+ */
+struct proto_io {
+	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
+	ssize_t	(*recvmsg)(int, struct msghdr *, int);
+};
+
+/* Use io for every later call; NULL restores libc's.  Set once, early. */
+void	proto_set_io(const struct proto_io *io);
 
 /* Body size of a request type, or -1 if the type is unknown. */
 ssize_t	proto_request_len(uint16_t type);

@@ -198,7 +198,7 @@ struct names {
 };
 
 /* Recent outcomes of parked connects, for the shim's SO_ERROR. */
-#define OUTCOMES	256
+#define OUTCOMES	4096	/* a storm of failures read late keeps its reasons */
 struct outcome {
 	uint64_t	 ino;
 	int		 err;

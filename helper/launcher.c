@@ -39,6 +39,7 @@
 #include "client.h"
 #include "ctlcmd.h"
 #include "fwdspec.h"
+#include "strict.h"
 #include "remote.h"
 #include "log.h"
 #include "strvec.h"
@@ -70,6 +71,7 @@ struct opts {
 	int		 shell;		/* -s */
 	const char	*log_target;	/* -o LogTarget= */
 	const char	*log_level;	/* -o LogLevel= */
+	int		 strict;	/* -o Strict=yes: no io_uring */
 	int		 pty, x11, agent;
 };
 
@@ -821,6 +823,24 @@ main(int argc, char **argv)
 					fatal("LogLevel=%s: expected QUIET, "
 					    "FATAL, ERROR, INFO, VERBOSE or "
 					    "DEBUG1-3", o.log_level);
+			} else if (strncasecmp(optarg, "Strict=", 7) == 0) {
+				if (strcasecmp(optarg + 7, "yes") == 0)
+					o.strict = 1;
+				else if (strcasecmp(optarg + 7, "no") == 0)
+					o.strict = 0;
+				else
+					fatal("Strict=%s: expected yes or no",
+					    optarg + 7);
+			} else if (strncasecmp(optarg, "HelperTimeout=", 14) == 0) {
+				/* The shim's: how long a program waits for the helper. */
+				char *end;
+				double secs = strtod(optarg + 14, &end);
+
+				if (*end != '\0' || end == optarg + 14 ||
+				    !(secs > 0) || secs > 86400)
+					fatal("HelperTimeout=%s: expected seconds "
+					    "(0 < N <= 86400)", optarg + 14);
+				setenv("TUNNELWRAP_HELPER_TIMEOUT", optarg + 14, 1);
 			} else
 				strvec_push(&o.sshopts, &o.nsshopts, optarg);
 			break;
@@ -914,6 +934,9 @@ main(int argc, char **argv)
 		if (argc > 0 && n > 0)
 			proxy_fallback(argv[0], &ss[0], r);
 		set_env(ss, n, r, &o, &stay);
+		if (argc > 0 && o.strict &&
+		    strict_refuse_io_uring(err, sizeof(err)) == -1)
+			fatal("%s", err);
 		/* Forwards alone (no COMMAND): like ssh -N, the helper keeps them. */
 		st = argc > 0 ? run_command(argv, by_pid && !stay) : 0;
 	}

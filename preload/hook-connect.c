@@ -12,15 +12,19 @@
  *
  * Blocking and non-blocking connects take the same path: the helper parks
  * the socket (SYN_SENT) and completes or fails it when the channel outcome
- * is known (helper/relay.c); a blocking caller just waits for that here.
+ * is known (helper/relay.c); a blocking caller then waits in the kernel's
+ * own connect() (finish_parked), so signals and SO_SNDTIMEO act as on any
+ * connect.
  *
  * What a program sees:
  *   blocking:     0 once the channel is open; -1 with ECONNREFUSED
  *                 (connect failed at the far end), EACCES (administratively
  *                 prohibited, or a deny rule), ETIMEDOUT (no answer in
  *                 time), EHOSTUNREACH (the bastion cannot resolve the
- *                 name), ENETUNREACH (no helper); while the session is
- *                 down a connect waits for the reconnect, up to
+ *                 name), ENETUNREACH (no helper), ETIMEDOUT (the helper
+ *                 did not answer within HelperTimeout), EINTR (a signal
+ *                 without SA_RESTART; the connect goes on); while the
+ *                 session is down a connect waits for the reconnect, up to
  *                 ConnectTimeout, then ETIMEDOUT.
  *   non-blocking: -1/EINPROGRESS at once; the socket polls writable when
  *                 the outcome is known; SO_ERROR then gives 0 or one of the
@@ -31,7 +35,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -108,64 +111,86 @@ connect_direct_by_name(int fd, const char *name, uint16_t port, int family)
 	return r;
 }
 
-/* A second connect() on a socket whose tunneled connect is under way. */
-static int
-reconnect_pending(int fd)
+/*
+ * An address for asking the kernel's connect() about a parked socket that
+ * can never start a connection: the other family, well formed (so that an
+ * LSM looking at it accepts it), with the destination's port.  While the
+ * socket's connect is in progress the kernel does not look at it; once the
+ * helper has disconnected the socket (a failure) the kernel would start a
+ * fresh connect, and the family mismatch refuses that (EAFNOSUPPORT for
+ * IPv4, EINVAL for IPv6) before anything is sent.  With the program's own
+ * destination, that fresh connect would go out directly.
+ */
+static socklen_t
+inert_address(int fd, uint16_t port, struct sockaddr_storage *ss)
 {
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	int err = 0;
+	struct sockaddr_in *sin = (void *)ss;
+	struct sockaddr_in6 *sin6 = (void *)ss;
+	socklen_t len = sizeof(int);
+	int domain;
 
-	if (shim_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
-		return -1;
-	if (ti.tcpi_state == TCP_ESTABLISHED) {
-		fdtab_clear_pending(fd);
-		errno = EISCONN;
-		return -1;
+	memset(ss, 0, sizeof(*ss));
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain,
+	    &len) == -1)
+		return 0;
+	if (domain == AF_INET) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = in6addr_loopback;
+		return sizeof(*sin6);
 	}
-	if (ti.tcpi_state == TCP_SYN_SENT) {
-		errno = EALREADY;
-		return -1;
-	}
-	len = sizeof(err);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
-		errno = err;	/* the hooked getsockopt refines the errno */
-		return -1;
-	}
-	errno = EALREADY;
-	return -1;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sizeof(*sin);
 }
 
 /*
- * A blocking connect waits here, the socket made non-blocking meanwhile so
- * the helper can park it: until writable (or SO_SNDTIMEO, as the kernel
- * does), then the outcome from SO_ERROR.
+ * Wait for (blocking) or look at (non-blocking) a parked connect, with the
+ * kernel's own connect(): on a socket whose connect is in progress it
+ * waits for the outcome when blocking, says EALREADY when not, 0 once
+ * connected, or the error.  So a blocking connect waits exactly as the
+ * kernel's does: a signal without SA_RESTART ends it with EINTR (the
+ * connect goes on; the next connect() waits again), one with SA_RESTART
+ * restarts it, SO_SNDTIMEO bounds it.  A failed parked connect (the helper
+ * disconnected the socket: ECONNRESET, EPIPE when that crossed the wait,
+ * or the inert address refused when it came before) reads as the reason
+ * the helper recorded.  first: the program's first connect() of the
+ * socket, where a timeout reads EINPROGRESS, as the kernel says it.
  */
 static int
-await_connect(int fd)
+finish_parked(int fd, uint16_t port, int first)
 {
-	struct timeval tv;
-	struct pollfd pfd = { fd, POLLOUT, 0 };
-	socklen_t len = sizeof(tv);
-	int timeout = -1, err, r;
+	struct sockaddr_storage inert;
+	struct fdtab_ent e;
+	socklen_t ilen, elen = sizeof(int);
+	int err, soerr;
 
-	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 &&
-	    (tv.tv_sec > 0 || tv.tv_usec > 0))
-		timeout = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
-	while ((r = poll(&pfd, 1, timeout)) == -1 && errno == EINTR)
-		;
-	if (r == 0) {
-		errno = EINPROGRESS;
+	if ((ilen = inert_address(fd, port, &inert)) == 0)
+		return -1;
+	if (shim_real.connect(fd, (struct sockaddr *)&inert, ilen) == 0) {
+		fdtab_clear_pending(fd);
+		return 0;
+	}
+	err = errno;
+	if (err == EISCONN)
+		fdtab_clear_pending(fd);
+	if (err == EINTR || err == EALREADY || err == EISCONN) {
+		errno = err == EALREADY && first ? EINPROGRESS : err;
 		return -1;
 	}
-	len = sizeof(err);
-	if (r == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		return -1;
-	if (err != 0) {
-		errno = err;
-		return -1;
+	/* Consumed, as the kernel's failed connect consumes it. */
+	soerr = 0;
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen);
+	if (err == ECONNRESET || err == EPIPE || err == ECONNABORTED ||
+	    err == EAFNOSUPPORT || err == EINVAL) {
+		err = soerr != 0 ? soerr : ECONNRESET;
+		if (fdtab_get(fd, &e) == 0)
+			err = shim_parked_reason(&e, err);
 	}
-	return 0;
+	fdtab_clear_pending(fd);
+	errno = err;
+	return -1;
 }
 
 static int
@@ -175,10 +200,11 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	const struct shim_session *s = shim_session(m->session);
 	struct proto_connect req;
 	struct proto_addr unused;
-	int flags, status, r, pending, saved, zero = 0;
+	struct fdtab_ent e;
+	int flags, status, r, saved, zero = 0;
 
-	if (fdtab_get(fd, NULL, NULL, &pending, NULL) == 0 && pending)
-		return reconnect_pending(fd);
+	if (fdtab_get(fd, &e) == 0 && e.pending)
+		return finish_parked(fd, sockaddr_port(sa), 0);
 	if (s == NULL) {
 		shim_log(1, "%s: no session to tunnel through", what);
 		errno = ENETUNREACH;
@@ -200,22 +226,32 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &unused,
 	    sizeof(unused), &status, 0);
 	if (r == 0 && status == EINPROGRESS) {
-		fdtab_set(fd, sa, salen, 1);
+		fdtab_set(fd, sa, salen, 1, s);
 		if (flags & O_NONBLOCK) {
 			errno = EINPROGRESS;
 			return -1;
 		}
-		r = await_connect(fd);
-		saved = errno;
+		/* Parked: blocking again, the kernel's connect waits. */
 		fcntl(fd, F_SETFL, flags);
+		r = finish_parked(fd, sockaddr_port(sa), 1);
+		saved = errno;
 		if (r == -1)
 			shim_log(1, "%s: %s", what, strerror(saved));
 		errno = saved;
 		return r;
 	}
-	if (!(flags & O_NONBLOCK))
+	/*
+	 * A helper that did not answer in time may still park the socket
+	 * later: it must find it non-blocking then, so it stays so (the
+	 * program's connect failed; the socket is for closing).
+	 */
+	if (!(flags & O_NONBLOCK) && r != -ETIMEDOUT)
 		fcntl(fd, F_SETFL, flags);
-	if (r < 0) {
+	if (r == -ETIMEDOUT) {
+		shim_log(1, "%s: helper for session %s does not answer", what,
+		    s->name);
+		errno = ETIMEDOUT;
+	} else if (r < 0) {
 		shim_log(1, "%s: helper for session %s unreachable: %s", what,
 		    s->name, strerror(-r));
 		errno = ENETUNREACH;
@@ -287,6 +323,13 @@ tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
 }
 
 /*
+ * How much longer than HelperTimeout a UNIX connect may wait: the helper
+ * answers it once the channel is open, within its own bounds (60 s for a
+ * channel, ConnectTimeout while the session is down).
+ */
+#define UNIX_CONNECT_MS	(120 * 1000)
+
+/*
  * A UNIX socket path a `tunnel unix:` rule sends to the bastion (as a
  * direct-streamlocal channel).  Unlike TCP there is no parking for UNIX
  * sockets, so the connect waits for the channel even when non-blocking; the
@@ -300,9 +343,11 @@ tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
 	const struct shim_session *s;
 	struct proto_connect req;
 	struct proto_addr unused;
+	struct ipc_req q;
 	struct rules_match m;
 	enum rules_action act;
 	char path[sizeof(sun->sun_path) + 1];
+	size_t got;
 	size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
 	    len - offsetof(struct sockaddr_un, sun_path) : 0;
 	int type, status, r;
@@ -330,6 +375,7 @@ tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
 		return -1;
 	}
 	memset(&req, 0, sizeof(req));
+	memset(&q, 0, sizeof(q));
 	req.flags = PROTO_CONNECT_UNIX;
 	req.pid = (uint32_t)getpid();
 	req.dest.family = AF_UNIX;
@@ -338,22 +384,30 @@ tunnel_unix(const struct shim *st, int fd, const struct sockaddr *sa,
 	    "(default)", m.line);
 	shim_log(1, "unix:%s: tunnel via %s by %s:%d", path, s->name,
 	    m.file ? m.file : "default", m.line);
-	r = ipc_call(s, PROTO_CONNECT, &req, sizeof(req), fd, &unused,
-	    sizeof(unused), &status, 0);
+	/* The answer waits for the channel: the helper's own bounds apply. */
+	q.type = PROTO_CONNECT;
+	q.body = &req;
+	q.len = sizeof(req);
+	q.fd = fd;
+	q.extra_ms = UNIX_CONNECT_MS;
+	r = ipc_exchange(s, &q, &unused, sizeof(unused), &got, &status);
+	if (r == 0 && got != sizeof(unused))
+		r = -EPROTO;
 	if (r < 0) {
-		errno = ENETUNREACH;
+		errno = r == -ETIMEDOUT ? ETIMEDOUT : ENETUNREACH;
 		return -1;
 	}
 	if (status != 0) {
 		errno = status;
 		return -1;
 	}
-	fdtab_set(fd, sa, len, 0);
+	fdtab_set(fd, sa, len, 0, s);
 	return 0;
 }
 
-SHIM_EXPORT int
-connect(int fd, const struct sockaddr *sa, socklen_t len)
+/* The connect() hook's work; syscall(SYS_connect) and Fast Open too. */
+int
+shim_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct shim *st = shim_get();
 
@@ -370,4 +424,10 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return shim_real.connect(fd, sa, len);
 	return tunnel_connect(st, fd, sa, len);
+}
+
+SHIM_EXPORT int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return shim_connect(fd, sa, len);
 }

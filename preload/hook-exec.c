@@ -12,6 +12,9 @@
  * setgid and file-capability programs are left alone: the loader refuses
  * LD_PRELOAD to them by design, and they are rarely network clients.
  *
+ * They also pass the table of tunneled sockets to the new image
+ * (TUNNELWRAP_FDS, fdtab.c), for getpeername.
+ *
  * These hooks may run in a vfork() child (Python's subprocess does that):
  * nothing here allocates; the new environment lives on the stack.  The
  * shim's one-time set-up may happen there too, which is safe: the memory
@@ -127,7 +130,7 @@ env_has(char *const envp[], const char *name)
  * shim cannot reach.  Both arrays live in this frame until the call.
  */
 static int
-exec_checked(const struct exec_call *c, char *const envp[])
+exec_reach(const struct exec_call *c, char *const envp[])
 {
 	const struct shim *st = shim_get();
 	char path[PATH_MAX], why[PATH_MAX + 128];
@@ -175,22 +178,61 @@ exec_checked(const struct exec_call *c, char *const envp[])
 	}
 }
 
-SHIM_EXPORT int
-execve(const char *path, char *const argv[], char *const envp[])
+/*
+ * Run c with envp plus TUNNELWRAP_FDS, the tunneled sockets the new image
+ * inherits (so its getpeername still names their destinations), then as
+ * exec_reach.  A TUNNELWRAP_FDS already there (ours, from before an exec)
+ * is replaced.
+ */
+static int
+exec_checked(const struct exec_call *c, char *const envp[])
+{
+	static const char var[] = "TUNNELWRAP_FDS";
+	const struct shim *st = shim_get();
+	char fds[4096];
+	size_t n, i, k, len;
+	int saved = errno;
+
+	if (!st->active || envp == NULL)
+		return call_real(c, envp);
+	len = snprintf(fds, sizeof(fds), "%s=", var);
+	n = fdtab_export(fds + len, sizeof(fds) - len, st->sessions,
+	    st->nsessions);
+	errno = saved;
+	if (n == 0 && !env_has(envp, var))
+		return exec_reach(c, envp);
+	for (n = 0; envp[n] != NULL; n++)
+		;
+	if (n > ENV_MAX)
+		return exec_reach(c, envp);
+	{
+		const char *env[n + 2];
+
+		for (i = 0, k = 0; i < n; i++)
+			if (strncmp(envp[i], fds, len) != 0)
+				env[k++] = envp[i];
+		if (fds[len] != '\0')
+			env[k++] = fds;
+		env[k] = NULL;
+		return exec_reach(c, (char *const *)env);
+	}
+}
+
+/*
+ * The two forms every exec hook comes down to, called directly: the
+ * exported names could be a program's own functions (the shim's calls
+ * never pass through the program's).
+ */
+static int
+do_execve(const char *path, char *const argv[], char *const envp[])
 {
 	struct exec_call c = { EXEC_VE, path, argv, NULL, NULL, NULL };
 
 	return exec_checked(&c, envp);
 }
 
-SHIM_EXPORT int
-execv(const char *path, char *const argv[])
-{
-	return execve(path, argv, environ);
-}
-
-SHIM_EXPORT int
-execvpe(const char *file, char *const argv[], char *const envp[])
+static int
+do_execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	struct exec_call c = { EXEC_VPE, file, argv, NULL, NULL, NULL };
 
@@ -198,9 +240,27 @@ execvpe(const char *file, char *const argv[], char *const envp[])
 }
 
 SHIM_EXPORT int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	return do_execve(path, argv, envp);
+}
+
+SHIM_EXPORT int
+execv(const char *path, char *const argv[])
+{
+	return do_execve(path, argv, environ);
+}
+
+SHIM_EXPORT int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return do_execvpe(file, argv, envp);
+}
+
+SHIM_EXPORT int
 execvp(const char *file, char *const argv[])
 {
-	return execvpe(file, argv, environ);
+	return do_execvpe(file, argv, environ);
 }
 
 /* The list forms: gather the arguments, then as the vector forms. */
@@ -224,14 +284,14 @@ SHIM_EXPORT int
 execl(const char *path, const char *arg, ...)
 {
 	GATHER_ARGS(arg, argv, (void)0);
-	return execve(path, (char *const *)argv, environ);
+	return do_execve(path, (char *const *)argv, environ);
 }
 
 SHIM_EXPORT int
 execlp(const char *file, const char *arg, ...)
 {
 	GATHER_ARGS(arg, argv, (void)0);
-	return execvpe(file, (char *const *)argv, environ);
+	return do_execvpe(file, (char *const *)argv, environ);
 }
 
 SHIM_EXPORT int
@@ -240,7 +300,7 @@ execle(const char *path, const char *arg, ...)
 	char *const *envp;
 
 	GATHER_ARGS(arg, argv, envp = va_arg(ap_, char *const *));
-	return execve(path, (char *const *)argv, envp);
+	return do_execve(path, (char *const *)argv, envp);
 }
 
 SHIM_EXPORT int

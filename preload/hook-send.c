@@ -11,7 +11,8 @@
  * itself (dig, c-ares: UDP to port 53) for a name the rules tunnel or deny
  * are refused with EACCES, so the name never reaches a DNS server.  Plain
  * send()/sendmmsg() on a socket connect()ed to port 53 is checked too: the
- * connect hook marks such sockets.
+ * connect hook marks such sockets.  The shim_send* functions are the
+ * hooks' work, shared with syscall() (hook-syscall.c).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -136,8 +137,9 @@ decide_send(int fd, const void *buf, size_t len, int flags,
 	return -1;
 }
 
-SHIM_EXPORT ssize_t
-sendto(int fd, const void *buf, size_t len, int flags,
+/* The sendto() hook's work; syscall(SYS_sendto) comes here too. */
+ssize_t
+shim_sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *sa, socklen_t salen)
 {
 	int r;
@@ -158,9 +160,16 @@ sendto(int fd, const void *buf, size_t len, int flags,
 	if (r == -1)
 		return -1;
 	/* Fast Open to a tunneled destination: connect, then send. */
-	if (connect(fd, sa, salen) == -1)
+	if (shim_connect(fd, sa, salen) == -1)
 		return -1;
 	return shim_real.sendto(fd, buf, len, flags & ~MSG_FASTOPEN, NULL, 0);
+}
+
+SHIM_EXPORT ssize_t
+sendto(int fd, const void *buf, size_t len, int flags,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	return shim_sendto(fd, buf, len, flags, sa, salen);
 }
 
 SHIM_EXPORT ssize_t
@@ -189,34 +198,44 @@ first_iov(const struct msghdr *msg, size_t *len)
 	return msg->msg_iov[0].iov_base;
 }
 
-SHIM_EXPORT ssize_t
-sendmsg(int fd, const struct msghdr *msg, int flags)
+/*
+ * What to do with one message sent with flags: 0 to let libc have it, 1
+ * for a Fast Open to tunnel (connect first), -1 with errno set.
+ */
+static int
+decide_msg(int fd, const struct msghdr *msg, int flags)
 {
-	struct msghdr plain;
 	const void *b;
 	size_t blen;
-	int r;
 
-	if (shim_get(), shim_real.sendmsg == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (msg == NULL)
-		return shim_real.sendmsg(fd, msg, flags);
 	b = first_iov(msg, &blen);
 	if (msg->msg_name == NULL) {
 		if (shim_dns_fd(fd) && dns_leak(b, blen)) {
 			errno = EACCES;
 			return -1;
 		}
-		return shim_real.sendmsg(fd, msg, flags);
+		return 0;
 	}
-	if ((r = decide_send(fd, b, blen, flags, msg->msg_name,
-	    msg->msg_namelen)) == 0)
+	return decide_send(fd, b, blen, flags, msg->msg_name,
+	    msg->msg_namelen);
+}
+
+/* The sendmsg() hook's work; syscall(SYS_sendmsg) comes here too. */
+ssize_t
+shim_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct msghdr plain;
+	int r;
+
+	if (shim_get(), shim_real.sendmsg == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (msg == NULL || (r = decide_msg(fd, msg, flags)) == 0)
 		return shim_real.sendmsg(fd, msg, flags);
 	if (r == -1)
 		return -1;
-	if (connect(fd, msg->msg_name, msg->msg_namelen) == -1)
+	if (shim_connect(fd, msg->msg_name, msg->msg_namelen) == -1)
 		return -1;
 	plain = *msg;
 	plain.msg_name = NULL;
@@ -224,36 +243,46 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 	return shim_real.sendmsg(fd, &plain, flags & ~MSG_FASTOPEN);
 }
 
-SHIM_EXPORT int
-sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+SHIM_EXPORT ssize_t
+sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	const void *b;
-	size_t blen;
+	return shim_sendmsg(fd, msg, flags);
+}
+
+/*
+ * The sendmmsg() hook's work; syscall(SYS_sendmmsg) comes here too.  Each
+ * message is decided with the flags it is sent with (MSG_FASTOPEN
+ * included).  Those libc may send as they are go in one call, up to the
+ * first that needs us: that one is sent alone next time (a Fast Open to
+ * tunnel: connected, then sent), or fails (-1, errno) when it is first.
+ * Like the kernel, the count sent is returned and the caller goes on.
+ */
+int
+shim_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
 	unsigned int i;
+	ssize_t sent;
+	int r = 0;
 
 	if (shim_get(), shim_real.sendmmsg == NULL) {
 		errno = ENOSYS;
 		return -1;
 	}
-	/* Send the messages that are fine; stop at the first that is not. */
-	for (i = 0; v != NULL && i < n; i++) {
-		const struct msghdr *m = &v[i].msg_hdr;
-		int bad = 0;
-
-		b = first_iov(m, &blen);
-		if (m->msg_name == NULL) {
-			if (shim_dns_fd(fd) && dns_leak(b, blen)) {
-				errno = EACCES;
-				bad = 1;
-			}
-		} else if (decide_send(fd, b, blen, flags & ~MSG_FASTOPEN,
-		    m->msg_name, m->msg_namelen) != 0)
-			bad = 1;		/* errno set */
-		if (bad) {
-			if (i == 0)
-				return -1;
+	for (i = 0; v != NULL && i < n; i++)
+		if ((r = decide_msg(fd, &v[i].msg_hdr, flags)) != 0)
 			break;
-		}
-	}
-	return shim_real.sendmmsg(fd, v, i, flags);
+	if (i > 0 || v == NULL || n == 0)
+		return shim_real.sendmmsg(fd, v, i < n ? i : n, flags);
+	if (r == -1)
+		return -1;
+	if ((sent = shim_sendmsg(fd, &v[0].msg_hdr, flags)) == -1)
+		return -1;
+	v[0].msg_len = (unsigned int)sent;
+	return 1;
+}
+
+SHIM_EXPORT int
+sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	return shim_sendmmsg(fd, v, n, flags);
 }

@@ -4,11 +4,14 @@
  *
  * The kernel would name the helper's parking address as the peer; the
  * program connected to something else, so getpeername() answers with that,
- * from fdtab, or after an exec (fdtab is gone) from the helper.
+ * from fdtab.  A socket the program got from elsewhere (across exec, over
+ * a UNIX socket) is not in it and names the parking address (README,
+ * Limits).
  *
  * A tunneled connect that fails is reported by the kernel as ECONNRESET
- * (the helper disconnects the parked socket); the helper recorded the real
- * reason (ECONNREFUSED, EACCES, ETIMEDOUT, ...), which SO_ERROR returns.
+ * (the helper disconnects the parked socket); the helper that has the
+ * socket recorded the real reason (ECONNREFUSED, EACCES, ETIMEDOUT, ...),
+ * which SO_ERROR returns.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,17 +32,16 @@ tcp_state(int fd)
 	return ti.tcpi_state;
 }
 
-/* The reason the helper recorded for a failed parked connect. */
-static int
-real_reason(uint64_t ino, int kernel_err)
+int
+shim_parked_reason(const struct fdtab_ent *e, int kernel_err)
 {
 	struct proto_outcome req;
 	int status;
 
 	memset(&req, 0, sizeof(req));
-	req.ino = ino;
-	if (shim_session(NULL) == NULL ||
-	    ipc_call(shim_session(NULL), PROTO_OUTCOME, &req, sizeof(req), -1,
+	req.ino = e->ino;
+	if (e->session == NULL ||
+	    ipc_call(e->session, PROTO_OUTCOME, &req, sizeof(req), -1,
 	    NULL, 0, &status, 0) < 0 || status == 0)
 		return kernel_err;
 	return status;
@@ -48,8 +50,8 @@ real_reason(uint64_t ino, int kernel_err)
 SHIM_EXPORT int
 getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	uint64_t ino;
-	int pending, err, r;
+	struct fdtab_ent e;
+	int err, r;
 
 	if (shim_real.getsockopt == NULL) {
 		shim_get();
@@ -62,11 +64,11 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (r == -1 || level != SOL_SOCKET || name != SO_ERROR ||
 	    val == NULL || len == NULL || *len < sizeof(int))
 		return r;
-	if (fdtab_get(fd, NULL, NULL, &pending, &ino) == -1 || !pending)
+	if (fdtab_get(fd, &e) == -1 || !e.pending)
 		return r;
 	memcpy(&err, val, sizeof(int));
 	if (err != 0) {
-		err = real_reason(ino, err);
+		err = shim_parked_reason(&e, err);
 		fdtab_clear_pending(fd);
 	} else if (tcp_state(fd) == TCP_ESTABLISHED)
 		fdtab_clear_pending(fd);
@@ -89,46 +91,30 @@ is_loopback(const struct sockaddr_storage *ss)
 	return 0;
 }
 
-/*
- * Not in fdtab (inherited across exec, or dup'ed): a loopback peer may be
- * the helper's; ask it by our socket's address.  Only loopback peers pay.
- */
+/* Truncate like the kernel does, but report the full length. */
 static int
-peer_from_helper(int fd, struct sockaddr *sa, socklen_t *len)
+give_peer(const struct sockaddr_storage *ss, socklen_t slen,
+    struct sockaddr *sa, socklen_t *len)
 {
-	struct sockaddr_storage peer, local, dest;
-	socklen_t plen = sizeof(peer), llen = sizeof(local), dlen;
-	struct proto_addr req, rep;
-	int status, saved;
-
-	if (shim_real.getpeername(fd, (struct sockaddr *)&peer, &plen) == -1)
-		return -1;
-	saved = errno;
-	if (!is_loopback(&peer) || shim_session(NULL) == NULL ||
-	    getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
-		goto real;
-	proto_addr_from_sockaddr(&req, (struct sockaddr *)&local);
-	if (ipc_call(shim_session(NULL), PROTO_PEER, &req, sizeof(req), -1,
-	    &rep, sizeof(rep), &status, 0) < 0 || status != 0 ||
-	    (dlen = proto_addr_to_sockaddr(&rep, &dest)) == 0)
-		goto real;
-	memcpy(sa, &dest, *len < dlen ? *len : dlen);
-	*len = dlen;
-	errno = saved;
-	return 0;
- real:
-	memcpy(sa, &peer, *len < plen ? *len : plen);
-	*len = plen;
-	errno = saved;
+	memcpy(sa, ss, *len < slen ? *len : slen);
+	*len = slen;
 	return 0;
 }
 
+/*
+ * The shim's own table says which sockets it handed over; nobody else is
+ * asked, so a direct socket costs no message and can never be taken for
+ * a tunneled one.  Another number of a tunneled socket (dup, dup2) is
+ * found by its inode; that search runs only for loopback peers, as a
+ * tunneled socket's real peer is the helper's loopback parking address.
+ */
 SHIM_EXPORT int
 getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	struct sockaddr_storage dest;
-	socklen_t dlen;
-	int pending, state;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	struct fdtab_ent e;
+	int saved;
 
 	if (shim_real.getpeername == NULL) {
 		shim_get();
@@ -139,14 +125,20 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	}
 	if (sa == NULL || len == NULL)
 		return shim_real.getpeername(fd, sa, len);
-	if (fdtab_get(fd, &dest, &dlen, &pending, NULL) == -1)
-		return peer_from_helper(fd, sa, len);
-	if (pending && (state = tcp_state(fd)) != TCP_ESTABLISHED) {
+	if (fdtab_get(fd, &e) == -1) {
+		if (shim_real.getpeername(fd, (struct sockaddr *)&peer,
+		    &plen) == -1)
+			return -1;
+		saved = errno;
+		if (!is_loopback(&peer) || fdtab_find(fd, &e) == -1) {
+			errno = saved;
+			return give_peer(&peer, plen, sa, len);
+		}
+		errno = saved;
+	}
+	if (e.pending && tcp_state(fd) != TCP_ESTABLISHED) {
 		errno = ENOTCONN;
 		return -1;
 	}
-	/* Truncate like the kernel does, but report the full length. */
-	memcpy(sa, &dest, *len < dlen ? *len : dlen);
-	*len = dlen;
-	return 0;
+	return give_peer(&e.dest, e.len, sa, len);
 }

@@ -8,6 +8,9 @@
  *   TUNNELWRAP_SESSIONS "name=socket;..." helper control sockets, default
  *                       session first
  *   TUNNELWRAP_VERBOSE  -v count; TUNNELWRAP_LOG the launcher's stderr
+ *   TUNNELWRAP_FDS      tunneled sockets inherited across exec (fdtab.c)
+ *   TUNNELWRAP_HELPER_TIMEOUT  seconds any wait on the helper may last
+ *                       (-o HelperTimeout=; default SHIM_HELPER_TIMEOUT)
  * Without a ruleset the shim stays passive: every hook calls libc.
  */
 #include <dlfcn.h>
@@ -24,6 +27,8 @@
 
 struct real_fns shim_real;
 static struct shim shim_state;
+
+#define SHIM_HELPER_TIMEOUT	10	/* seconds; see helper_timeout() */
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -44,6 +49,7 @@ resolve_real(void)
 	REAL(getsockopt);
 	REAL(sendto);
 	REAL(sendmsg);
+	REAL(recvmsg);
 	REAL(sendmmsg);
 	REAL(listen);
 	REAL(execve);
@@ -104,6 +110,26 @@ postfork(void)
 	fdtab_unlock_all();
 }
 
+/*
+ * The helper answers in well under a millisecond; a few seconds of silence
+ * means it is stopped or stuck.  Ten seconds leaves room for a loaded
+ * machine and still ends a hang.
+ */
+static int
+helper_timeout(void)
+{
+	const char *v = getenv("TUNNELWRAP_HELPER_TIMEOUT");
+	char *end;
+	double secs;
+
+	if (v == NULL || *v == '\0')
+		return SHIM_HELPER_TIMEOUT * 1000;
+	secs = strtod(v, &end);
+	if (*end != '\0' || !(secs > 0) || secs > 86400)
+		return SHIM_HELPER_TIMEOUT * 1000;
+	return secs * 1000 < 1 ? 1 : (int)(secs * 1000);
+}
+
 static void
 shim_init(void)
 {
@@ -112,6 +138,8 @@ shim_init(void)
 	int saved = errno;
 
 	resolve_real();
+	ipc_init();
+	st->helper_timeout_ms = helper_timeout();
 	pthread_atfork(prefork, postfork, postfork);
 	if ((v = getenv("TUNNELWRAP_VERBOSE")) != NULL)
 		st->verbose = atoi(v);
@@ -130,6 +158,8 @@ shim_init(void)
 		st->rules = NULL;
 		goto out;
 	}
+	/* Sockets tunneled by the image that exec'ed us (hook-exec.c). */
+	fdtab_import(getenv("TUNNELWRAP_FDS"), st->sessions, st->nsessions);
 	st->ruleset = strdup(text);	/* NULL: no proxy for exec'd programs */
 	rules_synthetic_v4(st->rules, &st->pool4, &st->pool4_len);
 	rules_synthetic_v6(st->rules, &st->pool6, &st->pool6_len);

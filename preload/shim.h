@@ -42,6 +42,7 @@ struct real_fns {
 	ssize_t	(*sendto)(int, const void *, size_t, int,
 		    const struct sockaddr *, socklen_t);
 	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
+	ssize_t	(*recvmsg)(int, struct msghdr *, int);
 	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	int	(*listen)(int, int);
 	int	(*execve)(const char *, char *const[], char *const[]);
@@ -70,6 +71,7 @@ struct shim {
 	struct in6_addr	 pool6;
 	int		 pool6_len;
 	int		 verbose;
+	int		 helper_timeout_ms;	/* bound on every helper wait */
 	char		 logpath[64];	/* /proc/PID/fd/2 of the launcher */
 };
 
@@ -100,12 +102,15 @@ int	shim_is_synthetic(const struct sockaddr *sa);
  * One request/reply exchange with the helper of session s on a fresh
  * connection.  Sends fd along if >= 0.  On success stores the reply status
  * (0 or a positive errno) in *status and the reply body in reply.
- * Returns 0, or -errno when the helper cannot be reached or misbehaves.
- * With nowait set, sends and returns without reading a reply.
+ * Returns 0, or -errno when the helper cannot be reached or misbehaves
+ * (-ETIMEDOUT when it does not answer within HelperTimeout).  With nowait set, sends and returns without reading a reply.
  */
 int	ipc_call(const struct shim_session *s, uint16_t type, const void *req,
 	    size_t reqlen, int fd, void *reply, size_t replylen, int *status,
 	    int nowait);
+
+/* Route the framing's socket calls through ours (libc, bounded). */
+void	ipc_init(void);
 
 /* The general form: a variable tail after the body, a reply of any length. */
 struct ipc_req {
@@ -116,20 +121,57 @@ struct ipc_req {
 	size_t		 taillen;
 	int		 fd;		/* sent along if >= 0 */
 	int		 nowait;
+	int		 extra_ms;	/* added to HelperTimeout, for answers
+					   that wait for the bastion */
 };
 int	ipc_exchange(const struct shim_session *s, const struct ipc_req *q,
 	    void *reply, size_t replymax, size_t *replylen, int *status);
 
+/*
+ * The hooks' work, shared by the libc entry points, syscall() and Fast
+ * Open: the same decisions (tunnel, deny, direct) whichever way a program
+ * calls.  As the libc functions: -1 and errno on failure.
+ */
+int	shim_connect(int fd, const struct sockaddr *sa, socklen_t len);
+ssize_t	shim_sendto(int fd, const void *buf, size_t len, int flags,
+	    const struct sockaddr *sa, socklen_t salen);
+ssize_t	shim_sendmsg(int fd, const struct msghdr *msg, int flags);
+int	shim_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+
 /* Tunneled-socket table: getpeername truth and pending connect state. */
+struct fdtab_ent {
+	struct sockaddr_storage	 dest;		/* what the program connected to */
+	socklen_t		 len;
+	int			 pending;	/* connect not finished yet */
+	uint64_t		 ino;		/* socket inode */
+	const struct shim_session *session;	/* the helper that has it */
+};
 void	fdtab_set(int fd, const struct sockaddr *dest, socklen_t len,
-	    int pending);
-/* Copy the recorded destination; returns 0 or -1 if fd is not tunneled. */
-int	fdtab_get(int fd, struct sockaddr_storage *dest, socklen_t *len,
-	    int *pending, uint64_t *ino);
+	    int pending, const struct shim_session *session);
+/* The entry of fd (out may be NULL); returns 0, or -1 if not tunneled. */
+int	fdtab_get(int fd, struct fdtab_ent *out);
+/* As fdtab_get, also finding another number of the same socket (dup). */
+int	fdtab_find(int fd, struct fdtab_ent *out);
 void	fdtab_clear_pending(int fd);
+/*
+ * The entries of inheritable descriptors as TUNNELWRAP_FDS's value, for
+ * an exec: its length (0: none; what does not fit is left out).
+ */
+size_t	fdtab_export(char *buf, size_t len,
+	    const struct shim_session *sessions, size_t nsessions);
+/* Take back what fdtab_export gave the previous image (bad input: ignored). */
+void	fdtab_import(const char *spec, const struct shim_session *sessions,
+	    size_t nsessions);
+
 /* Held across fork() so no child inherits a lock held by another thread. */
 void	fdtab_lock_all(void);
 void	fdtab_unlock_all(void);
+
+/*
+ * Why a parked connect failed, asked of the helper that has the socket:
+ * its errno, or kernel_err when that helper does not know (any more).
+ */
+int	shim_parked_reason(const struct fdtab_ent *e, int kernel_err);
 void	names_lock_all(void);
 void	names_unlock_all(void);
 

@@ -300,7 +300,7 @@ _tunnelwrap_optarg()
             BatchMode= PasswordAuthentication= KbdInteractiveAuthentication=
             Compression= ConnectTimeout= ControlPersist= Ciphers=
             KexAlgorithms= ProxyCommand= ProxyJump= ServerAliveInterval=
-            ServerAliveCountMax=" -- "$cur"))
+            ServerAliveCountMax= HelperTimeout= Strict=" -- "$cur"))
         [[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *= ]] &&
             compopt -o nospace 2>/dev/null
         ;;
