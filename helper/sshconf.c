@@ -98,6 +98,84 @@ set_opt(ssh_session s, enum ssh_options_e o, const void *v, const char *what)
 		fatal("ssh option %s: %s", what, ssh_get_error(s));
 }
 
+/* Append ' word' to buf, quoted for sh -c; fatal if it does not fit. */
+static void
+append_quoted(char *buf, size_t len, const char *word)
+{
+	size_t n = strlen(buf);
+	const char *c;
+
+	if (n + 2 >= len)
+		goto full;
+	buf[n++] = ' ';
+	buf[n++] = '\'';
+	for (c = word; *c != '\0'; c++) {
+		if (*c == '\'') {
+			if (n + 4 >= len)
+				goto full;
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
+		} else {
+			if (n + 1 >= len)
+				goto full;
+			buf[n++] = *c;
+		}
+	}
+	if (n + 2 > len)
+		goto full;
+	buf[n++] = '\'';
+	buf[n] = '\0';
+	return;
+ full:
+	fatal("ProxyJump: the command is too long");
+}
+
+/*
+ * ProxyJump "hop1,...,last" -> the command ssh itself would run for it:
+ * ssh [-l user] [-p port] [-F config] [-J hop1,...] -W '[%h]:%p' host.
+ * The last hop is [ssh://][user@]host[:port]: its port must go to -p,
+ * since "ssh host:port" names a host called "host:port".
+ */
+static void
+jump_command(const struct helper *h, char *jumps, char *cmd, size_t len)
+{
+	char user[256], host[1024], port[8], *last;
+	int p;
+
+	if ((last = strrchr(jumps, ',')) != NULL)
+		*last++ = '\0';
+	else {
+		last = jumps;
+		jumps = NULL;
+	}
+	if (strncmp(last, "ssh://", 6) == 0)
+		last += 6;
+	if (sshg_split_dest(last, user, sizeof(user), host, sizeof(host),
+	    &p) == -1)
+		fatal("ProxyJump %s: expected [user@]host[:port]", last);
+	strlcpy(cmd, "ssh", len);
+	if (*user != '\0') {
+		strlcat(cmd, " -l", len);
+		append_quoted(cmd, len, user);
+	}
+	if (p != 0) {
+		snprintf(port, sizeof(port), "%d", p);
+		strlcat(cmd, " -p", len);
+		append_quoted(cmd, len, port);
+	}
+	if (h->cfg.ssh_config != NULL) {
+		strlcat(cmd, " -F", len);
+		append_quoted(cmd, len, h->cfg.ssh_config);
+	}
+	if (jumps != NULL) {
+		strlcat(cmd, " -J", len);
+		append_quoted(cmd, len, jumps);
+	}
+	strlcat(cmd, " -W", len);
+	append_quoted(cmd, len, "[%h]:%p");
+	append_quoted(cmd, len, host);
+}
+
 /* Apply ssh -G output to the libssh session. */
 static void
 apply_resolved(struct helper *h, ssh_session s, const char *out,
@@ -195,18 +273,7 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 		set_opt(s, SSH_OPTIONS_PROXYCOMMAND, v, "ProxyCommand");
 	else if (sshg_value(out, "proxyjump", v, sizeof(v)) != NULL &&
 	    strcmp(v, "none") != 0) {
-		/* jump1,jump2 -> ssh -J jump1 -W [%h]:%p jump2 */
-		char *last = strrchr(v, ',');
-
-		if (last != NULL) {
-			*last++ = '\0';
-			n = snprintf(cmd, sizeof(cmd),
-			    "ssh -J %s -W [%%h]:%%p %s", v, last);
-		} else
-			n = snprintf(cmd, sizeof(cmd), "ssh -W [%%h]:%%p %s",
-			    v);
-		if (n < 0 || (size_t)n >= sizeof(cmd))
-			fatal("ProxyJump %s: too long", v);
+		jump_command(h, v, cmd, sizeof(cmd));
 		set_opt(s, SSH_OPTIONS_PROXYCOMMAND, cmd, "ProxyJump");
 	}
 	if (sshg_value(out, "serveraliveinterval", v, sizeof(v)) != NULL)
