@@ -264,6 +264,7 @@ struct helper {
 	char		 peer_desc[256];	/* user@host:port, cipher */
 	/* from the ssh configuration (sshconf.c) */
 	int		 strict;	/* STRICT_* */
+	char		 hostkey_alias[256];	/* HostKeyAlias, or "" */
 	int		 batch;
 	int		 allow_password, allow_kbdint;
 	int		 alive_interval, alive_countmax;

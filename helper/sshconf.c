@@ -214,6 +214,26 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 	}
 	if (sshg_value(out, "stricthostkeychecking", v, sizeof(v)) != NULL)
 		h->strict = sshconf_strict(v);
+	/*
+	 * Who is trusted: HostKeyAlias we look keys up under (session.c);
+	 * what libssh cannot consult, we refuse rather than verify the
+	 * host key without it.
+	 */
+	if (sshg_value(out, "hostkeyalias", v, sizeof(v)) != NULL &&
+	    strcmp(v, "none") != 0 && strlcpy(h->hostkey_alias, v,
+	    sizeof(h->hostkey_alias)) >= sizeof(h->hostkey_alias))
+		fatal("HostKeyAlias %s: too long", v);
+	if (sshg_value(out, "knownhostscommand", v, sizeof(v)) != NULL &&
+	    strcmp(v, "none") != 0)
+		fatal("KnownHostsCommand is set (%s), which tunnelwrap cannot "
+		    "run: refusing to verify the host key without it. Put "
+		    "the keys it gives in a known_hosts file "
+		    "(UserKnownHostsFile) instead", v);
+	if (sshg_value(out, "revokedhostkeys", v, sizeof(v)) != NULL &&
+	    strcmp(v, "none") != 0)
+		fatal("RevokedHostKeys is set (%s), which tunnelwrap cannot "
+		    "read: refusing to trust host keys without it. Mark "
+		    "revoked keys with @revoked in known_hosts instead", v);
 	if (sshg_value(out, "batchmode", v, sizeof(v)) != NULL)
 		h->batch = strcmp(v, "yes") == 0;
 	if (sshg_value(out, "passwordauthentication", v, sizeof(v)) != NULL)

@@ -2,11 +2,15 @@
 # t-sshtrust: ssh configuration that changes who is trusted or how the
 # bastion is reached is honoured as ssh honours it, or refused with the
 # reason - never trusted more than ssh would (issue 13, item 7).
-#   ProxyJump whose last hop is host:port.
+#   ProxyJump whose last hop is host:port;
+#   @cert-authority (libssh 0.10 cannot verify host certificates): refused,
+#   never trusted on first use; @revoked keys refused; HostKeyAlias: keys
+#   looked up under the alias; KnownHostsCommand, which we cannot run:
+#   refused.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "ssh trust configuration" || exit 0
-tb_plan 2
+tb_plan 11
 
 key=$TB_HOME/.ssh/id_ed25519
 hostkey=$(cut -d' ' -f2- "$TB_HOME/.ssh/known_hosts" | head -n 1)
@@ -18,6 +22,8 @@ config() {
 	shift
 	{
 		echo "Host *"
+		# First obtained wins: the extra lines before the defaults.
+		for l in "$@"; do echo "    $l"; done
 		echo "    User root"
 		echo "    IdentityFile $key"
 		echo "    UserKnownHostsFile $kh"
@@ -25,7 +31,6 @@ config() {
 		echo "    StrictHostKeyChecking yes"
 		echo "    BatchMode yes"
 		echo "    ConnectTimeout 5"
-		for l in "$@"; do echo "    $l"; done
 	} >"$T/cfg"
 }
 conns_on() { tr -d '\r' <"$TB_SSHD_LOG" | grep -c "Connection from .* on $TB_GW4 port $1 " || true; }
@@ -42,3 +47,76 @@ check "ProxyJump user@host:port: tunneled through the jump" \
     grep -q 'intranet wiki OK' "$OUT"
 check "ProxyJump user@host:port: the jump connected to port 2201 ($(($(conns_on 2201) - j0)))" \
     [ $(($(conns_on 2201) - j0)) = 1 ]
+
+# run_cfg NAME: a fresh helper, -F cfg, curl; sets RC, OUT, ERR.
+run_cfg() {
+	tw_new_runtime
+	tw -F "$T/cfg" -H "root@$TB_GW4" "${get[@]}"
+}
+refused() { # NAME REGEX: refused with REGEX, nothing authenticated
+	if [ "$RC" = 255 ] && grep -Eq -- "$2" "$ERR" &&
+	    ! grep -q 'intranet wiki OK' "$OUT" &&
+	    [ "$(tb_ssh_accepted_count)" = "$a0" ]; then
+		ok "$1"
+	else
+		fail "$1" "$(tb_last)"
+	fi
+}
+
+# @cert-authority for the bastion's addresses: ssh would verify the host's
+# certificate (or refuse); libssh 0.10 cannot, and must not fall back to
+# trusting the key on first use, even with accept-new.
+ssh-keygen -q -t ed25519 -N '' -C test-ca -f "$T/ca"
+printf '@cert-authority 192.0.2.* %s\n' "$(cut -d' ' -f1,2 "$T/ca.pub")" >"$T/kh"
+cp "$T/kh" "$T/kh.orig"
+config "$T/kh" "StrictHostKeyChecking accept-new"
+a0=$(tb_ssh_accepted_count)
+run_cfg
+refused "@cert-authority 192.0.2.*, accept-new: refused, saying why" \
+    'certificate authority for 192\.0\.2\.1 \(@cert-authority\).*cannot verify host certificates'
+check "@cert-authority: known_hosts left as it was" cmp -s "$T/kh" "$T/kh.orig"
+# The control: without the @cert-authority line, accept-new does accept.
+: >"$T/kh"
+run_cfg
+check "control: no @cert-authority line, accept-new trusts the new key" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && grep -q '^$TB_GW4 ' '$T/kh'"
+
+# @revoked: the bastion's own key, listed as known and as revoked.
+printf '%s %s\n@revoked * %s\n' "$TB_GW4" "$hostkey" "$hostkey" >"$T/kh"
+config "$T/kh"
+a0=$(tb_ssh_accepted_count)
+run_cfg
+refused "@revoked host key: refused" "is marked @revoked in $T/kh:2"
+
+# HostKeyAlias: ssh files and finds the key under the alias.
+printf 'gw-alias %s\n' "$hostkey" >"$T/kh"
+config "$T/kh" "HostKeyAlias gw-alias"
+run_cfg
+check "HostKeyAlias: the key known under the alias is accepted" \
+    grep -q 'intranet wiki OK' "$OUT"
+# ... and only there: another key under the alias is a changed key, even
+# when the address itself is known with the right one.
+printf 'gw-alias %s\n%s %s\n' "$(cut -d' ' -f1,2 "$T/ca.pub")" "$TB_GW4" "$hostkey" >"$T/kh"
+a0=$(tb_ssh_accepted_count)
+run_cfg
+refused "HostKeyAlias: another key under the alias is refused as CHANGED" \
+    "host key for gw-alias has CHANGED.*$T/kh:1"
+# accept-new writes the key under the alias, as ssh does.
+: >"$T/kh"
+config "$T/kh" "HostKeyAlias gw-alias" "StrictHostKeyChecking accept-new"
+run_cfg
+check "HostKeyAlias, accept-new: connected, the key added under the alias" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && grep -q '^gw-alias ssh-' '$T/kh' &&
+    ! grep -q '^$TB_GW4 ' '$T/kh'"
+
+# KnownHostsCommand: ssh would consult it; we cannot, so we refuse.
+printf '%s %s\n' "$TB_GW4" "$hostkey" >"$T/kh"
+config "$T/kh" "KnownHostsCommand /bin/echo"
+a0=$(tb_ssh_accepted_count)
+run_cfg
+refused "KnownHostsCommand set: refused with the reason" \
+    'KnownHostsCommand is set .*cannot run'
+config "$T/kh"
+run_cfg
+check "control: the same configuration without it connects" \
+    grep -q 'intranet wiki OK' "$OUT"
