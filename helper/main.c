@@ -144,6 +144,16 @@ cleanup_socket(struct helper *h)
 	}
 }
 
+static void
+free_paths(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -230,6 +240,8 @@ main(int argc, char **argv)
 	prefetch_free();
 	names_free(&h.names);
 	free(h.iobuf);
+	free_paths(h.identity_files);
+	free_paths(h.cert_files);
 	free(h.cfg.options);
 	free(h.cfg.identities);
 	return 0;

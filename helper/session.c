@@ -351,6 +351,11 @@ authenticate(struct helper *h, ssh_session s, char *err, size_t errlen)
 	methods = ssh_userauth_list(s, NULL);
 	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
 		strlcat(tried, "publickey", sizeof(tried));
+		/* Certificates first, then the agent's and files' keys. */
+		if (h->ncert_files > 0 && identity_try_certificates(h, s,
+		    auth_prompt) == SSH_AUTH_SUCCESS)
+			goto done;
+		identity_agent_setup(h, s);
 		if (ssh_userauth_publickey_auto(s, NULL, NULL) ==
 		    SSH_AUTH_SUCCESS)
 			goto done;

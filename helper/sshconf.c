@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
 #include <bsd/string.h>
 
 #include "helper.h"
@@ -96,6 +97,16 @@ set_opt(ssh_session s, enum ssh_options_e o, const void *v, const char *what)
 {
 	if (ssh_options_set(s, o, v) != SSH_OK)
 		fatal("ssh option %s: %s", what, ssh_get_error(s));
+}
+
+/* Append a copy of path, ~ expanded, to a list. */
+static void
+add_path(char ***list, size_t *n, const char *path)
+{
+	if ((*list = reallocarray(*list, *n + 2, sizeof(**list))) == NULL ||
+	    ((*list)[*n] = strdup(tilde(path))) == NULL)
+		fatal("out of memory");
+	(*list)[++*n] = NULL;
 }
 
 /* Append ' word' to buf, quoted for sh -c; fatal if it does not fit. */
@@ -194,14 +205,24 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 		n = atoi(v);
 		set_opt(s, SSH_OPTIONS_PORT, &n, "Port");
 	}
-	/* Every identityfile line, in order. */
+	/* Every identityfile and certificatefile line, in order. */
 	for (p = out; (p = strstr(p, "identityfile ")) != NULL; p++) {
 		if (p != out && p[-1] != '\n')
 			continue;
-		if (sshg_value(p, "identityfile", v, sizeof(v)) != NULL)
+		if (sshg_value(p, "identityfile", v, sizeof(v)) != NULL) {
 			set_opt(s, SSH_OPTIONS_ADD_IDENTITY, tilde(v),
 			    "IdentityFile");
+			add_path(&h->identity_files, &h->nidentity_files, v);
+		}
 	}
+	for (p = out; (p = strstr(p, "certificatefile ")) != NULL; p++)
+		if ((p == out || p[-1] == '\n') && sshg_value(p,
+		    "certificatefile", v, sizeof(v)) != NULL)
+			add_path(&h->cert_files, &h->ncert_files, v);
+	if (sshg_value(out, "identitiesonly", v, sizeof(v)) != NULL)
+		h->identities_only = strcmp(v, "yes") == 0;
+	if (sshg_value(out, "identityagent", v, sizeof(v)) != NULL)
+		strlcpy(h->identity_agent, tilde(v), sizeof(h->identity_agent));
 	if (sshg_value(out, "userknownhostsfile", v, sizeof(v)) != NULL) {
 		v[strcspn(v, " ")] = '\0';
 		set_opt(s, SSH_OPTIONS_KNOWNHOSTS, tilde(v),

@@ -6,11 +6,13 @@
 #   @cert-authority (libssh 0.10 cannot verify host certificates): refused,
 #   never trusted on first use; @revoked keys refused; HostKeyAlias: keys
 #   looked up under the alias; KnownHostsCommand, which we cannot run:
-#   refused.
+#   refused; IdentitiesOnly (only the IdentityFile keys of the agent are
+#   offered: a server with MaxAuthTries would end the connection before the
+#   right key), IdentityAgent (a path; none), CertificateFile.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "ssh trust configuration" || exit 0
-tb_plan 11
+tb_plan 16
 
 key=$TB_HOME/.ssh/id_ed25519
 hostkey=$(cut -d' ' -f2- "$TB_HOME/.ssh/known_hosts" | head -n 1)
@@ -47,11 +49,19 @@ check "ProxyJump user@host:port: tunneled through the jump" \
     grep -q 'intranet wiki OK' "$OUT"
 check "ProxyJump user@host:port: the jump connected to port 2201 ($(($(conns_on 2201) - j0)))" \
     [ $(($(conns_on 2201) - j0)) = 1 ]
+tw -F "$T/cfg" -H "root@$TB_GW4" -o ProxyJump="root@$TB_GW4:2201" -O stop
 
 # run_cfg NAME: a fresh helper, -F cfg, curl; sets RC, OUT, ERR.
+# stop_cfg DEST: stop the helper, keeping RC, OUT and ERR.
+stop_cfg() {
+	local rc=$RC out=$OUT err=$ERR
+	tw -F "$T/cfg" -H "$1" -O stop
+	RC=$rc OUT=$out ERR=$err
+}
 run_cfg() {
 	tw_new_runtime
 	tw -F "$T/cfg" -H "root@$TB_GW4" "${get[@]}"
+	stop_cfg "root@$TB_GW4"
 }
 refused() { # NAME REGEX: refused with REGEX, nothing authenticated
 	if [ "$RC" = 255 ] && grep -Eq -- "$2" "$ERR" &&
@@ -120,3 +130,59 @@ config "$T/kh"
 run_cfg
 check "control: the same configuration without it connects" \
     grep -q 'intranet wiki OK' "$OUT"
+
+# -- Which keys are offered: a sshd of its own (port 2203) that allows two
+# attempts, knows only k3's key and trusts a user CA.
+grep -v '^ListenAddress\|^PidFile\|^Match\|^	\|^AuthorizedKeysFile' "$TB_SSHD_CONFIG" >"$T/sshd_config"
+for k in w1 w2 w3 k3 k4 userca; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$T/$k"; done
+cp "$T/k3.pub" "$T/authorized_keys"
+ssh-keygen -q -s "$T/userca" -I k4 -n root -f "$T/userca" "$T/k4.pub" 2>/dev/null ||
+    ssh-keygen -q -s "$T/userca" -I k4 -n root "$T/k4.pub"
+mkdir "$T/certs" && mv "$T/k4-cert.pub" "$T/certs/k4.cert"
+printf 'ListenAddress %s:2203\nPidFile %s\nMaxAuthTries 2\nAuthorizedKeysFile %s\nTrustedUserCAKeys %s\n' \
+    "$TB_GW4" "$T/sshd2.pid" "$T/authorized_keys" "$T/userca.pub" >>"$T/sshd_config"
+tb_spawn "$TB_NS_GW" /dev/null /usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd2.log"
+tb_wait 10 tb_listening "$TB_NS_GW" "$TB_GW4" 2203 ||
+    { fail "a second sshd started" "$(tail -n 5 "$T/sshd2.log")"; exit 0; }
+printf '[%s]:2203 %s\n' "$TB_GW4" "$hostkey" >"$T/kh2203"
+# Two agents: one holding three wrong keys before k3, one holding k3 only.
+tb_spawn "$TB_NS_CLI" /dev/null ssh-agent -D -a "$T/agent.sock"
+tb_spawn "$TB_NS_CLI" /dev/null ssh-agent -D -a "$T/agent2.sock"
+tb_wait 10 test -S "$T/agent.sock" && tb_wait 10 test -S "$T/agent2.sock"
+for k in w1 w2 w3 k3; do TB_PASSENV="SSH_AUTH_SOCK=$T/agent.sock" cli ssh-add -q "$T/$k"; done
+TB_PASSENV="SSH_AUTH_SOCK=$T/agent2.sock" cli ssh-add -q "$T/k3"
+accepted2() { tr -d '\r' <"$T/sshd2.log" | grep -c 'Accepted publickey' || true; }
+run2() { # run curl through root@192.0.2.1:2203 with -F cfg
+	tw_new_runtime
+	tw -F "$T/cfg" -H "root@$TB_GW4:2203" "${get[@]}"
+	stop_cfg "root@$TB_GW4:2203"
+}
+
+config "$T/kh2203" "IdentitiesOnly yes" "IdentityFile $T/k3"
+TB_PASSENV="SSH_AUTH_SOCK=$T/agent.sock" run2
+check "IdentitiesOnly yes: only the IdentityFile's key of the agent is offered; in" \
+    grep -q 'intranet wiki OK' "$OUT"
+config "$T/kh2203" "IdentitiesOnly no" "IdentityFile $T/k3"
+TB_PASSENV="SSH_AUTH_SOCK=$T/agent.sock" run2
+check "control: IdentitiesOnly no offers the three wrong keys first: too many failures" \
+    sh -c "[ $RC = 255 ] && tr -d '\r' <'$T/sshd2.log' | grep -q 'maximum authentication attempts exceeded'"
+
+# IdentityAgent: that agent, not $SSH_AUTH_SOCK's (here unset).
+a2=$(accepted2)
+config "$T/kh2203" "IdentityAgent $T/agent2.sock" "IdentityFile $T/nonexistent"
+run2
+check "IdentityAgent PATH: that agent's key is used" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && [ $(accepted2) = $((a2 + 1)) ]"
+# IdentityAgent none: no agent, even with $SSH_AUTH_SOCK set.
+a2=$(accepted2)
+config "$T/kh2203" "IdentityAgent none" "IdentityFile $T/nonexistent"
+TB_PASSENV="SSH_AUTH_SOCK=$T/agent2.sock" run2
+check "IdentityAgent none: the agent is not used (refused, no login)" \
+    sh -c "[ $RC = 255 ] && ! grep -q 'intranet wiki OK' '$OUT' && [ $(accepted2) = $a2 ]"
+
+# CertificateFile: k4 is not authorized, its certificate (kept away from
+# the k4-cert.pub name) is.
+config "$T/kh2203" "IdentitiesOnly yes" "IdentityFile $T/k4" "CertificateFile $T/certs/k4.cert"
+run2
+check "CertificateFile: the certificate is offered with its key; in" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && tr -d '\r' <'$T/sshd2.log' | grep -q 'Accepted publickey for root .*ED25519-CERT'"
