@@ -65,7 +65,30 @@ sshg_split_dest(const char *dest, char *user, size_t ulen, char *host,
 }
 
 /*
- * Run argv, collecting stdout into a malloc'd string and the first line of
+ * The last non-empty line of text: ssh puts its error there, after notes
+ * such as "Pseudo-terminal will not be allocated ...".
+ */
+static void
+last_line(const char *text, char *out, size_t len)
+{
+	const char *p = text, *eol, *best = NULL;
+	size_t blen = 0;
+
+	for (; *p != '\0'; p = *eol ? eol + 1 : eol) {
+		eol = p + strcspn(p, "\r\n");
+		if (eol > p) {
+			best = p;
+			blen = eol - p;
+		}
+	}
+	out[0] = '\0';
+	if (best != NULL && len > 0)
+		snprintf(out, len, "%.*s", (int)(blen < len ? blen : len - 1),
+		    best);
+}
+
+/*
+ * Run argv, collecting stdout into a malloc'd string and the last line of
  * stderr into err.  Returns the exit status, 127 if it could not run.
  */
 static int
@@ -104,10 +127,18 @@ run_capture(char *const argv[], char **out, char *err, size_t errlen)
 			fatal("out of memory");
 	}
 	buf[len] = '\0';
-	n = read(pe[0], ebuf, sizeof(ebuf) - 1);
-	ebuf[n > 0 ? n : 0] = '\0';
-	ebuf[strcspn(ebuf, "\r\n")] = '\0';
-	strlcpy(err, ebuf, errlen);
+	len = 0;
+	while (len < sizeof(ebuf) - 1 && (n = read(pe[0], ebuf + len,
+	    sizeof(ebuf) - 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += n;
+	}
+	ebuf[len] = '\0';
+	last_line(ebuf, err, errlen);
 	close(po[0]);
 	close(pe[0]);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
