@@ -47,11 +47,12 @@ SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 	     preload/hook-send.c preload/hook-listen.c preload/hook-exec.c \
 	     preload/hook-syscall.c
 HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
-	     helper/names.c helper/session.c helper/sshconf.c helper/status.c \
+	     helper/names.c helper/session.c helper/sshconf.c helper/sshg.c \
+	     helper/rundir.c helper/knownhosts.c helper/identity.c helper/status.c \
 	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c helper/prefetch.c
 LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c \
-	     helper/remote.c helper/ctlcmd.c helper/log.c \
+	     helper/remote.c helper/ctlcmd.c helper/sshg.c helper/sessname.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c helper/strict.c
 
 obj = $(patsubst %.c,$(B)/obj/$(1)/%.o,$(2))

@@ -286,19 +286,19 @@ fnv1a(uint64_t h, const char *s)
 }
 
 int
-proto_socket_path(char *buf, size_t len, const char *dir, const char *dest,
-    const char *const *options, size_t noptions)
+proto_hashed_path(char *buf, size_t len, const char *dir, const char *prefix,
+    const char *const *strings, size_t n)
 {
 	struct sockaddr_un sun;
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
-	int n;
+	int r;
 
-	h = fnv1a(h, dest);
-	for (i = 0; i < noptions; i++)
-		h = fnv1a(h, options[i]);
-	n = snprintf(buf, len, "%s/S.%016llx", dir, (unsigned long long)h);
-	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(sun.sun_path)) {
+	for (i = 0; i < n; i++)
+		h = fnv1a(h, strings[i]);
+	r = snprintf(buf, len, "%s/%s%016llx", dir, prefix,
+	    (unsigned long long)h);
+	if (r < 0 || (size_t)r >= len || (size_t)r >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

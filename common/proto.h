@@ -242,12 +242,12 @@ ssize_t	proto_recv_some(int sock, void *buf, size_t len, int *fds,
 	    int maxfds);
 
 /*
- * Socket path of the helper for one session: DIR/S.<16 hex digits of a
- * hash of the session destination and options>.  Returns 0 or -1
- * (ENAMETOOLONG) when it does not fit sockaddr_un.
+ * DIR/<prefix><16 hex digits of a hash of the strings>: the helper's
+ * socket (S.) and the launcher's name cache (N.) in the runtime directory.
+ * Returns 0 or -1 (ENAMETOOLONG) when it does not fit sockaddr_un.
  */
-int	proto_socket_path(char *buf, size_t len, const char *dir,
-	    const char *dest, const char *const *options, size_t noptions);
+int	proto_hashed_path(char *buf, size_t len, const char *dir,
+	    const char *prefix, const char *const *strings, size_t n);
 
 void	proto_addr_from_sockaddr(struct proto_addr *, const struct sockaddr *);
 /* Fill a sockaddr_storage; returns its length or 0 for a bad family. */

@@ -25,6 +25,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
@@ -264,6 +265,13 @@ struct helper {
 	char		 peer_desc[256];	/* user@host:port, cipher */
 	/* from the ssh configuration (sshconf.c) */
 	int		 strict;	/* STRICT_* */
+	char		 hostkey_alias[256];	/* HostKeyAlias, or "" */
+	char		 identity_agent[PATH_MAX];	/* IdentityAgent, or "" */
+	int		 identities_only;
+	char		**identity_files;	/* IdentityFile, expanded */
+	size_t		 nidentity_files;
+	char		**cert_files;		/* CertificateFile, expanded */
+	size_t		 ncert_files;
 	int		 batch;
 	int		 allow_password, allow_kbdint;
 	int		 alive_interval, alive_countmax;
@@ -324,6 +332,20 @@ void	session_update_interest(struct helper *);
 /* sshconf.c */
 /* Apply ssh configuration for cfg->dest to the session; fatal() on error. */
 void	sshconf_apply(struct helper *, ssh_session);
+
+/* identity.c */
+/*
+ * Route libssh's agent through a filter when IdentityAgent or
+ * IdentitiesOnly make ssh's choice of agent keys differ from libssh's.
+ * Returns 0, or -1 if the filter could not be set up.
+ */
+int	identity_agent_setup(struct helper *, ssh_session);
+/*
+ * Try every CertificateFile with the IdentityFile key it certifies (prompt
+ * asks for a passphrase).  Returns SSH_AUTH_SUCCESS or SSH_AUTH_DENIED.
+ */
+int	identity_try_certificates(struct helper *, ssh_session,
+	    ssh_auth_callback prompt);
 
 /* relay.c */
 void	relay_init(struct helper *);

@@ -44,6 +44,8 @@
 #include "log.h"
 #include "strvec.h"
 #include "rundir.h"
+#include "sessname.h"
+#include "sshg.h"
 
 #ifndef TW_VERSION
 #define TW_VERSION "0.1"
@@ -77,9 +79,13 @@ struct opts {
 
 struct session_ref {
 	const struct rules_session *rs;
-	char		 path[108];
+	struct sessname	 name;		/* name.path: the helper's socket */
+	const char	*path;		/* = name.path */
+	struct sshg_query query;	/* what ssh -G is asked about it */
+	const char	*rundir;
 	const char	**opts;		/* session options + command line */
 	size_t		 nopts;
+	int		 spawned;	/* we started its helper */
 	int		 attach_fd;	/* held while COMMAND runs, or -1 */
 	int		 by_pid;	/* the helper watches our pid instead */
 };
@@ -252,6 +258,8 @@ find_file(char *out, size_t len, const char *env, const char *const *rel)
 	fatal("cannot find %s next to %s (set %s)", rel[-1], dir, env);
 }
 
+static void	name_session(struct session_ref *, int);
+
 static void
 session_prepare(struct session_ref *s, const struct opts *o,
     const char *rundir)
@@ -270,13 +278,47 @@ session_prepare(struct session_ref *s, const struct opts *o,
 		strvec_push(&s->opts, &s->nopts, id);
 	}
 	/*
-	 * Like ssh's ControlPath, the helper is named by its destination
-	 * alone: later invocations with other options share it, and
-	 * -O finds it from -H or the rules file.
+	 * Like ssh's ControlPath %C, the helper is named by the account and
+	 * bastion its destination resolves to: every way of naming them
+	 * shares it, whatever the other options; -O finds it the same way.
 	 */
-	if (proto_socket_path(s->path, sizeof(s->path), rundir, s->rs->dest,
-	    NULL, 0) == -1)
-		fatal("runtime directory %s: path too long", rundir);
+	s->rundir = rundir;
+	s->query.ssh_config = o->ssh_config;
+	s->query.options = s->opts;
+	s->query.noptions = s->nopts;
+	s->query.dest = s->rs->dest;
+	name_session(s, 0);
+}
+
+/* Find s's helper name (fresh: asking ssh, not the cache); fatal if none. */
+static void
+name_session(struct session_ref *s, int fresh)
+{
+	char err[1024];
+
+	if (sessname_find(&s->name, s->rundir, &s->query, fresh, err,
+	    sizeof(err)) == -1)
+		fatal("%s", err);
+	s->path = s->name.path;
+	debug("session %s: %s, helper %s%s", s->rs->name, s->name.canon,
+	    s->path, s->name.from_cache ? " (name cached)" : "");
+}
+
+/*
+ * At -v, joining a running helper: say which of our options it does not
+ * have, as ssh's multiplexing client applies none of its own.
+ */
+static void
+report_differences(struct session_ref *s)
+{
+	char keys[2048];
+
+	if (log_level() < LOG_VERBOSE || s->spawned)
+		return;
+	if (sessname_differ(&s->name, &s->query, keys, sizeof(keys)) > 0)
+		verbose("session %s (%s): options differ from the running "
+		    "session's: %s; not applied (tunnelwrap -O stop to "
+		    "change)", s->rs->name, s->name.canon, keys);
 }
 
 #define POOL_TEXT	(INET6_ADDRSTRLEN + 8)
@@ -296,6 +338,45 @@ pools(const struct rules *r, char *v4, char *v6)
 	snprintf(v4, POOL_TEXT, "%s/%d", a, len4);
 	inet_ntop(AF_INET6, &n6, a, sizeof(a));
 	snprintf(v6, POOL_TEXT, "%s/%d", a, len6);
+}
+
+/*
+ * A helper we joined rather than started hands out synthetic addresses
+ * from the pools it was started with (SOCKET.pools), which may not be the
+ * ones our rules name: the shim must know the helper's for its own.  The
+ * rules carry one pair, so the first session's helper sets them; another
+ * session's helper that disagrees is reported.
+ */
+static void
+adopt_pools(const struct session_ref *s, struct rules *r, int first)
+{
+	char path[PATH_MAX], text[256], p4[POOL_TEXT], p6[POOL_TEXT];
+	char *v4, *v6, *sp = NULL;
+
+	if (s->spawned || (size_t)snprintf(path, sizeof(path), "%s.pools",
+	    s->path) >= sizeof(path) || rundir_read_file(path, text,
+	    sizeof(text)) == -1)
+		return;
+	text[strcspn(text, "\n")] = '\0';
+	if ((v4 = strtok_r(text, " ", &sp)) == NULL ||
+	    (v6 = strtok_r(NULL, " ", &sp)) == NULL)
+		return;
+	pools(r, p4, p6);
+	if (strcmp(v4, p4) == 0 && strcmp(v6, p6) == 0)
+		return;
+	if (!first) {
+		logit("session %s: its running helper hands out synthetic "
+		    "addresses from %s %s, not %s %s as the rules say: its "
+		    "names fail here (tunnelwrap -O stop to change)",
+		    s->rs->name, v4, v6, p4, p6);
+		return;
+	}
+	if (rules_set_synthetic(r, v4) == -1 ||
+	    rules_set_synthetic(r, v6) == -1)
+		fatal("session %s: the running helper's pools %s %s: %s",
+		    s->rs->name, v4, v6, strerror(errno));
+	verbose("session %s: synthetic addresses from the running helper's "
+	    "pools %s %s (the rules say %s %s)", s->rs->name, v4, v6, p4, p6);
 }
 
 /*
@@ -409,7 +490,12 @@ session_attach(struct session_ref *s, const struct opts *o,
 	memset(&at, 0, sizeof(at));
 	at.pid = (uint32_t)getpid();
 	at.flags = by_pid ? PROTO_ATTACH_PID : 0;
-	if ((fd = client_dial(s->path)) < 0) {
+	if ((fd = client_dial(s->path)) < 0 && s->name.from_cache) {
+		/* Starting a helper: ask ssh afresh, not the cache. */
+		name_session(s, 1);
+		fd = client_dial(s->path);
+	}
+	if (fd < 0) {
 		snprintf(lock, sizeof(lock), "%s.lock", s->path);
 		if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC,
 		    0600)) == -1)
@@ -421,6 +507,7 @@ session_attach(struct session_ref *s, const struct opts *o,
 			if (fd == -ECONNREFUSED)
 				unlink(s->path);	/* stale socket */
 			spawn_helper(s, o, r);
+			s->spawned = 1;
 			if ((fd = client_dial(s->path)) < 0)
 				fatal("helper for %s started but its socket "
 				    "%s does not answer: %s", s->rs->dest,
@@ -428,6 +515,7 @@ session_attach(struct session_ref *s, const struct opts *o,
 		}
 		close(lockfd);
 	}
+	report_differences(s);
 	if (by_pid && pidfd_works()) {
 		struct proto_hdr h;
 
@@ -928,6 +1016,7 @@ main(int argc, char **argv)
 
 		for (i = 0; i < n; i++) {
 			session_attach(&ss[i], &o, r, argc > 0);
+			adopt_pools(&ss[i], r, i == 0);
 			by_pid = by_pid && ss[i].by_pid;
 		}
 		send_forwards(&o, &ss[0], r);
@@ -944,6 +1033,7 @@ main(int argc, char **argv)
 		while (ss[i].nopts > ss[i].rs->noptions + o.nsshopts)
 			free((char *)ss[i].opts[--ss[i].nopts]);	/* -i */
 		free(ss[i].opts);
+		sessname_free(&ss[i].name);
 	}
 	free(ss);
 	free(o.sshopts);

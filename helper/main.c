@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 
 #include "helper.h"
 #include "log.h"
+#include "rundir.h"
 #include "strvec.h"
 
 #define DEFAULT_LINGER	60	/* seconds after the last user leaves */
@@ -102,15 +104,54 @@ detach(struct helper *h)
 	log_init("tunnelwrap-helper", log_level());
 }
 
-/* Remove our socket, unless another helper has replaced it meanwhile. */
+/*
+ * Say beside our socket (SOCKET.pools) which synthetic pools we hand out
+ * addresses from: a launcher whose rules name other pools joins us anyway
+ * (one helper per bastion) and must tell its shim ours.  Written before the
+ * socket exists, so whoever finds the socket finds this too.
+ */
+static void
+record_pools(const struct helper *h)
+{
+	char path[PATH_MAX], text[256];
+
+	snprintf(text, sizeof(text), "%s %s\n", h->cfg.pool4, h->cfg.pool6);
+	if ((size_t)snprintf(path, sizeof(path), "%s.pools",
+	    h->cfg.socket_path) >= sizeof(path) ||
+	    rundir_write_file(path, text) == -1)
+		fatal("%s.pools: %s", h->cfg.socket_path, strerror(errno));
+}
+
+/*
+ * Remove our socket and the records of our configuration beside it, unless
+ * another helper has replaced them meanwhile.
+ */
 static void
 cleanup_socket(struct helper *h)
 {
+	char conf[PATH_MAX];
 	struct stat st;
 
 	if (stat(h->cfg.socket_path, &st) == 0 && st.st_ino == h->ctl_ino &&
-	    st.st_dev == h->ctl_dev)
+	    st.st_dev == h->ctl_dev) {
 		unlink(h->cfg.socket_path);
+		if ((size_t)snprintf(conf, sizeof(conf), "%s.conf",
+		    h->cfg.socket_path) < sizeof(conf))
+			unlink(conf);
+		if ((size_t)snprintf(conf, sizeof(conf), "%s.pools",
+		    h->cfg.socket_path) < sizeof(conf))
+			unlink(conf);
+	}
+}
+
+static void
+free_paths(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
 }
 
 int
@@ -164,6 +205,7 @@ main(int argc, char **argv)
 	}
 	if (names_init(&h.names, h.cfg.pool4, h.cfg.pool6) == -1)
 		fatal("bad synthetic pool %s / %s", h.cfg.pool4, h.cfg.pool6);
+	record_pools(&h);
 	/* Every tunneled connection costs a descriptor: take what we may. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -198,6 +240,8 @@ main(int argc, char **argv)
 	prefetch_free();
 	names_free(&h.names);
 	free(h.iobuf);
+	free_paths(h.identity_files);
+	free_paths(h.cert_files);
 	free(h.cfg.options);
 	free(h.cfg.identities);
 	return 0;

@@ -4,6 +4,8 @@
 #ifndef TW_RUNDIR_H
 #define TW_RUNDIR_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 /*
@@ -14,5 +16,17 @@
  * message in err.
  */
 int	rundir_get(char *buf, size_t len, char *err, size_t errlen);
+
+/*
+ * Put text into path whole: written to a temporary name beside it (mode
+ * 0600), then renamed, so that a reader sees all of it or the old file.
+ * Returns 0, or -1 with errno set (the temporary file removed).
+ */
+int	rundir_write_file(const char *path, const char *text);
+/*
+ * Read a small file of ours (not a symlink) into buf, NUL-terminated.
+ * Returns its length, or -1 with errno set (EFBIG: it does not fit).
+ */
+ssize_t	rundir_read_file(const char *path, char *buf, size_t len);
 
 #endif

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,9 @@
 
 #include <bsd/readpassphrase.h>
 #include <bsd/string.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "helper.h"
+#include "knownhosts.h"
 #include "log.h"
 #include "sshconf.h"
 
@@ -114,37 +114,6 @@ fingerprint(ssh_session s, char *buf, size_t len)
 	ssh_key_free(key);
 }
 
-/* Does a known_hosts host field (comma list, or |1|salt|hash) name host? */
-static int
-kh_field_matches(const char *field, const char *host)
-{
-	unsigned char salt[64], want[64], mac[EVP_MAX_MD_SIZE];
-	char buf[1024], *tok, *save, *p;
-	unsigned int maclen;
-	int slen, wlen;
-
-	if (strncmp(field, "|1|", 3) == 0) {
-		strlcpy(buf, field + 3, sizeof(buf));
-		if ((p = strchr(buf, '|')) == NULL)
-			return 0;
-		*p++ = '\0';
-		slen = EVP_DecodeBlock(salt, (unsigned char *)buf, strlen(buf));
-		wlen = EVP_DecodeBlock(want, (unsigned char *)p, strlen(p));
-		if (slen < 20 || wlen < 20)
-			return 0;
-		if (HMAC(EVP_sha1(), salt, 20, (const unsigned char *)host,
-		    strlen(host), mac, &maclen) == NULL)
-			return 0;
-		return memcmp(mac, want, 20) == 0;
-	}
-	strlcpy(buf, field, sizeof(buf));
-	for (tok = strtok_r(buf, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save))
-		if (strcasecmp(tok, host) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * Line number of the first known_hosts entry for host (as known_hosts
  * writes it: "host" for port 22, "[host]:port" otherwise), or 0.
@@ -176,75 +145,145 @@ known_hosts_line(const char *file, const char *host, unsigned port)
 	return found;
 }
 
+/* Put a message in err (truncated to fit: a long path must not fail). */
+static void __attribute__((format(printf, 3, 4)))
+say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Verify the server's host key as ssh would, or refuse.  libssh 0.10 reads
+ * plain known_hosts lines only: what it cannot see (@revoked,
+ * @cert-authority, keys under a HostKeyAlias) knownhosts.c reads, and a
+ * host that ssh would verify by its certificate is refused rather than
+ * trusted on first use.
+ */
 static int
 verify_host_key(struct helper *h, ssh_session s, char *err, size_t errlen)
 {
-	char fp[256], prompt[1024], *host = NULL, *kh = NULL;
+	char fp[256], prompt[1024], name[600], where[700];
+	char *host = NULL, *kh = NULL, *gkh = NULL;
+	const char *files[2];
 	enum ssh_known_hosts_e state;
+	ssh_key key = NULL;
 	unsigned int port = 22;
-	int line, r = -1;
+	int r = -1, added;
 
 	fingerprint(s, fp, sizeof(fp));
 	ssh_options_get(s, SSH_OPTIONS_HOST, &host);
 	ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &kh);
+	ssh_options_get(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, &gkh);
 	ssh_options_get_port(s, &port);
-	state = ssh_session_is_known_server(s);
+	files[0] = kh;
+	files[1] = gkh;
+	/* The name keys are filed under, as ssh writes it. */
+	if (*h->hostkey_alias != '\0')
+		strlcpy(name, h->hostkey_alias, sizeof(name));
+	else if (port == 22)
+		strlcpy(name, host ? host : "", sizeof(name));
+	else
+		snprintf(name, sizeof(name), "[%s]:%u", host ? host : "", port);
+	if (ssh_get_server_publickey(s, &key) != SSH_OK) {
+		say(err, errlen, "host key check for %s failed: %s",
+		    name, ssh_get_error(s));
+		goto out;
+	}
+	if (kh_revoked(files, 2, key, where, sizeof(where))) {
+		say(err, errlen, "host key for %s (%s) is marked "
+		    "@revoked in %s; refusing to connect", name, fp, where);
+		goto out;
+	}
+	if (*h->hostkey_alias != '\0')
+		state = kh_lookup(files, 2, name, key, where, sizeof(where));
+	else {
+		state = ssh_session_is_known_server(s);
+		snprintf(where, sizeof(where), "%s:%d", kh ? kh :
+		    "known_hosts", kh && host ? known_hosts_line(kh, host,
+		    port) : 0);
+	}
 	switch (state) {
 	case SSH_KNOWN_HOSTS_OK:
 		r = 0;
 		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
-		line = kh ? known_hosts_line(kh, host, port) : 0;
-		snprintf(err, errlen, "host key for %s has CHANGED (now %s); "
+		say(err, errlen, "host key for %s has CHANGED (now %s); "
 		    "refusing to connect: possible man-in-the-middle. "
-		    "Offending key in %s:%d; if the change is expected, "
-		    "remove it (ssh-keygen -R %s)", host, fp,
-		    kh ? kh : "known_hosts", line, host);
+		    "Offending key in %s; if the change is expected, "
+		    "remove it (ssh-keygen -R %s)", name, fp, where, name);
 		break;
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 	case SSH_KNOWN_HOSTS_UNKNOWN:
+		if (kh_cert_authority(files, 2, name, where, sizeof(where))) {
+			if (h->strict != STRICT_NO) {
+				say(err, errlen, "host key verification "
+				    "failed: %s trusts a certificate authority "
+				    "for %s (@cert-authority), but libssh 0.10 "
+				    "cannot verify host certificates: refusing "
+				    "rather than trusting its key (%s) on first "
+				    "use. Add the host's own key to %s, or "
+				    "connect with ssh", where, name, fp,
+				    kh ? kh : "known_hosts");
+				break;
+			}
+			logit("%s: a host certificate cannot be verified "
+			    "(libssh 0.10); StrictHostKeyChecking=no accepts "
+			    "the key", name);
+		}
 		if (h->strict == STRICT_YES) {
-			snprintf(err, errlen, "host key verification failed: "
+			say(err, errlen, "host key verification failed: "
 			    "no key known for %s (%s) and "
 			    "StrictHostKeyChecking is yes; add it to %s first",
-			    host, fp, kh ? kh : "known_hosts");
+			    name, fp, kh ? kh : "known_hosts");
 			break;
 		}
 		if (h->strict == STRICT_ASK) {
 			if (!have_tty(h)) {
-				snprintf(err, errlen, "host key verification "
+				say(err, errlen, "host key verification "
 				    "failed: unknown host %s (%s); connect "
 				    "once with ssh to accept it, or use -o "
-				    "StrictHostKeyChecking=accept-new", host,
+				    "StrictHostKeyChecking=accept-new", name,
 				    fp);
 				break;
 			}
 			snprintf(prompt, sizeof(prompt), "The authenticity of "
 			    "host '%s' can't be established.\r\n%s.\r\n"
 			    "Are you sure you want to continue connecting "
-			    "(yes/no)? ", host, fp);
+			    "(yes/no)? ", name, fp);
 			if (!ask_yes_no(prompt)) {
-				snprintf(err, errlen, "host key verification "
-				    "failed for %s", host);
+				say(err, errlen, "host key verification "
+				    "failed for %s", name);
 				break;
 			}
 		}
-		if (ssh_session_update_known_hosts(s) != SSH_OK)
-			error("could not add %s to %s: %s", host,
-			    kh ? kh : "known_hosts", ssh_get_error(s));
+		if (*h->hostkey_alias != '\0')
+			added = kh != NULL && kh_add(kh, name, key) == 0;
+		else
+			added = ssh_session_update_known_hosts(s) == SSH_OK;
+		if (!added)
+			error("could not add %s to %s: %s", name,
+			    kh ? kh : "known_hosts", *h->hostkey_alias ?
+			    strerror(errno) : ssh_get_error(s));
 		else
 			logit("Permanently added '%s' (%s) to the list of "
-			    "known hosts.", host, fp);
+			    "known hosts.", name, fp);
 		r = 0;
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
-		snprintf(err, errlen, "host key check for %s failed: %s",
-		    host, ssh_get_error(s));
+		say(err, errlen, "host key check for %s failed: %s",
+		    name, ssh_get_error(s));
 	}
+ out:
+	ssh_key_free(key);
 	ssh_string_free_char(host);
 	ssh_string_free_char(kh);
+	ssh_string_free_char(gkh);
 	return r;
 }
 
@@ -312,6 +351,11 @@ authenticate(struct helper *h, ssh_session s, char *err, size_t errlen)
 	methods = ssh_userauth_list(s, NULL);
 	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
 		strlcat(tried, "publickey", sizeof(tried));
+		/* Certificates first, then the agent's and files' keys. */
+		if (h->ncert_files > 0 && identity_try_certificates(h, s,
+		    auth_prompt) == SSH_AUTH_SUCCESS)
+			goto done;
+		identity_agent_setup(h, s);
 		if (ssh_userauth_publickey_auto(s, NULL, NULL) ==
 		    SSH_AUTH_SUCCESS)
 			goto done;

@@ -25,63 +25,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
 #include <bsd/string.h>
 
 #include "helper.h"
 #include "log.h"
 #include "sshconf.h"
+#include "sshg.h"
+#include "rundir.h"
 
 #define CIPHERS_AESNI	"aes128-gcm@openssh.com,chacha20-poly1305@openssh.com," \
 			"aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
 #define CIPHERS_NOAES	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com," \
 			"aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
-
-/* Split "[user@]host[:port]" (host may be a bracketed IPv6 address). */
-int
-sshconf_split_dest(const char *dest, char *user, size_t ulen, char *host,
-    size_t hlen, int *port)
-{
-	const char *at, *h, *p = NULL, *end;
-	char *ep;
-	long n;
-
-	*port = 0;
-	user[0] = '\0';
-	if ((at = strrchr(dest, '@')) != NULL) {
-		if ((size_t)(at - dest) >= ulen || at == dest)
-			return -1;
-		memcpy(user, dest, at - dest);
-		user[at - dest] = '\0';
-		h = at + 1;
-	} else
-		h = dest;
-	if (*h == '[') {
-		if ((end = strchr(h, ']')) == NULL)
-			return -1;
-		if (end[1] == ':')
-			p = end + 2;
-		else if (end[1] != '\0')
-			return -1;
-		h++;
-	} else {
-		end = strchr(h, ':');
-		if (end != NULL && strchr(end + 1, ':') == NULL)
-			p = end + 1;
-		else
-			end = h + strlen(h);	/* bare IPv6 or no port */
-	}
-	if (end == h || (size_t)(end - h) >= hlen)
-		return -1;
-	memcpy(host, h, end - h);
-	host[end - h] = '\0';
-	if (p != NULL) {
-		n = strtol(p, &ep, 10);
-		if (*p == '\0' || *ep != '\0' || n < 1 || n > 65535)
-			return -1;
-		*port = (int)n;
-	}
-	return 0;
-}
 
 static int
 cpu_has_aes(void)
@@ -105,81 +61,6 @@ tilde(const char *path)
 		return path;
 	snprintf(buf, sizeof(buf), "%s%s", home, path + 1);
 	return buf;
-}
-
-/*
- * Run argv, collecting stdout into a malloc'd string and the first line of
- * stderr into err.  Returns the exit status, 127 if it could not run.
- */
-static int
-run_capture(char *const argv[], char **out, char *err, size_t errlen)
-{
-	int po[2], pe[2], status;
-	size_t len = 0, cap = 8192;
-	char *buf, ebuf[1024];
-	ssize_t n;
-	pid_t pid;
-
-	*out = NULL;
-	err[0] = '\0';
-	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1)
-		fatal("pipe: %s", strerror(errno));
-	if ((pid = fork()) == -1)
-		fatal("fork: %s", strerror(errno));
-	if (pid == 0) {
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	if ((buf = malloc(cap)) == NULL)
-		fatal("out of memory");
-	while ((n = read(po[0], buf + len, cap - len - 1)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += n;
-		if (cap - len < 1024 && (buf = realloc(buf, cap *= 2)) == NULL)
-			fatal("out of memory");
-	}
-	buf[len] = '\0';
-	n = read(pe[0], ebuf, sizeof(ebuf) - 1);
-	ebuf[n > 0 ? n : 0] = '\0';
-	ebuf[strcspn(ebuf, "\r\n")] = '\0';
-	strlcpy(err, ebuf, errlen);
-	close(po[0]);
-	close(pe[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	*out = buf;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
-}
-
-/* Value of the first "key value" line in ssh -G output, or NULL. */
-static char *
-g_value(const char *out, const char *key, char *buf, size_t len)
-{
-	size_t klen = strlen(key);
-	const char *p = out, *eol;
-
-	while (*p != '\0') {
-		eol = strchrnul(p, '\n');
-		if ((size_t)(eol - p) > klen && strncmp(p, key, klen) == 0 &&
-		    p[klen] == ' ') {
-			p += klen + 1;
-			if ((size_t)(eol - p) >= len)
-				return NULL;
-			memcpy(buf, p, eol - p);
-			buf[eol - p] = '\0';
-			return buf;
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	return NULL;
 }
 
 /* Parse an ssh time value ("60", "10m", "1h30m"); -1 if malformed. */
@@ -218,41 +99,92 @@ set_opt(ssh_session s, enum ssh_options_e o, const void *v, const char *what)
 		fatal("ssh option %s: %s", what, ssh_get_error(s));
 }
 
-/* Build ssh -G's argv: [-F f] [-o k=v].. [-i id].. [-l u] [-p p] host */
-static char **
-g_argv(const struct helper_config *cfg, const char *user, const char *host,
-    const char *port)
+/* Append a copy of path, ~ expanded, to a list. */
+static void
+add_path(char ***list, size_t *n, const char *path)
 {
-	/* ssh -G [-F f] [-l u] [-p p] host NULL: 9, plus 2 per -o/-i. */
-	size_t n = 0, i, max = 10 + 2 * (cfg->noptions + cfg->nidentities);
-	char **av;
-
-	if ((av = calloc(max, sizeof(*av))) == NULL)
+	if ((*list = reallocarray(*list, *n + 2, sizeof(**list))) == NULL ||
+	    ((*list)[*n] = strdup(tilde(path))) == NULL)
 		fatal("out of memory");
-	av[n++] = "ssh";
-	av[n++] = "-G";
-	if (cfg->ssh_config != NULL) {
-		av[n++] = "-F";
-		av[n++] = (char *)cfg->ssh_config;
+	(*list)[++*n] = NULL;
+}
+
+/* Append ' word' to buf, quoted for sh -c; fatal if it does not fit. */
+static void
+append_quoted(char *buf, size_t len, const char *word)
+{
+	size_t n = strlen(buf);
+	const char *c;
+
+	if (n + 2 >= len)
+		goto full;
+	buf[n++] = ' ';
+	buf[n++] = '\'';
+	for (c = word; *c != '\0'; c++) {
+		if (*c == '\'') {
+			if (n + 4 >= len)
+				goto full;
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
+		} else {
+			if (n + 1 >= len)
+				goto full;
+			buf[n++] = *c;
+		}
 	}
-	for (i = 0; i < cfg->noptions; i++) {
-		av[n++] = "-o";
-		av[n++] = (char *)cfg->options[i];
+	if (n + 2 > len)
+		goto full;
+	buf[n++] = '\'';
+	buf[n] = '\0';
+	return;
+ full:
+	fatal("ProxyJump: the command is too long");
+}
+
+/*
+ * ProxyJump "hop1,...,last" -> the command ssh itself would run for it:
+ * ssh [-l user] [-p port] [-F config] [-J hop1,...] -W '[%h]:%p' host.
+ * The last hop is [ssh://][user@]host[:port]: its port must go to -p,
+ * since "ssh host:port" names a host called "host:port".
+ */
+static void
+jump_command(const struct helper *h, char *jumps, char *cmd, size_t len)
+{
+	char user[256], host[1024], port[8], *last;
+	int p;
+
+	if ((last = strrchr(jumps, ',')) != NULL)
+		*last++ = '\0';
+	else {
+		last = jumps;
+		jumps = NULL;
 	}
-	for (i = 0; i < cfg->nidentities; i++) {
-		av[n++] = "-i";
-		av[n++] = (char *)cfg->identities[i];
-	}
+	if (strncmp(last, "ssh://", 6) == 0)
+		last += 6;
+	if (sshg_split_dest(last, user, sizeof(user), host, sizeof(host),
+	    &p) == -1)
+		fatal("ProxyJump %s: expected [user@]host[:port]", last);
+	strlcpy(cmd, "ssh", len);
 	if (*user != '\0') {
-		av[n++] = "-l";
-		av[n++] = (char *)user;
+		strlcat(cmd, " -l", len);
+		append_quoted(cmd, len, user);
 	}
-	if (port != NULL) {
-		av[n++] = "-p";
-		av[n++] = (char *)port;
+	if (p != 0) {
+		snprintf(port, sizeof(port), "%d", p);
+		strlcat(cmd, " -p", len);
+		append_quoted(cmd, len, port);
 	}
-	av[n++] = (char *)host;
-	return av;
+	if (h->cfg.ssh_config != NULL) {
+		strlcat(cmd, " -F", len);
+		append_quoted(cmd, len, h->cfg.ssh_config);
+	}
+	if (jumps != NULL) {
+		strlcat(cmd, " -J", len);
+		append_quoted(cmd, len, jumps);
+	}
+	strlcat(cmd, " -W", len);
+	append_quoted(cmd, len, "[%h]:%p");
+	append_quoted(cmd, len, host);
 }
 
 /* Apply ssh -G output to the libssh session. */
@@ -264,47 +196,77 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 	const char *p;
 	int n;
 
-	if (g_value(out, "hostname", v, sizeof(v)) == NULL)
+	if (sshg_value(out, "hostname", v, sizeof(v)) == NULL)
 		fatal("ssh -G printed no hostname");
 	set_opt(s, SSH_OPTIONS_HOST, v, "HostName");
-	if (g_value(out, "user", v, sizeof(v)) != NULL)
+	if (sshg_value(out, "user", v, sizeof(v)) != NULL)
 		set_opt(s, SSH_OPTIONS_USER, v, "User");
-	if (g_value(out, "port", v, sizeof(v)) != NULL) {
+	if (sshg_value(out, "port", v, sizeof(v)) != NULL) {
 		n = atoi(v);
 		set_opt(s, SSH_OPTIONS_PORT, &n, "Port");
 	}
-	/* Every identityfile line, in order. */
+	/* Every identityfile and certificatefile line, in order. */
 	for (p = out; (p = strstr(p, "identityfile ")) != NULL; p++) {
 		if (p != out && p[-1] != '\n')
 			continue;
-		if (g_value(p, "identityfile", v, sizeof(v)) != NULL)
+		if (sshg_value(p, "identityfile", v, sizeof(v)) != NULL) {
 			set_opt(s, SSH_OPTIONS_ADD_IDENTITY, tilde(v),
 			    "IdentityFile");
+			add_path(&h->identity_files, &h->nidentity_files, v);
+		}
 	}
-	if (g_value(out, "userknownhostsfile", v, sizeof(v)) != NULL) {
+	for (p = out; (p = strstr(p, "certificatefile ")) != NULL; p++)
+		if ((p == out || p[-1] == '\n') && sshg_value(p,
+		    "certificatefile", v, sizeof(v)) != NULL)
+			add_path(&h->cert_files, &h->ncert_files, v);
+	if (sshg_value(out, "identitiesonly", v, sizeof(v)) != NULL)
+		h->identities_only = strcmp(v, "yes") == 0;
+	if (sshg_value(out, "identityagent", v, sizeof(v)) != NULL)
+		strlcpy(h->identity_agent, tilde(v), sizeof(h->identity_agent));
+	if (sshg_value(out, "userknownhostsfile", v, sizeof(v)) != NULL) {
 		v[strcspn(v, " ")] = '\0';
 		set_opt(s, SSH_OPTIONS_KNOWNHOSTS, tilde(v),
 		    "UserKnownHostsFile");
 	}
-	if (g_value(out, "globalknownhostsfile", v, sizeof(v)) != NULL) {
+	if (sshg_value(out, "globalknownhostsfile", v, sizeof(v)) != NULL) {
 		v[strcspn(v, " ")] = '\0';
 		set_opt(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, tilde(v),
 		    "GlobalKnownHostsFile");
 	}
-	if (g_value(out, "stricthostkeychecking", v, sizeof(v)) != NULL)
+	if (sshg_value(out, "stricthostkeychecking", v, sizeof(v)) != NULL)
 		h->strict = sshconf_strict(v);
-	if (g_value(out, "batchmode", v, sizeof(v)) != NULL)
+	/*
+	 * Who is trusted: HostKeyAlias we look keys up under (session.c);
+	 * what libssh cannot consult, we refuse rather than verify the
+	 * host key without it.
+	 */
+	if (sshg_value(out, "hostkeyalias", v, sizeof(v)) != NULL &&
+	    strcmp(v, "none") != 0 && strlcpy(h->hostkey_alias, v,
+	    sizeof(h->hostkey_alias)) >= sizeof(h->hostkey_alias))
+		fatal("HostKeyAlias %s: too long", v);
+	if (sshg_value(out, "knownhostscommand", v, sizeof(v)) != NULL &&
+	    strcmp(v, "none") != 0)
+		fatal("KnownHostsCommand is set (%s), which tunnelwrap cannot "
+		    "run: refusing to verify the host key without it. Put "
+		    "the keys it gives in a known_hosts file "
+		    "(UserKnownHostsFile) instead", v);
+	if (sshg_value(out, "revokedhostkeys", v, sizeof(v)) != NULL &&
+	    strcmp(v, "none") != 0)
+		fatal("RevokedHostKeys is set (%s), which tunnelwrap cannot "
+		    "read: refusing to trust host keys without it. Mark "
+		    "revoked keys with @revoked in known_hosts instead", v);
+	if (sshg_value(out, "batchmode", v, sizeof(v)) != NULL)
 		h->batch = strcmp(v, "yes") == 0;
-	if (g_value(out, "passwordauthentication", v, sizeof(v)) != NULL)
+	if (sshg_value(out, "passwordauthentication", v, sizeof(v)) != NULL)
 		h->allow_password = strcmp(v, "yes") == 0;
-	if (g_value(out, "kbdinteractiveauthentication", v, sizeof(v)) != NULL)
+	if (sshg_value(out, "kbdinteractiveauthentication", v, sizeof(v)) != NULL)
 		h->allow_kbdint = strcmp(v, "yes") == 0;
-	if (g_value(out, "compression", v, sizeof(v)) != NULL &&
+	if (sshg_value(out, "compression", v, sizeof(v)) != NULL &&
 	    strcmp(v, "yes") == 0) {
 		set_opt(s, SSH_OPTIONS_COMPRESSION, "yes", "Compression");
 		h->compression = 1;
 	}
-	if (g_value(out, "connecttimeout", v, sizeof(v)) != NULL &&
+	if (sshg_value(out, "connecttimeout", v, sizeof(v)) != NULL &&
 	    (n = parse_time(v)) > 0) {
 		long t = n;
 
@@ -315,7 +277,7 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 	 * "rekeylimit BYTES SECONDS" in ssh -G's output; 0 is the default.
 	 * Set on each session: ssh_options_copy() leaves them out.
 	 */
-	if (g_value(out, "rekeylimit", v, sizeof(v)) != NULL) {
+	if (sshg_value(out, "rekeylimit", v, sizeof(v)) != NULL) {
 		unsigned long long bytes = 0;
 		unsigned long secs = 0;
 
@@ -326,7 +288,7 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 			    UINT32_MAX / 1000 : (uint32_t)secs;
 		}
 	}
-	if (g_value(out, "controlpersist", v, sizeof(v)) != NULL) {
+	if (sshg_value(out, "controlpersist", v, sizeof(v)) != NULL) {
 		if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
 			;			/* keep our default linger */
 		else if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
@@ -334,41 +296,30 @@ apply_resolved(struct helper *h, ssh_session s, const char *out,
 		else if ((n = parse_time(v)) >= 0)
 			h->cfg.linger = n;
 	}
-	if (g_value(out, "ciphers", v, sizeof(v)) != NULL &&
-	    (defaults == NULL || g_value(defaults, "ciphers", dv,
+	if (sshg_value(out, "ciphers", v, sizeof(v)) != NULL &&
+	    (defaults == NULL || sshg_value(defaults, "ciphers", dv,
 	    sizeof(dv)) == NULL || strcmp(v, dv) != 0)) {
 		set_opt(s, SSH_OPTIONS_CIPHERS_C_S, v, "Ciphers");
 		set_opt(s, SSH_OPTIONS_CIPHERS_S_C, v, "Ciphers");
 		h->user_ciphers = 1;
 	}
-	if (g_value(out, "kexalgorithms", v, sizeof(v)) != NULL &&
-	    defaults != NULL && g_value(defaults, "kexalgorithms", dv,
+	if (sshg_value(out, "kexalgorithms", v, sizeof(v)) != NULL &&
+	    defaults != NULL && sshg_value(defaults, "kexalgorithms", dv,
 	    sizeof(dv)) != NULL && strcmp(v, dv) != 0) {
 		if (ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, v) != SSH_OK)
 			verbose("KexAlgorithms %s not supported by libssh", v);
 	}
-	if (g_value(out, "proxycommand", v, sizeof(v)) != NULL &&
+	if (sshg_value(out, "proxycommand", v, sizeof(v)) != NULL &&
 	    strcmp(v, "none") != 0)
 		set_opt(s, SSH_OPTIONS_PROXYCOMMAND, v, "ProxyCommand");
-	else if (g_value(out, "proxyjump", v, sizeof(v)) != NULL &&
+	else if (sshg_value(out, "proxyjump", v, sizeof(v)) != NULL &&
 	    strcmp(v, "none") != 0) {
-		/* jump1,jump2 -> ssh -J jump1 -W [%h]:%p jump2 */
-		char *last = strrchr(v, ',');
-
-		if (last != NULL) {
-			*last++ = '\0';
-			n = snprintf(cmd, sizeof(cmd),
-			    "ssh -J %s -W [%%h]:%%p %s", v, last);
-		} else
-			n = snprintf(cmd, sizeof(cmd), "ssh -W [%%h]:%%p %s",
-			    v);
-		if (n < 0 || (size_t)n >= sizeof(cmd))
-			fatal("ProxyJump %s: too long", v);
+		jump_command(h, v, cmd, sizeof(cmd));
 		set_opt(s, SSH_OPTIONS_PROXYCOMMAND, cmd, "ProxyJump");
 	}
-	if (g_value(out, "serveraliveinterval", v, sizeof(v)) != NULL)
+	if (sshg_value(out, "serveraliveinterval", v, sizeof(v)) != NULL)
 		h->alive_interval = atoi(v);
-	if (g_value(out, "serveralivecountmax", v, sizeof(v)) != NULL)
+	if (sshg_value(out, "serveralivecountmax", v, sizeof(v)) != NULL)
 		h->alive_countmax = atoi(v);
 }
 
@@ -441,25 +392,46 @@ apply_fallback(struct helper *h, ssh_session s, const char *user,
 	}
 }
 
+/*
+ * Leave what ssh resolved for us beside our socket (SOCKET.conf), so that
+ * a later tunnelwrap naming this bastion otherwise can say at -v which of
+ * its options differ from ours and are not applied.
+ */
+static void
+record_resolved(const struct helper *h, const char *out)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.conf",
+	    h->cfg.socket_path) >= sizeof(path) ||
+	    rundir_write_file(path, out) == -1)
+		verbose("%s.conf: %s", h->cfg.socket_path, strerror(errno));
+}
+
 void
 sshconf_apply(struct helper *h, ssh_session s)
 {
-	char user[256], host[1024], portbuf[8], err[512];
-	char *out = NULL, *defaults = NULL, **av;
-	char *const dav[] = { "ssh", "-G", "-F", "none", "localhost", NULL };
+	struct sshg_query q = {
+		.ssh_config = h->cfg.ssh_config,
+		.options = h->cfg.options,
+		.noptions = h->cfg.noptions,
+		.identities = h->cfg.identities,
+		.nidentities = h->cfg.nidentities,
+		.dest = h->cfg.dest,
+	};
+	struct sshg_query dq = { .ssh_config = "none", .dest = "localhost" };
+	char user[256], host[1024], err[512];
+	char *out = NULL, *defaults = NULL;
 	bool no = false;
 	int port, rc;
 
-	if (sshconf_split_dest(h->cfg.dest, user, sizeof(user), host,
+	if (sshg_split_dest(h->cfg.dest, user, sizeof(user), host,
 	    sizeof(host), &port) == -1)
 		fatal("bad destination \"%s\": expected [user@]host[:port]",
 		    h->cfg.dest);
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
 	h->strict = STRICT_ASK;
 	h->allow_password = h->allow_kbdint = 1;
-	av = g_argv(&h->cfg, user, host, port ? portbuf : NULL);
-	rc = run_capture(av, &out, err, sizeof(err));
-	free(av);
+	rc = sshg_resolve(&q, &out, err, sizeof(err));
 	if (rc == 127) {
 		verbose("ssh not found: using libssh's config parser");
 		apply_fallback(h, s, user, host, port);
@@ -467,11 +439,12 @@ sshconf_apply(struct helper *h, ssh_session s)
 		fatal("ssh configuration for %s: %s", h->cfg.dest,
 		    *err ? err : "ssh -G failed");
 	} else {
-		if (run_capture(dav, &defaults, err, sizeof(err)) != 0) {
+		if (sshg_resolve(&dq, &defaults, err, sizeof(err)) != 0) {
 			free(defaults);
 			defaults = NULL;
 		}
 		apply_resolved(h, s, out, defaults);
+		record_resolved(h, out);
 		/*
 		 * Everything came resolved from ssh: libssh must not read
 		 * ~/.ssh/config again at connect time and override it (it

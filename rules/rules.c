@@ -1042,6 +1042,34 @@ rules_session_find(const struct rules *r, const char *name)
 	return s ? &s->pub : NULL;
 }
 
+/* A running helper's pool instead of ours; see rules.h. */
+int
+rules_set_synthetic(struct rules *r, const char *cidr)
+{
+	struct rpool *pool;
+	const char *why, *text;
+	uint8_t addr[16];
+	int fam, plen;
+
+	if (rules_net_parse(cidr, strlen(cidr), addr, &fam, &plen, &why) ==
+	    -1 || (fam == AF_INET ? plen > 30 : plen > 120)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((text = arena_strdup(r, cidr)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	pool = fam == AF_INET ? &r->pool4 : &r->pool6;
+	if (!pool->set)
+		pool->file = "(running helper)";
+	pool->set = 1;
+	pool->text = text;
+	memcpy(pool->addr, addr, sizeof(addr));
+	pool->plen = plen;
+	return 0;
+}
+
 /* Point the default session at dest (-H); see rules.h. */
 int
 rules_set_default_dest(struct rules *r, const char *dest)

@@ -238,6 +238,14 @@ void	 rules_synthetic_v4(const struct rules *, struct in_addr *net,
 void	 rules_synthetic_v6(const struct rules *, struct in6_addr *net,
 	    int *prefixlen);
 
+/*
+ * Replace a synthetic pool (the family is the CIDR's) with the one a
+ * running helper hands out addresses from, so that the shim knows them for
+ * its own.  Returns 0 or -1 (EINVAL for a malformed CIDR, ENOMEM).  Not
+ * thread-safe: call it before sharing the rules.
+ */
+int	 rules_set_synthetic(struct rules *, const char *cidr);
+
 const char *rules_action_name(enum rules_action);
 
 #endif
