@@ -32,48 +32,6 @@ port_of(const struct sockaddr *sa)
 	return 0;
 }
 
-/*
- * The query name of a DNS message into name ("a.b.c"); returns 0, or -1
- * if buf is not a query we can read (then it is left alone).
- */
-static int
-dns_qname(const unsigned char *buf, size_t len, char *name, size_t nlen)
-{
-	size_t off = 12, out = 0, l;
-
-	if (len < 17 || (buf[2] & 0x80) != 0 || buf[4] != 0 || buf[5] == 0)
-		return -1;			/* not a query, or no question */
-	while (off < len && (l = buf[off]) != 0) {
-		if (l > 63 || off + 1 + l > len || out + l + 2 > nlen)
-			return -1;
-		if (out > 0)
-			name[out++] = '.';
-		memcpy(name + out, buf + off + 1, l);
-		out += l;
-		off += 1 + l;
-	}
-	if (off >= len || out == 0)
-		return -1;
-	name[out] = '\0';
-	return 0;
-}
-
-/* Nonzero if a DNS query in buf asks for a name we must not leak. */
-static int
-dns_leak(const void *buf, size_t len)
-{
-	const struct shim *st = shim_get();
-	char name[PROTO_NAMELEN];
-
-	if (buf == NULL || dns_qname(buf, len, name, sizeof(name)) == -1)
-		return 0;
-	if (rules_match_name(st->rules, name, 0, NULL) == RULES_DIRECT)
-		return 0;
-	shim_log(1, "DNS query for %s refused: the rules resolve it remotely",
-	    name);
-	return 1;
-}
-
 static int
 sock_type(int fd)
 {
@@ -115,11 +73,9 @@ decide_send(int fd, const void *buf, size_t len, int flags,
 		act = rules_match_addr(st->rules, sa, &m);
 	/* The common case, a direct datagram, costs no system call. */
 	if (act == RULES_DIRECT) {
-		if (port_of(sa) == 53 && !(flags & MSG_FASTOPEN) &&
-		    dns_leak(buf, len)) {
-			errno = EACCES;
+		if (!(flags & MSG_FASTOPEN) &&
+		    shim_dns_send(fd, sa, salen, buf, len) == -1)
 			return -1;
-		}
 		return 0;
 	}
 	if ((type = sock_type(fd)) == -1)
@@ -147,10 +103,8 @@ sendto(int fd, const void *buf, size_t len, int flags,
 		return -1;
 	}
 	if (sa == NULL) {
-		if (shim_dns_fd(fd) && dns_leak(buf, len)) {
-			errno = EACCES;
+		if (shim_dns_send(fd, NULL, 0, buf, len) == -1)
 			return -1;
-		}
 		return shim_real.sendto(fd, buf, len, flags, sa, salen);
 	}
 	if ((r = decide_send(fd, buf, len, flags, sa, salen)) == 0)
@@ -170,10 +124,8 @@ send(int fd, const void *buf, size_t len, int flags)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (shim_dns_fd(fd) && dns_leak(buf, len)) {
-		errno = EACCES;
+	if (shim_dns_send(fd, NULL, 0, buf, len) == -1)
 		return -1;
-	}
 	return shim_real.sendto(fd, buf, len, flags, NULL, 0);
 }
 
@@ -205,10 +157,8 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 		return shim_real.sendmsg(fd, msg, flags);
 	b = first_iov(msg, &blen);
 	if (msg->msg_name == NULL) {
-		if (shim_dns_fd(fd) && dns_leak(b, blen)) {
-			errno = EACCES;
+		if (shim_dns_send(fd, NULL, 0, b, blen) == -1)
 			return -1;
-		}
 		return shim_real.sendmsg(fd, msg, flags);
 	}
 	if ((r = decide_send(fd, b, blen, flags, msg->msg_name,
@@ -242,10 +192,8 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 
 		b = first_iov(m, &blen);
 		if (m->msg_name == NULL) {
-			if (shim_dns_fd(fd) && dns_leak(b, blen)) {
-				errno = EACCES;
-				bad = 1;
-			}
+			if (shim_dns_send(fd, NULL, 0, b, blen) == -1)
+				bad = 1;	/* errno set */
 		} else if (decide_send(fd, b, blen, flags & ~MSG_FASTOPEN,
 		    m->msg_name, m->msg_namelen) != 0)
 			bad = 1;		/* errno set */

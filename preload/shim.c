@@ -46,6 +46,13 @@ resolve_real(void)
 	REAL(sendmsg);
 	REAL(sendmmsg);
 	REAL(listen);
+	REAL(write);
+	REAL(writev);
+	REAL(res_nquery);
+	REAL(res_nsearch);
+	REAL(res_nquerydomain);
+	REAL(res_nsend);
+	REAL(getaddrinfo_a);
 	REAL(execve);
 	REAL(execvpe);
 	REAL(posix_spawn);

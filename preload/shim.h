@@ -15,11 +15,16 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <signal.h>
 
 #include "../common/proto.h"
 #include "../rules/rules.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
+
+struct __res_state;
+struct gaicb;
 
 struct real_fns {
 	int	(*connect)(int, const struct sockaddr *, socklen_t);
@@ -44,6 +49,17 @@ struct real_fns {
 	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
 	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	int	(*listen)(int, int);
+	ssize_t	(*write)(int, const void *, size_t);
+	ssize_t	(*writev)(int, const struct iovec *, int);
+	int	(*res_nquery)(struct __res_state *, const char *, int, int,
+		    unsigned char *, int);
+	int	(*res_nsearch)(struct __res_state *, const char *, int, int,
+		    unsigned char *, int);
+	int	(*res_nquerydomain)(struct __res_state *, const char *,
+		    const char *, int, int, unsigned char *, int);
+	int	(*res_nsend)(struct __res_state *, const unsigned char *, int,
+		    unsigned char *, int);
+	int	(*getaddrinfo_a)(int, struct gaicb **, int, struct sigevent *);
 	int	(*execve)(const char *, char *const[], char *const[]);
 	int	(*execvpe)(const char *, char *const[], char *const[]);
 	int	(*posix_spawn)(pid_t *, const char *,
@@ -142,6 +158,24 @@ void	shim_dns_mark(int fd);
 int	shim_dns_fd_slow(int fd);
 extern int shim_dns_any;
 #define shim_dns_fd(fd)	(__builtin_expect(shim_dns_any, 0) && shim_dns_fd_slow(fd))
+
+/*
+ * The port-53 policy (hook-dns.c), the one place every send hook asks:
+ * a send of buf on fd to `to` (NULL: the socket's connected peer, as for
+ * send and write).  Returns 0 to let it go as asked, or -1 with errno
+ * (EACCES) when it is a query about a name the rules resolve remotely,
+ * which must not leave the machine.
+ */
+int	shim_dns_send(int fd, const struct sockaddr *to, socklen_t tolen,
+	    const void *buf, size_t len);
+/* Nonzero if the rules resolve name remotely (tunnel or deny). */
+int	shim_dns_remote(const char *name);
+/*
+ * The question's name of the DNS query in buf, as "a.b.c", into name;
+ * returns 0, or -1 if buf holds no query we can read.
+ */
+int	shim_dns_qname(const unsigned char *buf, size_t len, char *name,
+	    size_t nlen);
 
 /* Remote-DNS cache: name <-> synthetic addresses, shared with the helper. */
 int	names_resolve(const struct shim_session *s, const char *name,
