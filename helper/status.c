@@ -133,6 +133,7 @@ status_text(struct helper *h)
 	if (h->notice[0] != '\0')
 		put(&t, "notice       %s\n", h->notice);
 	fwd_status(h, put_cb, &t);
+	dns_status(h, put_cb, &t);
 	TAILQ_FOREACH(c, &h->conns, entry)
 		if (!c->dead)
 			live++;

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "DNS entry points" || exit 0
-tb_plan 4
+tb_plan 19
 
 PROBE=$TB_TOP/tests/progs/dnsprobe.py
 PROBES=(res_query wiki.corp.test A res_search _ldap._tcp.corp.test SRV
@@ -27,3 +27,65 @@ check "res_*, and a query written on UDP:53, refused for remote names" \
     sh -c "[ \$(grep -Ec '^(res_|udp).* fail' '$f') -eq 6 ]"
 check "getaddrinfo_a and gethostbyname2(_r) give synthetic addresses" \
     sh -c "[ \$(grep -Ec '^(gai_a|ghbn2|ghbn2_r) .* (A 203\.0\.113\.|AAAA 2001:db8:ff:)' '$f') -eq 3 ]"
+
+# -- The helper's DNS responder, asked directly (dig @127.0.0.1 -p PORT) ----
+# $PORT: the responder for rules file $1, as -O status prints it.
+responder() {
+	tw -f "$1" true
+	tw -f "$1" -O status
+	cp "$OUT" "$T/status.$(basename "$1")"
+	PORT=$(sed -En "s|^  127\.0\.0\.1:([0-9]+) \(UDP, TCP\)  rules $1 .*|\1|p" "$OUT")
+}
+DIG=(dig +time=2 +tries=1 @127.0.0.1)
+ask() {
+	responder "$1"
+	[ -n "$PORT" ] || return 0
+	cli "${DIG[@]}" -p "$PORT" wiki.corp.test A
+	cp "$OUT" "$T/ask.a.$(basename "$1")"
+	cli "${DIG[@]}" -p "$PORT" +tcp _ldap._tcp.corp.test SRV
+	cp "$OUT" "$T/ask.srv.$(basename "$1")"
+}
+check_never_direct "DNS responder: tunneled names answered without the local resolver" \
+    ask "$TB_RULES"
+check "-O status prints the responder's address" \
+    grep -Eq '^  127\.0\.0\.1:[0-9]+ \(UDP, TCP\)' "$T/status.$(basename "$TB_RULES")"
+responder "$TB_RULES"
+mark=$(tb_trap_mark)
+ilog=$(wc -l <"$TB_INTDNS_LOG")
+cli "${DIG[@]}" -p "$PORT" +short wiki.corp.test A
+check "A of a tunneled name: a synthetic address" grep -Eqx '203\.0\.113\.[0-9]+' "$OUT"
+syn=$(head -n 1 "$OUT")
+cli "${DIG[@]}" -p "$PORT" +short +tcp wiki.corp.test AAAA
+check "AAAA over TCP: a synthetic address" grep -Eqx '2001:db8:ff:[0-9a-f:]+' "$OUT"
+cli "${DIG[@]}" -p "$PORT" +short -x "$syn"
+check "PTR of the synthetic address: the name" grep -qx 'wiki.corp.test.' "$OUT"
+cli "${DIG[@]}" -p "$PORT" blocked.corp.test A
+check "a denied name: REFUSED" grep -q 'status: REFUSED' "$OUT"
+cli "${DIG[@]}" -p "$PORT" +short _ldap._tcp.corp.test SRV
+check "SRV of a tunneled name: from the intranet's resolver, through the bastion" \
+    grep -qx '0 100 389 ldap.corp.test.' "$OUT"
+cli "${DIG[@]}" -p "$PORT" +short wiki.corp.test TXT
+check "TXT of a tunneled name: through the bastion" grep -qx '"intranet wiki"' "$OUT"
+check "the intranet's resolver was asked (SRV, TXT)" \
+    sh -c "tail -n +$((ilog + 1)) '$TB_INTDNS_LOG' | grep -q '^_ldap._tcp.corp.test SRV' &&
+        tail -n +$((ilog + 1)) '$TB_INTDNS_LOG' | grep -q '^wiki.corp.test TXT'"
+tw -f "$TB_RULES" -O status
+check "the intranet's resolver came from the bastion's /etc/resolv.conf" \
+    grep -q "rules $TB_RULES  intranet resolver 198\.51\.100\.20 " "$OUT"
+cli "${DIG[@]}" -p "$PORT" leak-check3.example A
+check "another name: forwarded to the system's resolver, its answer passed on" \
+    sh -c "grep -q 'status: NXDOMAIN' '$OUT' &&
+        tail -n +$((mark + 1)) '$TB_TRAP_LOG' | grep -q 'dns-other leak-check3.example'"
+check_no_leak "DNS responder: no tunneled name reached the local resolver" "$mark"
+
+# `resolver ADDRESS` names the intranet's resolver (here by IPv6).
+{ echo 'resolver [2001:db8:2::20]'; cat "$TB_RULES"; } >"$T/resolver.rules"
+responder "$T/resolver.rules"
+ilog=$(wc -l <"$TB_INTDNS_LOG")
+cli "${DIG[@]}" -p "$PORT" +short lists.corp.test MX
+check "resolver rule: MX through the bastion from the resolver named" \
+    sh -c "grep -qx '10 mail.corp.test.' '$OUT' &&
+        tail -n +$((ilog + 1)) '$TB_INTDNS_LOG' | grep -q '^lists.corp.test MX'"
+tw -f "$T/resolver.rules" -O status
+check "resolver rule: -O status names it" \
+    grep -q "rules $T/resolver.rules  intranet resolver \[2001:db8:2::20\] " "$OUT"
