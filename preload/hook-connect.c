@@ -235,12 +235,13 @@ tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
 	char name[PROTO_NAMELEN], what[PROTO_NAMELEN + 64];
 	const char *namep = NULL;
 	uint16_t port = sockaddr_port(sa);
+	struct sockaddr_storage alt;
+	socklen_t altlen, tlen = sizeof(int);
 	int type;
-	socklen_t tlen = sizeof(type);
 
-	if (port == 53 && shim_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
-	    &tlen) == 0 && type == SOCK_DGRAM)
-		shim_dns_mark(fd);	/* its queries are checked (hook-send.c) */
+	/* DNS to the system's nameserver: the helper's responder answers. */
+	if (port == 53 && shim_dns_connect(fd, sa, len, &alt, &altlen) == 1)
+		return shim_real.connect(fd, (struct sockaddr *)&alt, altlen);
 	if (shim_is_synthetic(sa)) {
 		if (names_reverse(shim_session(NULL), sa, name,
 		    sizeof(name)) == -1) {

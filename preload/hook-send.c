@@ -7,11 +7,11 @@
  *
  * SSH carries no datagrams, so the UDP policy is explicit and fails fast: a
  * datagram to a tunneled destination fails with ENETUNREACH (QUIC falls
- * back to TCP), to a denied one with EACCES.  DNS queries a program makes
- * itself (dig, c-ares: UDP to port 53) for a name the rules tunnel or deny
- * are refused with EACCES, so the name never reaches a DNS server.  Plain
- * send()/sendmmsg() on a socket connect()ed to port 53 is checked too: the
- * connect hook marks such sockets.
+ * back to TCP), to a denied one with EACCES.  DNS a program sends itself
+ * (port 53) is hook-dns.c's (shim_dns_send): to the system's nameserver it
+ * goes to the helper's DNS responder instead, which answers by the rules;
+ * to another server, a query about a name the rules tunnel or deny is
+ * refused with EACCES, so the name never reaches a DNS server.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -45,11 +45,14 @@ sock_type(int fd)
 
 /*
  * What to do with a send to sa on fd: 0 to let libc have it, 1 for a Fast
- * Open to tunnel (the caller connects first), or -1 with errno set.
+ * Open to tunnel (the caller connects first), 2 to send it to *alt
+ * instead (a DNS query to the system's nameserver: the helper's
+ * responder), or -1 with errno set.
  */
 static int
 decide_send(int fd, const void *buf, size_t len, int flags,
-    const struct sockaddr *sa, socklen_t salen)
+    const struct sockaddr *sa, socklen_t salen, struct sockaddr_storage *alt,
+    socklen_t *altlen)
 {
 	const struct shim *st = shim_get();
 	struct rules_match m;
@@ -73,10 +76,11 @@ decide_send(int fd, const void *buf, size_t len, int flags,
 		act = rules_match_addr(st->rules, sa, &m);
 	/* The common case, a direct datagram, costs no system call. */
 	if (act == RULES_DIRECT) {
-		if (!(flags & MSG_FASTOPEN) &&
-		    shim_dns_send(fd, sa, salen, buf, len) == -1)
-			return -1;
-		return 0;
+		if (flags & MSG_FASTOPEN)
+			return 0;
+		return shim_dns_send(fd, sa, salen, buf, len, alt,
+		    altlen) == 1 ? 2 : shim_dns_send(fd, sa, salen, buf, len,
+		    NULL, NULL);
 	}
 	if ((type = sock_type(fd)) == -1)
 		return -1;
@@ -96,6 +100,8 @@ SHIM_EXPORT ssize_t
 sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *sa, socklen_t salen)
 {
+	struct sockaddr_storage alt;
+	socklen_t altlen;
 	int r;
 
 	if (shim_get(), shim_real.sendto == NULL) {
@@ -103,12 +109,16 @@ sendto(int fd, const void *buf, size_t len, int flags,
 		return -1;
 	}
 	if (sa == NULL) {
-		if (shim_dns_send(fd, NULL, 0, buf, len) == -1)
+		if (shim_dns_send(fd, NULL, 0, buf, len, NULL, NULL) == -1)
 			return -1;
 		return shim_real.sendto(fd, buf, len, flags, sa, salen);
 	}
-	if ((r = decide_send(fd, buf, len, flags, sa, salen)) == 0)
+	if ((r = decide_send(fd, buf, len, flags, sa, salen, &alt,
+	    &altlen)) == 0)
 		return shim_real.sendto(fd, buf, len, flags, sa, salen);
+	if (r == 2)
+		return shim_real.sendto(fd, buf, len, flags,
+		    (struct sockaddr *)&alt, altlen);
 	if (r == -1)
 		return -1;
 	/* Fast Open to a tunneled destination: connect, then send. */
@@ -124,7 +134,7 @@ send(int fd, const void *buf, size_t len, int flags)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (shim_dns_send(fd, NULL, 0, buf, len) == -1)
+	if (shim_dns_send(fd, NULL, 0, buf, len, NULL, NULL) == -1)
 		return -1;
 	return shim_real.sendto(fd, buf, len, flags, NULL, 0);
 }
@@ -144,6 +154,8 @@ first_iov(const struct msghdr *msg, size_t *len)
 SHIM_EXPORT ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	struct sockaddr_storage alt;
+	socklen_t altlen;
 	struct msghdr plain;
 	const void *b;
 	size_t blen;
@@ -157,13 +169,19 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 		return shim_real.sendmsg(fd, msg, flags);
 	b = first_iov(msg, &blen);
 	if (msg->msg_name == NULL) {
-		if (shim_dns_send(fd, NULL, 0, b, blen) == -1)
+		if (shim_dns_send(fd, NULL, 0, b, blen, NULL, NULL) == -1)
 			return -1;
 		return shim_real.sendmsg(fd, msg, flags);
 	}
 	if ((r = decide_send(fd, b, blen, flags, msg->msg_name,
-	    msg->msg_namelen)) == 0)
+	    msg->msg_namelen, &alt, &altlen)) == 0)
 		return shim_real.sendmsg(fd, msg, flags);
+	if (r == 2) {
+		plain = *msg;
+		plain.msg_name = &alt;
+		plain.msg_namelen = altlen;
+		return shim_real.sendmsg(fd, &plain, flags);
+	}
 	if (r == -1)
 		return -1;
 	if (connect(fd, msg->msg_name, msg->msg_namelen) == -1)
@@ -177,9 +195,14 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 SHIM_EXPORT int
 sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
+	struct sockaddr_storage alt;
+	socklen_t altlen;
+	struct msghdr plain;
 	const void *b;
 	size_t blen;
 	unsigned int i;
+	ssize_t sent;
+	int r;
 
 	if (shim_get(), shim_real.sendmmsg == NULL) {
 		errno = ENOSYS;
@@ -192,10 +215,22 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 
 		b = first_iov(m, &blen);
 		if (m->msg_name == NULL) {
-			if (shim_dns_send(fd, NULL, 0, b, blen) == -1)
+			if (shim_dns_send(fd, NULL, 0, b, blen, NULL,
+			    NULL) == -1)
 				bad = 1;	/* errno set */
-		} else if (decide_send(fd, b, blen, flags & ~MSG_FASTOPEN,
-		    m->msg_name, m->msg_namelen) != 0)
+		} else if ((r = decide_send(fd, b, blen, flags & ~MSG_FASTOPEN,
+		    m->msg_name, m->msg_namelen, &alt, &altlen)) == 2) {
+			/* To the DNS responder: alone, after the others. */
+			if (i > 0)
+				break;
+			plain = *m;
+			plain.msg_name = &alt;
+			plain.msg_namelen = altlen;
+			if ((sent = shim_real.sendmsg(fd, &plain, flags)) == -1)
+				return -1;
+			v[0].msg_len = (unsigned int)sent;
+			return 1;
+		} else if (r != 0)
 			bad = 1;		/* errno set */
 		if (bad) {
 			if (i == 0)

@@ -160,14 +160,26 @@ extern int shim_dns_any;
 #define shim_dns_fd(fd)	(__builtin_expect(shim_dns_any, 0) && shim_dns_fd_slow(fd))
 
 /*
- * The port-53 policy (hook-dns.c), the one place every send hook asks:
- * a send of buf on fd to `to` (NULL: the socket's connected peer, as for
- * send and write).  Returns 0 to let it go as asked, or -1 with errno
- * (EACCES) when it is a query about a name the rules resolve remotely,
- * which must not leave the machine.
+ * The port-53 policy (hook-dns.c): the one place the send and connect
+ * hooks ask (and the syscall() ones, through them).
+ *
+ * shim_dns_send: a send of buf on fd to `to` (NULL: the socket's
+ * connected peer, as for send and write).  Returns 0 to let it go as
+ * asked; 1 to send it to *alt instead (the helper's DNS responder: `to` is
+ * one of the system's nameservers; alt may be NULL to forbid that); or -1
+ * with errno EACCES: a query about a name the rules resolve remotely, to
+ * another server, which must not leave the machine.
+ *
+ * shim_dns_connect: a connect of fd to sa.  Returns 1 when fd (UDP or
+ * TCP) should be connected to *alt instead (the responder: sa is a system
+ * nameserver; getpeername goes on naming sa), else 0, having marked a
+ * port-53 socket so that shim_dns_send checks what it sends.
  */
 int	shim_dns_send(int fd, const struct sockaddr *to, socklen_t tolen,
-	    const void *buf, size_t len);
+	    const void *buf, size_t len, struct sockaddr_storage *alt,
+	    socklen_t *altlen);
+int	shim_dns_connect(int fd, const struct sockaddr *sa, socklen_t salen,
+	    struct sockaddr_storage *alt, socklen_t *altlen);
 /* Nonzero if the rules resolve name remotely (tunnel or deny). */
 int	shim_dns_remote(const char *name);
 /*
