@@ -3,7 +3,9 @@
 # datagram to a tunneled destination fails at once (ENETUNREACH), to a
 # denied one with EACCES; DNS queries the program sends itself for a name
 # the rules resolve remotely never leave the machine (a capture on the
-# client's interface proves it), while other names' queries do.  TCP Fast
+# client's interface proves it): to the system's nameserver they are
+# answered by the helper's DNS responder (t-dns has the rest), to another
+# server refused (EACCES); other names' queries leave.  TCP Fast
 # Open to a tunneled destination goes through the tunnel.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
@@ -35,11 +37,18 @@ c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 c.connect(("192.0.2.1", 53))
 print("dns-tunneled-send", err(lambda: c.send(q("db.corp.test"))))
 print("dns-direct-send", err(lambda: c.send(q("leak-check2.example"))))
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.settimeout(5)
+r.sendto(q("wiki.corp.test"), ("192.0.2.53", 53))
+a = r.recv(512)
+print("dns-system-sendto", "answered" if a[:2] == b"\x12\x34" and a[3] & 15 == 0 and a[7] == 1 else "no")
 '
 check "UDP to a tunneled destination: ENETUNREACH" grep -qx 'tunneled ENETUNREACH' "$OUT"
 check "UDP to a denied destination: EACCES" grep -qx 'denied EACCES' "$OUT"
 check "own DNS query (sendto) for a remote name refused: EACCES" grep -qx 'dns-tunneled-sendto EACCES' "$OUT"
 check "own DNS query (connected send) for a remote name refused: EACCES" grep -qx 'dns-tunneled-send EACCES' "$OUT"
+check "own DNS query to the system's nameserver: answered (the helper's responder)" \
+    grep -qx 'dns-system-sendto answered' "$OUT"
 check "own DNS query for another name is sent" \
     sh -c "grep -qx 'dns-direct-sendto ok' '$OUT' && grep -qx 'dns-direct-send ok' '$OUT'"
 if [ -n "$cap" ]; then
