@@ -23,7 +23,8 @@
  *     first nameserver of our /etc/resolv.conf: the helper is not
  *     wrapped), its answer passed back unchanged.
  * No question about a tunneled or denied name leaves the machine but
- * through the session.  Only dns-msg.c reads a client's bytes; upstream
+ * through the session.  Questions about them from another local user's
+ * socket are REFUSED (client_ours): what the session knows is the user's.  Only dns-msg.c reads a client's bytes; upstream
  * answers are passed on unread but for their ID and length.
  *
  * Everything is non-blocking in the helper's loop; a question unanswered
@@ -76,6 +77,7 @@ struct dns_tcp {
 	size_t		 outlen;
 	unsigned	 refs;		/* questions of its still upstream */
 	int		 closed;	/* gone; freed once refs is 0 */
+	int		 ours;		/* its socket is our uid's */
 	time_t		 last;
 };
 
@@ -577,6 +579,67 @@ ask_bastion(struct helper *h, struct dnsd *d, const struct dns_client *cl,
 	dnsq_bastion_start(h, x);
 }
 
+/* --- whose question ------------------------------------------------------ */
+
+/*
+ * Nonzero if the client's socket (bound to peer, its address as we see
+ * it) belongs to our uid.  The responder listens on loopback, where every
+ * local user can reach it, and what it knows of the intranet is the
+ * user's: tunneled names, their records and synthetic addresses are
+ * answered to the user's own programs only.  A datagram carries no
+ * credentials, so the owner is looked up in /proc/net/{udp,tcp}{,6} by the
+ * socket's address (IPv4, or v4-mapped IPv6); every socket bound there
+ * must be ours.
+ */
+static int
+client_ours(int tcp, const struct sockaddr_storage *peer)
+{
+	static const char *const files[2][2] = {
+		{ "/proc/net/udp", "/proc/net/udp6" },
+		{ "/proc/net/tcp", "/proc/net/tcp6" } };
+	const struct sockaddr_in *sin = (const void *)peer;
+	char line[512], local[64], want4[16], want6[40];
+	unsigned long uid;
+	unsigned port;
+	int i, found = 0;
+	FILE *f;
+
+	if (peer->ss_family != AF_INET)
+		return 0;
+	/* The kernel prints the address as a native-endian word. */
+	snprintf(want4, sizeof(want4), "%08X", (unsigned)sin->sin_addr.s_addr);
+	snprintf(want6, sizeof(want6), "0000000000000000FFFF0000%s", want4);
+	for (i = 0; i < 2; i++) {
+		if ((f = fopen(files[tcp ? 1 : 0][i], "re")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%X %*s %*s %*s "
+			    "%*s %*s %lu", local, &port, &uid) != 3 ||
+			    port != ntohs(sin->sin_port) ||
+			    strcasecmp(local, i == 0 ? want4 : want6) != 0)
+				continue;
+			if (uid != (unsigned long)getuid()) {
+				fclose(f);
+				return 0;
+			}
+			found = 1;
+		}
+		fclose(f);
+	}
+	return found;
+}
+
+/* May this client learn about names the rules do not send direct? */
+static int
+trusted(struct dnsd *d, const struct dns_client *cl, const char *name)
+{
+	if (cl->tcp != NULL ? cl->tcp->ours : client_ours(0, &cl->peer))
+		return 1;
+	d->refused++;
+	debug("dns: %s: REFUSED to another user's socket", name);
+	return 0;
+}
+
 /* --- deciding ----------------------------------------------------------- */
 
 /* Is the session of a tunnel match this helper's (the default one)? */
@@ -609,6 +672,10 @@ reverse(struct helper *h, struct dnsd *d, const struct dns_client *cl,
 	memset(&pa, 0, sizeof(pa));
 	pa.family = (uint16_t)fam;
 	memcpy(pa.addr, addr, fam == AF_INET ? 4 : 16);
+	if (names_in_pool(&h->names, &pa) && !trusted(d, cl, q->name)) {
+		answer_rcode(h, d, cl, msg, q, DNS_R_REFUSED);
+		return 0;
+	}
 	if ((name = names_lookup(&h->names, &pa)) != NULL) {
 		rd[0] = wire;
 		if ((rl[0] = dns_name_wire(name, wire, sizeof(wire))) == 0) {
@@ -634,7 +701,9 @@ reverse(struct helper *h, struct dnsd *d, const struct dns_client *cl,
 		answer_rcode(h, d, cl, msg, q, DNS_R_REFUSED);
 		return 0;
 	case RULES_TUNNEL:
-		if (!ours(d, &m))
+		if (!trusted(d, cl, q->name))
+			answer_rcode(h, d, cl, msg, q, DNS_R_REFUSED);
+		else if (!ours(d, &m))
 			answer_rcode(h, d, cl, msg, q, DNS_R_SERVFAIL);
 		else
 			ask_bastion(h, d, cl, msg, len, q);
@@ -678,7 +747,9 @@ handle(struct helper *h, struct dnsd *d, const struct dns_client *cl,
 		answer_rcode(h, d, cl, msg, &q, DNS_R_REFUSED);
 		return;
 	case RULES_TUNNEL:
-		if (q.qtype == DNS_T_A || q.qtype == DNS_T_AAAA)
+		if (!trusted(d, cl, q.name))
+			answer_rcode(h, d, cl, msg, &q, DNS_R_REFUSED);
+		else if (q.qtype == DNS_T_A || q.qtype == DNS_T_AAAA)
 			answer_synthetic(h, d, cl, msg, &q);
 		else if (!ours(d, &m))
 			answer_rcode(h, d, cl, msg, &q, DNS_R_SERVFAIL);
@@ -758,6 +829,8 @@ tcp_accept(struct helper *h, struct watch *w, uint32_t events)
 {
 	struct dns_state *s = state(h);
 	struct dnsd *d = w->arg;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
 	struct dns_tcp *t;
 	int fd;
 
@@ -771,6 +844,9 @@ tcp_accept(struct helper *h, struct watch *w, uint32_t events)
 			fatal("out of memory");
 		t->d = d;
 		t->w.fd = fd;
+		memset(&peer, 0, sizeof(peer));
+		t->ours = getpeername(fd, (struct sockaddr *)&peer,
+		    &plen) == 0 && client_ours(1, &peer);
 		t->w.fn = tcp_io;
 		t->w.arg = t;
 		t->last = monotime();

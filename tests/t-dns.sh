@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "DNS entry points" || exit 0
-tb_plan 31
+tb_plan 34
 
 PROBE=$TB_TOP/tests/progs/dnsprobe.py
 PROBES=(res_query wiki.corp.test A res_search _ldap._tcp.corp.test SRV
@@ -128,3 +128,17 @@ check "resolver rule: MX through the bastion from the resolver named" \
 tw -f "$T/resolver.rules" -O status
 check "resolver rule: -O status names it" \
     grep -q "rules $T/resolver.rules  intranet resolver \[2001:db8:2::20\] " "$OUT"
+
+# Another local user reaches the loopback port too: what the session knows
+# (tunneled names, their records) is not for it.
+responder "$TB_RULES"
+AS_OTHER=(setpriv --reuid=4242 --regid=4242 --clear-groups)
+cli "${AS_OTHER[@]}" "${DIG[@]}" -p "$PORT" wiki.corp.test A
+check "another user's question about a tunneled name: REFUSED" \
+    sh -c "grep -q 'status: REFUSED' '$OUT' && ! grep -Eq '203\.0\.113\.' '$OUT'"
+cli "${AS_OTHER[@]}" "${DIG[@]}" -p "$PORT" +tcp _ldap._tcp.corp.test SRV
+check "another user's SRV question over TCP: REFUSED" \
+    sh -c "grep -q 'status: REFUSED' '$OUT' && ! grep -q 'ldap.corp.test' '$OUT'"
+cli "${DIG[@]}" -p "$PORT" +short wiki.corp.test A
+check "the same question from our uid is answered (the control)" \
+    grep -Eqx '203\.0\.113\.[0-9]+' "$OUT"
