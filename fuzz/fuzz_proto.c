@@ -225,6 +225,17 @@ rules_err(void *arg, const char *msg)
 	(*(int *)arg)++;
 }
 
+/* A FORWARD's tail exactly when the header said so, NUL-terminated past it. */
+static void
+check_tail(int ctl, const char *tail, size_t taillen)
+{
+	ASSERT(fd_valid(ctl));
+	ASSERT((tail == NULL) == (taillen == 0));
+	ASSERT(taillen <= PROTO_MAX_RULES);
+	if (tail != NULL)
+		ASSERT(tail[taillen] == '\0');
+}
+
 void
 fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
     const char *tail, size_t taillen)
@@ -233,12 +244,7 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 	int errors = 0, err = 0;
 
 	(void)h;
-	ASSERT(fd_valid(ctl));
-	/* A tail exactly when the header said so, NUL-terminated past it. */
-	ASSERT((tail == NULL) == (taillen == 0));
-	ASSERT(taillen <= PROTO_MAX_RULES);
-	if (tail != NULL)
-		ASSERT(tail[taillen] == '\0');
+	check_tail(ctl, tail, taillen);
 	if (memchr(req->bind, '\0', sizeof(req->bind)) == NULL ||
 	    memchr(req->target, '\0', sizeof(req->target)) == NULL ||
 	    memchr(req->origin, '\0', sizeof(req->origin)) == NULL ||
@@ -263,11 +269,7 @@ void
 dns_request(struct helper *h, int ctl, const char *tail, size_t taillen)
 {
 	(void)h;
-	ASSERT(fd_valid(ctl));
-	ASSERT((tail == NULL) == (taillen == 0));
-	ASSERT(taillen <= PROTO_MAX_RULES);
-	if (tail != NULL)
-		ASSERT(tail[taillen] == '\0');
+	check_tail(ctl, tail, taillen);
 	ctl_reply(ctl, PROTO_FORWARD, tail == NULL ? EINVAL : 0, "53",
 	    tail == NULL ? 0 : 2);
 }

@@ -588,8 +588,8 @@ ask_bastion(struct helper *h, struct dnsd *d, const struct dns_client *cl,
  * user's: tunneled names, their records and synthetic addresses are
  * answered to the user's own programs only.  A datagram carries no
  * credentials, so the owner is looked up in /proc/net/{udp,tcp}{,6} by the
- * socket's address (IPv4, or v4-mapped IPv6); every socket bound there
- * must be ours.
+ * socket's address (IPv4, or v4-mapped IPv6) and port, or the wildcard
+ * address and that port; every socket bound there must be ours.
  */
 static int
 client_ours(int tcp, const struct sockaddr_storage *peer)
@@ -616,8 +616,9 @@ client_ours(int tcp, const struct sockaddr_storage *peer)
 			if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%X %*s %*s %*s "
 			    "%*s %*s %lu", local, &port, &uid) != 3 ||
 			    port != ntohs(sin->sin_port) ||
-			    strcasecmp(local, i == 0 ? want4 : want6) != 0)
-				continue;
+			    (strcasecmp(local, i == 0 ? want4 : want6) != 0 &&
+			    strspn(local, "0") != strlen(local)))
+				continue;	/* not it, nor a wildcard bind */
 			if (uid != (unsigned long)getuid()) {
 				fclose(f);
 				return 0;

@@ -66,14 +66,6 @@ describe(const struct sockaddr *sa, const char *name, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", host, port);
 }
 
-static uint16_t
-sockaddr_port(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-}
-
 /*
  * A synthetic address whose name a rule now sends direct (e.g. a port rule
  * narrower than the name rule): resolve the name locally after all and
@@ -234,7 +226,7 @@ tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
 	enum rules_action act;
 	char name[PROTO_NAMELEN], what[PROTO_NAMELEN + 64];
 	const char *namep = NULL;
-	uint16_t port = sockaddr_port(sa);
+	uint16_t port = shim_port(sa);
 	struct sockaddr_storage alt;
 	socklen_t altlen, tlen = sizeof(int);
 	int type;

@@ -96,16 +96,6 @@ dns_leak(const void *buf, size_t len)
 	return 1;
 }
 
-static uint16_t
-port_of(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	return 0;
-}
-
 /* --- the responder, and the system's nameservers ------------------------ */
 
 #define MAX_NS		3	/* MAXNS: glibc reads no more */
@@ -201,40 +191,19 @@ mono(void)
 static int
 responder_port(void)
 {
-	const struct shim *st = shim_get();
-	struct proto_forward fw;
-	struct ipc_req q;
-	char reply[16];
-	size_t len;
-	int status, port = 0;
+	int port = 0;
 	time_t now = mono();
 
 	pthread_mutex_lock(&resp_lock);
 	if (resp_port > 0 && now - resp_stamp < RESP_TTL)
 		port = resp_port;
 	pthread_mutex_unlock(&resp_lock);
-	if (port > 0)
+	if (port > 0 || !shim_get()->active)
 		return port;
-	if (!st->active || st->ruleset == NULL || shim_session(NULL) == NULL)
-		return 0;
-	memset(&fw, 0, sizeof(fw));
-	fw.kind = PROTO_FWD_DNS;
-	strcpy(fw.origin, "DNS responder");
-	memset(&q, 0, sizeof(q));
-	q.type = PROTO_FORWARD;
-	q.body = &fw;
-	q.len = sizeof(fw);
-	q.tail = st->ruleset;
-	q.taillen = strlen(st->ruleset);
-	q.fd = -1;
-	if (ipc_exchange(shim_session(NULL), &q, reply, sizeof(reply) - 1,
-	    &len, &status) < 0 || status != 0) {
+	if ((port = ipc_forward_port(PROTO_FWD_DNS, "DNS responder")) < 0) {
 		shim_log(1, "no DNS responder from the helper");
 		return 0;
 	}
-	reply[len] = '\0';
-	if ((port = atoi(reply)) <= 0 || port > 65535)
-		return 0;
 	pthread_mutex_lock(&resp_lock);
 	resp_port = port;
 	resp_stamp = now;
@@ -291,7 +260,7 @@ shim_dns_connect(int fd, const struct sockaddr *sa, socklen_t salen,
 
 	if (!shim_get()->active || sa == NULL ||
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-	    port_of(sa) != 53 ||
+	    shim_port(sa) != 53 ||
 	    shim_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1 ||
 	    (type != SOCK_DGRAM && type != SOCK_STREAM))
 		return 0;
@@ -319,7 +288,7 @@ shim_dns_send(int fd, const struct sockaddr *to, socklen_t tolen,
 		if (!shim_dns_fd(fd))
 			return 0;
 	} else if (tolen < sizeof(sa_family_t) || (to->sa_family != AF_INET &&
-	    to->sa_family != AF_INET6) || port_of(to) != 53)
+	    to->sa_family != AF_INET6) || shim_port(to) != 53)
 		return 0;
 	if (to != NULL && alt != NULL && system_ns(to) &&
 	    (family = sock_family(fd)) != -1 &&

@@ -21,17 +21,6 @@
 
 #include "shim.h"
 
-/* Port of a sockaddr (0 if not inet). */
-static uint16_t
-port_of(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	return 0;
-}
-
 static int
 sock_type(int fd)
 {
@@ -71,7 +60,7 @@ decide_send(int fd, const void *buf, size_t len, int flags,
 			errno = ENETUNREACH;
 			return -1;
 		}
-		act = rules_match_name(st->rules, name, port_of(sa), &m);
+		act = rules_match_name(st->rules, name, shim_port(sa), &m);
 	} else
 		act = rules_match_addr(st->rules, sa, &m);
 	/* The common case, a direct datagram, costs no system call. */

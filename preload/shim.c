@@ -180,6 +180,16 @@ in_prefix(const uint8_t *addr, const uint8_t *net, int len)
 	return ((addr[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
 }
 
+uint16_t
+shim_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return 0;
+}
+
 const struct sockaddr *
 shim_unmap(const struct sockaddr *sa, struct sockaddr_in *buf)
 {

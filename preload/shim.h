@@ -109,6 +109,9 @@ const struct shim_session *shim_session(const char *name);
 const struct sockaddr *shim_unmap(const struct sockaddr *sa,
 	    struct sockaddr_in *buf);
 
+/* The port of an AF_INET or AF_INET6 sockaddr, host order; else 0. */
+uint16_t shim_port(const struct sockaddr *sa);
+
 /* Nonzero if sa is in one of the synthetic pools (mapped ones too). */
 int	shim_is_synthetic(const struct sockaddr *sa);
 
@@ -135,6 +138,14 @@ struct ipc_req {
 };
 int	ipc_exchange(const struct shim_session *s, const struct ipc_req *q,
 	    void *reply, size_t replymax, size_t *replylen, int *status);
+
+/*
+ * A FORWARD of kind (PROTO_FWD_DYNAMIC with bind 127.0.0.1: the proxy for
+ * programs the shim cannot reach; PROTO_FWD_DNS: the DNS responder) that
+ * the default session's helper makes for our rules and shares by their
+ * text.  Returns its port, or -1 when there is none to be had.
+ */
+int	ipc_forward_port(uint32_t kind, const char *origin);
 
 /* Tunneled-socket table: getpeername truth and pending connect state. */
 void	fdtab_set(int fd, const struct sockaddr *dest, socklen_t len,

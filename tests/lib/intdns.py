@@ -25,7 +25,8 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trap import TYPES, encode_name, parse_question  # noqa: E402
+from trap import (TYPES, dns_listen, dns_serve_tcp, encode_name,  # noqa: E402
+                  parse_question)
 
 A4, A6 = "198.51.100.20", "2001:db8:2::20"
 
@@ -77,14 +78,8 @@ def main():
     log = open(a.log, "a")
     socks = {}
     for addr in a.addr:
-        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        u = socket.socket(fam, socket.SOCK_DGRAM)
-        u.bind((addr, 53))
+        u, t = dns_listen(addr)
         socks[u] = "udp"
-        t = socket.socket(fam, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((addr, 53))
-        t.listen(16)
         socks[t] = "tcp"
     with open(a.ready + ".tmp", "w") as r:
         r.write("%d\n" % os.getpid())
@@ -98,21 +93,7 @@ def main():
                 if out:
                     s.sendto(out, peer)
                 continue
-            c, _ = s.accept()
-            c.settimeout(2)
-            try:
-                while True:
-                    hdr = c.recv(2, socket.MSG_WAITALL)
-                    if len(hdr) < 2:
-                        break
-                    n = struct.unpack("!H", hdr)[0]
-                    out = answer(c.recv(n, socket.MSG_WAITALL), recs, log)
-                    if not out:
-                        break
-                    c.sendall(struct.pack("!H", len(out)) + out)
-            except (OSError, struct.error):
-                pass
-            c.close()
+            dns_serve_tcp(s, lambda m: answer(m, recs, log), many=True)
 
 
 if __name__ == "__main__":
