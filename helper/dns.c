@@ -1037,6 +1037,26 @@ dns_status(struct helper *h, void (*put)(void *, const char *, ...),
 }
 
 void
+dns_json(struct helper *h, void (*put)(void *, const char *, ...), void *arg)
+{
+	struct dns_state *s = h->dns;
+	struct dnsd *d;
+	const char *sep = "";
+
+	put(arg, "[");
+	if (s != NULL)
+		TAILQ_FOREACH(d, &s->responders, entry) {
+			put(arg, "%s{\"address\":\"127.0.0.1\",\"port\":%u,"
+			    "\"questions\":%lu,\"synthetic\":%lu,"
+			    "\"forwarded\":%lu,\"bastion\":%lu,\"refused\":%lu}",
+			    sep, d->port, d->questions, d->local, d->forwarded,
+			    d->bastion, d->refused);
+			sep = ",";
+		}
+	put(arg, "]");
+}
+
+void
 dns_free_all(struct helper *h)
 {
 	struct dns_state *s = h->dns;

@@ -405,6 +405,9 @@ void	dns_tick(struct helper *);
 /* The responders' lines of -O status. */
 void	dns_status(struct helper *, void (*put)(void *, const char *, ...),
 	    void *);
+/* The same as a JSON array, for -O status --json. */
+void	dns_json(struct helper *, void (*put)(void *, const char *, ...),
+	    void *);
 void	dns_free_all(struct helper *);
 
 /* ctl.c */

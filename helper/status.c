@@ -209,6 +209,8 @@ status_json(struct helper *h)
 	    h->losses, h->reconnects, (unsigned long long)h->total_conns);
 	put(&t, "\"forwards\":");
 	fwd_json(h, put_cb, &t);
+	put(&t, ",\"dns\":");
+	dns_json(h, put_cb, &t);
 	put(&t, ",\"connections\":[");
 	TAILQ_FOREACH(c, &h->conns, entry) {
 		if (c->dead)

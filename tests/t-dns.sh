@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "DNS entry points" || exit 0
-tb_plan 34
+tb_plan 35
 
 PROBE=$TB_TOP/tests/progs/dnsprobe.py
 PROBES=(res_query wiki.corp.test A res_search _ldap._tcp.corp.test SRV
@@ -142,3 +142,11 @@ check "another user's SRV question over TCP: REFUSED" \
 cli "${DIG[@]}" -p "$PORT" +short wiki.corp.test A
 check "the same question from our uid is answered (the control)" \
     grep -Eqx '203\.0\.113\.[0-9]+' "$OUT"
+
+tw -f "$TB_RULES" -O status --json
+check "-O status --json: the responder, with its counts" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["dns"]
+assert any(r["port"] == int(sys.argv[2]) and r["questions"] > 0 and
+           r["synthetic"] > 0 and r["bastion"] > 0 and r["refused"] > 0
+           for r in d), d' "$OUT" "$PORT"
