@@ -21,7 +21,8 @@
  *     above; of a denied one: REFUSED;
  *   - anything else: forwarded unchanged to the system's resolver (the
  *     first nameserver of our /etc/resolv.conf: the helper is not
- *     wrapped), its answer passed back unchanged.
+ *     wrapped), by UDP, or by TCP for a TCP client; its answer passed
+ *     back unchanged (truncated, TC set, when too big for a UDP client).
  * No question about a tunneled or denied name leaves the machine but
  * through the session.  Questions about them from another local user's
  * socket are REFUSED (client_ours): what the session knows is the user's.  Only dns-msg.c reads a client's bytes; upstream
@@ -354,23 +355,71 @@ sys_io(struct helper *h, struct watch *w, uint32_t events)
 	dnsq_free(h, x);
 }
 
-/* Another name: to the system's resolver, unchanged. */
+static void	framed_io(struct helper *, struct watch *, uint32_t);
+
+/* TCP to the system's resolver: once connected, the framed query. */
+static void
+sys_tcp_connected(struct helper *h, struct watch *w, uint32_t events)
+{
+	struct dnsq *x = w->arg;
+	unsigned char *framed;
+	socklen_t len = sizeof(int);
+	int err = 0;
+	ssize_t n;
+
+	(void)events;
+	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err != 0) {
+		dnsq_fail(h, x, strerror(err ? err : errno));
+		return;
+	}
+	if ((framed = malloc(2 + x->msglen)) == NULL)
+		fatal("out of memory");
+	framed[0] = (unsigned char)(x->msglen >> 8);
+	framed[1] = (unsigned char)x->msglen;
+	memcpy(framed + 2, x->msg, x->msglen);
+	/* A fresh connection's buffer takes one query whole. */
+	n = send(w->fd, framed, 2 + x->msglen, MSG_DONTWAIT | MSG_NOSIGNAL);
+	free(framed);
+	if (n != (ssize_t)(2 + x->msglen)) {
+		dnsq_fail(h, x, "cannot send to the system's resolver");
+		return;
+	}
+	w->fn = framed_io;
+	watch_set(h, w, EPOLLIN);
+}
+
+/*
+ * Another name: to the system's resolver, unchanged; by UDP, or by TCP
+ * for a TCP client (one that got a truncated answer asks again so).
+ */
 static void
 forward_system(struct helper *h, struct dnsd *d, const struct dns_client *cl,
     const unsigned char *msg, size_t len, const struct dns_query *q)
 {
 	struct dns_state *s = state(h);
 	struct dnsq *x;
-	int fd;
+	int fd, tcp = cl->tcp != NULL;
 
 	if ((x = dnsq_new(h, d, cl, msg, len, q)) == NULL) {
 		answer_rcode(h, d, cl, msg, q, DNS_R_SERVFAIL);
 		return;
 	}
-	if ((fd = socket(s->sys_ns.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1 || (x->w.fd = fd, connect(fd,
-	    (struct sockaddr *)&s->sys_ns, s->sys_nslen)) == -1 ||
-	    send(fd, msg, len, MSG_DONTWAIT) != (ssize_t)len) {
+	if ((fd = socket(s->sys_ns.ss_family, (tcp ? SOCK_STREAM :
+	    SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
+	    (x->w.fd = fd, connect(fd, (struct sockaddr *)&s->sys_ns,
+	    s->sys_nslen)) == -1) {
+		if (fd == -1 || errno != EINPROGRESS) {
+			dnsq_fail(h, x, strerror(errno));
+			return;
+		}
+	}
+	if (tcp) {
+		x->w.fn = sys_tcp_connected;
+		watch_set(h, &x->w, EPOLLOUT);
+		return;
+	}
+	if (send(fd, msg, len, MSG_DONTWAIT) != (ssize_t)len) {
 		dnsq_fail(h, x, strerror(errno));
 		return;
 	}
@@ -378,9 +427,10 @@ forward_system(struct helper *h, struct dnsd *d, const struct dns_client *cl,
 	watch_set(h, &x->w, EPOLLIN);
 }
 
-/* The bastion's answer, framed: pass it on once complete. */
+/* A framed answer by TCP (the bastion's, or the system's for a TCP
+   client): pass it on once complete. */
 static void
-bastion_io(struct helper *h, struct watch *w, uint32_t events)
+framed_io(struct helper *h, struct watch *w, uint32_t events)
 {
 	struct dnsq *x = w->arg;
 	size_t want;
@@ -394,8 +444,8 @@ bastion_io(struct helper *h, struct watch *w, uint32_t events)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		dnsq_fail(h, x, n == 0 ? "the intranet's resolver closed "
-		    "the connection" : strerror(errno));
+		dnsq_fail(h, x, n == 0 ? "the resolver closed the "
+		    "connection" : strerror(errno));
 		return;
 	}
 	x->len += (size_t)n;
@@ -405,7 +455,10 @@ bastion_io(struct helper *h, struct watch *w, uint32_t events)
 		dnsq_fail(h, x, "a foreign answer");
 		return;
 	}
-	x->d->bastion++;
+	if (x->bastion)
+		x->d->bastion++;
+	else
+		x->d->forwarded++;
 	client_send(h, x->d, &x->cl, &x->q, x->msg, x->buf + 2, x->len - 2);
 	dnsq_free(h, x);
 }
@@ -457,7 +510,7 @@ dnsq_bastion_start(struct helper *h, struct dnsq *x)
 	    2 + x->msglen);
 	free(framed);
 	x->w.fd = sv[1];
-	x->w.fn = bastion_io;
+	x->w.fn = framed_io;
 	x->waiting_ns = 0;
 	watch_set(h, &x->w, EPOLLIN);
 	debug("dns: %s type %u asked at %s through the bastion", x->q.name,

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "DNS entry points" || exit 0
-tb_plan 35
+tb_plan 36
 
 PROBE=$TB_TOP/tests/progs/dnsprobe.py
 PROBES=(res_query wiki.corp.test A res_search _ldap._tcp.corp.test SRV
@@ -115,6 +115,10 @@ cli "${DIG[@]}" -p "$PORT" leak-check3.example A
 check "another name: forwarded to the system's resolver, its answer passed on" \
     sh -c "grep -q 'status: NXDOMAIN' '$OUT' &&
         tail -n +$((mark + 1)) '$TB_TRAP_LOG' | grep -q 'dns-other leak-check3.example'"
+cli "${DIG[@]}" -p "$PORT" +tcp leak-check5.example A
+check "another name over TCP: forwarded by TCP, its answer passed on" \
+    sh -c "grep -q 'status: NXDOMAIN' '$OUT' &&
+        tail -n +$((mark + 1)) '$TB_TRAP_LOG' | grep -q 'dns-other leak-check5.example'"
 check_no_leak "DNS responder: no tunneled name reached the local resolver" "$mark"
 
 # `resolver ADDRESS` names the intranet's resolver (here by IPv6).
