@@ -35,6 +35,7 @@ label_byte_ok(unsigned char c)
 	return c > ' ' && c < 0x7f && c != '.' && c != '\\';
 }
 
+/* The one reader of a client's bytes: 0, -1 or an rcode (dns-msg.h). */
 int
 dns_parse_query(const unsigned char *msg, size_t len, struct dns_query *q)
 {
@@ -79,6 +80,7 @@ dns_parse_query(const unsigned char *msg, size_t len, struct dns_query *q)
 	return 0;
 }
 
+/* A bare header with rcode, for a message unread past its ID. */
 void
 dns_error_header(uint16_t id, uint16_t flags, int rcode, unsigned char *out)
 {
@@ -88,6 +90,7 @@ dns_error_header(uint16_t id, uint16_t flags, int rcode, unsigned char *out)
 	put16(out + 2, 0x8000 | (flags & 0x7900) | 0x0080 | (rcode & 0xf));
 }
 
+/* Our answer to q: its length, or 0 when out is too small. */
 size_t
 dns_answer(const unsigned char *msg, const struct dns_query *q, int rcode,
     uint32_t ttl, const unsigned char *const *rdata, const size_t *rdlen,
@@ -118,6 +121,7 @@ dns_answer(const unsigned char *msg, const struct dns_query *q, int rcode,
 	return pos;
 }
 
+/* Text name to wire form: its length, or 0 (dns-msg.h). */
 size_t
 dns_name_wire(const char *name, unsigned char *out, size_t outmax)
 {
@@ -163,6 +167,7 @@ nibble(char c)
 	return -1;
 }
 
+/* AF_INET/AF_INET6 and the address of a reverse name, or 0. */
 int
 dns_reverse_addr(const char *name, uint8_t addr[16])
 {
@@ -206,6 +211,7 @@ dns_reverse_addr(const char *name, uint8_t addr[16])
 	return 0;
 }
 
+/* A TC answer for a UDP client: its length, or 0 (dns-msg.h). */
 size_t
 dns_truncate(const unsigned char *msg, const struct dns_query *q,
     const unsigned char *ans, size_t alen, unsigned char *out,

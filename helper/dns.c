@@ -988,6 +988,7 @@ rules_error(void *arg, const char *msg)
 	error("dns: %s", msg);
 }
 
+/* The responder for a rules text, made or found; its port to ctl. */
 void
 dns_request(struct helper *h, int ctl, const char *rules, size_t len)
 {
@@ -1040,6 +1041,7 @@ dns_request(struct helper *h, int ctl, const char *rules, size_t len)
 	ctl_reply(ctl, PROTO_FORWARD, 0, text, strlen(text));
 }
 
+/* Once a second: SERVFAIL for questions past their time, idle TCP out. */
 void
 dns_tick(struct helper *h)
 {
@@ -1064,6 +1066,7 @@ dns_tick(struct helper *h)
 	}
 }
 
+/* -O status: a line per responder. */
 void
 dns_status(struct helper *h, void (*put)(void *, const char *, ...),
     void *arg)
@@ -1089,6 +1092,7 @@ dns_status(struct helper *h, void (*put)(void *, const char *, ...),
 	}
 }
 
+/* -O status --json: the responders as an array. */
 void
 dns_json(struct helper *h, void (*put)(void *, const char *, ...), void *arg)
 {
@@ -1109,6 +1113,7 @@ dns_json(struct helper *h, void (*put)(void *, const char *, ...), void *arg)
 	put(arg, "]");
 }
 
+/* At exit: every responder, client and question. */
 void
 dns_free_all(struct helper *h)
 {

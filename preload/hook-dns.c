@@ -42,6 +42,7 @@
 
 #include "shim.h"
 
+/* A query's name, as text: 0, or -1 for what is no query (shim.h). */
 int
 shim_dns_qname(const unsigned char *buf, size_t len, char *name, size_t nlen)
 {
@@ -65,6 +66,7 @@ shim_dns_qname(const unsigned char *buf, size_t len, char *name, size_t nlen)
 	return 0;
 }
 
+/* Tunneled or denied by the rules (shim.h); a name too long counts. */
 int
 shim_dns_remote(const char *name)
 {
@@ -251,6 +253,7 @@ sock_family(int fd)
 	return ss.ss_family;
 }
 
+/* 1: connect fd to *alt (the responder) instead; 0: as asked (shim.h). */
 int
 shim_dns_connect(int fd, const struct sockaddr *sa, socklen_t salen,
     struct sockaddr_storage *alt, socklen_t *altlen)
@@ -275,6 +278,7 @@ shim_dns_connect(int fd, const struct sockaddr *sa, socklen_t salen,
 	return 0;
 }
 
+/* 0: send as asked; 1: to *alt instead; -1, EACCES: refused (shim.h). */
 int
 shim_dns_send(int fd, const struct sockaddr *to, socklen_t tolen,
     const void *buf, size_t len, struct sockaddr_storage *alt,

@@ -94,6 +94,7 @@ ipc_call(const struct shim_session *s, uint16_t type, const void *req,
 	return r;
 }
 
+/* The port of a helper FORWARD shared by rules text, or -1 (shim.h). */
 int
 ipc_forward_port(uint32_t kind, const char *origin)
 {
