@@ -673,9 +673,13 @@ res_send(const unsigned char *msg, int msglen, unsigned char *answer,
  * Programs linked before glibc 2.34 call these names (libresolv's), which
  * glibc keeps as aliases of the same code.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+/* glibc's prototypes carry nothrow and leaf; an alias need not. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+#endif
 #define ALIAS(name, target) \
-	SHIM_EXPORT __typeof__(target) name \
-	    __attribute__((alias(#target), copy(target)))
+	SHIM_EXPORT __typeof__(target) name __attribute__((alias(#target)))
 ALIAS(__res_nquery, res_nquery);
 ALIAS(__res_nsearch, res_nsearch);
 ALIAS(__res_nquerydomain, res_nquerydomain);
@@ -684,6 +688,9 @@ ALIAS(__res_query, res_query);
 ALIAS(__res_search, res_search);
 ALIAS(__res_querydomain, res_querydomain);
 ALIAS(__res_send, res_send);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /* --- getaddrinfo_a ----------------------------------------------------- */
 
