@@ -45,12 +45,13 @@ COMMON_SRC = common/proto.c common/reach.c
 SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c \
 	     preload/hook-send.c preload/hook-listen.c preload/hook-exec.c \
-	     preload/hook-syscall.c
+	     preload/hook-syscall.c preload/hook-dns.c
 HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/names.c helper/session.c helper/sshconf.c helper/sshg.c \
 	     helper/rundir.c helper/knownhosts.c helper/identity.c helper/status.c \
 	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \
-	     helper/log-syslog.c helper/strvec.c helper/prefetch.c
+	     helper/log-syslog.c helper/strvec.c helper/prefetch.c \
+	     helper/dns.c helper/dns-msg.c
 LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c \
 	     helper/remote.c helper/ctlcmd.c helper/sshg.c helper/sessname.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c helper/strict.c
@@ -250,7 +251,9 @@ bench-quick: all
 # ASan and UBSan into $(FUZZ_OUT), and runs each for FUZZ_SECONDS:
 # rules/fuzz_rules.c (the rules parser, seeds rules/fuzz-corpus) and
 # fuzz/fuzz_proto.c (the helper's control-socket decoder, the real
-# helper/ctl.c; seeds fuzz/corpus-proto, made by fuzz/mkcorpus.py).  New
+# helper/ctl.c; seeds fuzz/corpus-proto, made by fuzz/mkcorpus.py) and
+# fuzz/fuzz_dns.c (the DNS responder's parser and answers, helper/dns-msg.c;
+# seeds fuzz/corpus-dns).  New
 # inputs go to $(FUZZ_OUT)/corpus-*, kept between runs; any crash, leak,
 # timeout (10 s per input) or out-of-memory fails, with the reproducer in
 # $(FUZZ_OUT)/fuzz_*-crash-* (-leak-, -timeout-).  No root needed.
@@ -273,7 +276,12 @@ FUZZ_PROTO_SRC = fuzz/fuzz_proto.c \
 	     $(filter helper/names.c helper/log%.c,$(HELPER_SRC)) \
 	     $(COMMON_SRC) $(RULES_SRC)
 
-fuzz-build: $(FUZZ_OUT)/fuzz_rules $(FUZZ_OUT)/fuzz_proto
+fuzz-build: $(FUZZ_OUT)/fuzz_rules $(FUZZ_OUT)/fuzz_proto $(FUZZ_OUT)/fuzz_dns
+
+# The DNS responder's message code, alone (it does no I/O).
+$(FUZZ_OUT)/fuzz_dns: fuzz/fuzz_dns.c helper/dns-msg.c helper/dns-msg.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_dns.c helper/dns-msg.c
 
 $(FUZZ_OUT)/fuzz_rules: rules/fuzz_rules.c $(RULES_SRC) rules/rules.h rules/rules-int.h
 	@mkdir -p $(dir $@)
@@ -300,6 +308,13 @@ fuzz: fuzz-build
 	    corpus-proto $(CURDIR)/fuzz/corpus-proto) >$(FUZZ_OUT)/fuzz_proto.log 2>&1 || rc=1; \
 	grep -E '^(stat::number_of_executed_units|SUMMARY|==[0-9]+== ?ERROR|fuzz_proto: |Test unit written)' \
 	    $(FUZZ_OUT)/fuzz_proto.log; \
+	echo "fuzz_dns: $(FUZZ_SECONDS) s"; \
+	mkdir -p $(FUZZ_OUT)/corpus-dns; \
+	(cd $(FUZZ_OUT) && ./fuzz_dns $(FUZZ_RUN) \
+	    -dict=$(CURDIR)/fuzz/fuzz-dns.dict -artifact_prefix=fuzz_dns- \
+	    corpus-dns $(CURDIR)/fuzz/corpus-dns) >$(FUZZ_OUT)/fuzz_dns.log 2>&1 || rc=1; \
+	grep -E '^(stat::number_of_executed_units|SUMMARY|==[0-9]+== ?ERROR|fuzz_dns: |Test unit written)' \
+	    $(FUZZ_OUT)/fuzz_dns.log; \
 	if [ $$rc != 0 ]; then echo "fuzz: FAILED (logs: $(FUZZ_OUT)/fuzz_*.log)"; exit 1; fi; \
 	echo "fuzz: no crash, leak or timeout"
 

@@ -109,6 +109,8 @@ enum proto_fwd_kind {
 	PROTO_FWD_REMOTE,	/* -R bind:port at the bastion -> host:hostport */
 	PROTO_FWD_DYNAMIC,	/* -D bind:port, SOCKS5 and HTTP proxy */
 	PROTO_FWD_PUBLISH,	/* a program's listener published remotely */
+	PROTO_FWD_DNS,		/* the DNS responder for the rules that
+				   follow; the reply text is its port */
 };
 
 struct proto_forward {

@@ -12,7 +12,7 @@
  * REVERSE use), helper/log.c (every log line is formatted, into /dev/null)
  * and the rules parser (a FORWARD -D's rules text).  What dispatch hands
  * a request to beyond that (relay_connect, exec_request, fwd_request,
- * status_*) is stubbed below: each stub checks what it is given (strings
+ * dns_request, status_*) is stubbed below: each stub checks what it is given (strings
  * terminated, the tail as long as the header said, descriptors valid) and
  * takes ownership of descriptors as the real one does.  watch_set and
  * watch_del are helper/loop.c's, plus bookkeeping; the loop is epoll on the
@@ -225,6 +225,17 @@ rules_err(void *arg, const char *msg)
 	(*(int *)arg)++;
 }
 
+/* A FORWARD's tail exactly when the header said so, NUL-terminated past it. */
+static void
+check_tail(int ctl, const char *tail, size_t taillen)
+{
+	ASSERT(fd_valid(ctl));
+	ASSERT((tail == NULL) == (taillen == 0));
+	ASSERT(taillen <= PROTO_MAX_RULES);
+	if (tail != NULL)
+		ASSERT(tail[taillen] == '\0');
+}
+
 void
 fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
     const char *tail, size_t taillen)
@@ -233,12 +244,7 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 	int errors = 0, err = 0;
 
 	(void)h;
-	ASSERT(fd_valid(ctl));
-	/* A tail exactly when the header said so, NUL-terminated past it. */
-	ASSERT((tail == NULL) == (taillen == 0));
-	ASSERT(taillen <= PROTO_MAX_RULES);
-	if (tail != NULL)
-		ASSERT(tail[taillen] == '\0');
+	check_tail(ctl, tail, taillen);
 	if (memchr(req->bind, '\0', sizeof(req->bind)) == NULL ||
 	    memchr(req->target, '\0', sizeof(req->target)) == NULL ||
 	    memchr(req->origin, '\0', sizeof(req->origin)) == NULL ||
@@ -256,6 +262,16 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 			rules_free(r);
 	}
 	ctl_reply(ctl, PROTO_FORWARD, err, NULL, 0);
+}
+
+/* dns.c's: a responder's rules (parsed there like -D's); no sockets. */
+void
+dns_request(struct helper *h, int ctl, const char *tail, size_t taillen)
+{
+	(void)h;
+	check_tail(ctl, tail, taillen);
+	ctl_reply(ctl, PROTO_FORWARD, tail == NULL ? EINVAL : 0, "53",
+	    tail == NULL ? 0 : 2);
 }
 
 char *

@@ -205,8 +205,12 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		cl->w.fd = -1;			/* now owned by the exec */
 		return 0;
 	case PROTO_FORWARD:
-		fwd_request(h, fd, &cl->body.forward, cl->tail,
-		    cl->hdr.len - sizeof(cl->body.forward));
+		if (cl->body.forward.kind == PROTO_FWD_DNS)
+			dns_request(h, fd, cl->tail, cl->hdr.len -
+			    sizeof(cl->body.forward));
+		else
+			fwd_request(h, fd, &cl->body.forward, cl->tail,
+			    cl->hdr.len - sizeof(cl->body.forward));
 		return 0;
 	case PROTO_OUTCOME:
 		ctl_reply(fd, PROTO_OUTCOME,

@@ -38,6 +38,7 @@
 #include "../common/proto.h"
 
 struct helper;
+struct dns_state;
 
 /* An epoll registration: the loop calls fn with the ready events. */
 struct watch {
@@ -298,6 +299,7 @@ struct helper {
 	struct watch	*paused[16];	/* listeners paused on EMFILE */
 	size_t		 npaused;
 	uint64_t	 total_conns;
+	struct dns_state *dns;		/* DNS responders (dns.c), or NULL */
 };
 
 /* loop.c */
@@ -413,6 +415,23 @@ void	fwd_json(struct helper *, void (*put)(void *, const char *, ...),
 void	proxy_accept(struct helper *, int fd, struct fwd *);
 void	proxy_tick(struct helper *);
 
+/* dns.c */
+/*
+ * The DNS responder for a rules text (len bytes, no NUL): made on first
+ * request, shared after.  Replies on ctl with its port as text, or an
+ * errno (EINVAL: rules that do not parse).
+ */
+void	dns_request(struct helper *, int ctl, const char *rules, size_t len);
+/* Once a second: upstream deadlines, idle TCP clients. */
+void	dns_tick(struct helper *);
+/* The responders' lines of -O status. */
+void	dns_status(struct helper *, void (*put)(void *, const char *, ...),
+	    void *);
+/* The same as a JSON array, for -O status --json. */
+void	dns_json(struct helper *, void (*put)(void *, const char *, ...),
+	    void *);
+void	dns_free_all(struct helper *);
+
 /* ctl.c */
 void	ctl_init(struct helper *);
 void	ctl_free_attached(struct helper *);
@@ -426,6 +445,8 @@ int	names_assign(struct names *, const char *name, struct in_addr *,
 	    struct in6_addr *);
 /* Name for a synthetic address or NULL. */
 const char *names_lookup(struct names *, const struct proto_addr *);
+/* Nonzero if the address is in a synthetic pool. */
+int	names_in_pool(const struct names *, const struct proto_addr *);
 void	names_ref(struct names *, const char *name, int delta);
 void	names_free(struct names *);
 

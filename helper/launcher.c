@@ -762,6 +762,31 @@ run_command(char **argv, int exec_directly)
 	return 255;
 }
 
+/*
+ * -O status: make sure the helper has the DNS responder for these rules,
+ * so that status shows its address (the shim asks for the same one).
+ * Quietly nothing when the helper is not running.
+ */
+static void
+dns_responder(const struct session_ref *s, const struct rules *r)
+{
+	struct proto_forward fw;
+	char err[512], *dump;
+	size_t len;
+
+	memset(&fw, 0, sizeof(fw));
+	fw.kind = PROTO_FWD_DNS;
+	strlcpy(fw.origin, "DNS responder", sizeof(fw.origin));
+	len = rules_dump(r, NULL, 0);
+	if ((dump = malloc(len + 1)) == NULL)
+		fatal("out of memory");
+	rules_dump(r, dump, len + 1);
+	if (fwdspec_send(s->path, &fw, dump, len, NULL, err,
+	    sizeof(err)) == -1)
+		debug("%s", err);
+	free(dump);
+}
+
 /* -n: print what decides each DEST. */
 static int
 dry_run(const struct rules *r, char **dests, int n)
@@ -1001,6 +1026,8 @@ main(int argc, char **argv)
 				printf(",");
 			else if (n > 1 && !o.json)
 				printf("%s[%s]\n", i ? "\n" : "", ss[i].rs->name);
+			if (i == 0 && strcmp(o.ctl, "status") == 0)
+				dns_responder(&ss[0], r);
 			if (ctlcmd_run(ss[i].path, ss[i].rs->dest, o.ctl,
 			    o.json) != 0)
 				st = 255;

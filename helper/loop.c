@@ -170,6 +170,7 @@ loop_run(struct helper *h)
 			relay_tick(h);
 			fwd_tick(h);
 			proxy_tick(h);
+			dns_tick(h);
 			status_tick(h);
 			check_linger(h);
 			if (h->need_reap)

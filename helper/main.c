@@ -235,6 +235,7 @@ main(int argc, char **argv)
 	relay_fail_all(&h, ECONNRESET);
 	relay_reap(&h);
 	fwd_free_all(&h);
+	dns_free_all(&h);
 	ctl_free_attached(&h);
 	session_close(&h);
 	prefetch_free();

@@ -140,6 +140,29 @@ names_lookup(struct names *t, const struct proto_addr *a)
 	return NULL;
 }
 
+/* Nonzero if a is in one of the pools (held by a name or not). */
+int
+names_in_pool(const struct names *t, const struct proto_addr *a)
+{
+	int full, rest;
+	const uint8_t *net;
+
+	if (a->family == AF_INET) {
+		net = (const uint8_t *)&t->net4;
+		full = t->len4 / 8;
+		rest = t->len4 % 8;
+	} else if (a->family == AF_INET6) {
+		net = (const uint8_t *)&t->net6;
+		full = t->len6 / 8;
+		rest = t->len6 % 8;
+	} else
+		return 0;
+	if (memcmp(a->addr, net, full) != 0)
+		return 0;
+	return rest == 0 ||
+	    ((a->addr[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
+}
+
 void
 names_ref(struct names *t, const char *name, int delta)
 {

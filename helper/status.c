@@ -133,6 +133,7 @@ status_text(struct helper *h)
 	if (h->notice[0] != '\0')
 		put(&t, "notice       %s\n", h->notice);
 	fwd_status(h, put_cb, &t);
+	dns_status(h, put_cb, &t);
 	TAILQ_FOREACH(c, &h->conns, entry)
 		if (!c->dead)
 			live++;
@@ -208,6 +209,8 @@ status_json(struct helper *h)
 	    h->losses, h->reconnects, (unsigned long long)h->total_conns);
 	put(&t, "\"forwards\":");
 	fwd_json(h, put_cb, &t);
+	put(&t, ",\"dns\":");
+	dns_json(h, put_cb, &t);
 	put(&t, ",\"connections\":[");
 	TAILQ_FOREACH(c, &h->conns, entry) {
 		if (c->dead)

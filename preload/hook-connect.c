@@ -69,14 +69,6 @@ describe(const struct sockaddr *sa, const char *name, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", host, port);
 }
 
-static uint16_t
-sockaddr_port(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-}
-
 /*
  * A synthetic address whose name a rule now sends direct (e.g. a port rule
  * narrower than the name rule): resolve the name locally after all and
@@ -204,7 +196,7 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 	int flags, status, r, saved, zero = 0;
 
 	if (fdtab_get(fd, &e) == 0 && e.pending)
-		return finish_parked(fd, sockaddr_port(sa), 0);
+		return finish_parked(fd, shim_port(sa), 0);
 	if (s == NULL) {
 		shim_log(1, "%s: no session to tunnel through", what);
 		errno = ENETUNREACH;
@@ -233,7 +225,7 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 		}
 		/* Parked: blocking again, the kernel's connect waits. */
 		fcntl(fd, F_SETFL, flags);
-		r = finish_parked(fd, sockaddr_port(sa), 1);
+		r = finish_parked(fd, shim_port(sa), 1);
 		saved = errno;
 		if (r == -1)
 			shim_log(1, "%s: %s", what, strerror(saved));
@@ -270,13 +262,14 @@ tunnel_connect(const struct shim *st, int fd, const struct sockaddr *sa,
 	enum rules_action act;
 	char name[PROTO_NAMELEN], what[PROTO_NAMELEN + 64];
 	const char *namep = NULL;
-	uint16_t port = sockaddr_port(sa);
+	uint16_t port = shim_port(sa);
+	struct sockaddr_storage alt;
+	socklen_t altlen, tlen = sizeof(int);
 	int type;
-	socklen_t tlen = sizeof(type);
 
-	if (port == 53 && shim_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
-	    &tlen) == 0 && type == SOCK_DGRAM)
-		shim_dns_mark(fd);	/* its queries are checked (hook-send.c) */
+	/* DNS to the system's nameserver: the helper's responder answers. */
+	if (port == 53 && shim_dns_connect(fd, sa, len, &alt, &altlen) == 1)
+		return shim_real.connect(fd, (struct sockaddr *)&alt, altlen);
 	if (shim_is_synthetic(sa)) {
 		if (names_reverse(shim_session(NULL), sa, name,
 		    sizeof(name)) == -1) {

@@ -82,36 +82,10 @@ call_real(const struct exec_call *c, char *const envp[])
 static int
 get_proxy_port(void)
 {
-	const struct shim *st = shim_get();
-	struct proto_forward fw;
-	struct ipc_req q;
-	char reply[16];
-	size_t len;
-	int status, port;
-
-	if (proxy_port > 0)
-		return proxy_port;
-	if (st->ruleset == NULL || shim_session(NULL) == NULL)
-		return -1;
-	memset(&fw, 0, sizeof(fw));
-	fw.kind = PROTO_FWD_DYNAMIC;
-	strcpy(fw.bind, "127.0.0.1");
-	strcpy(fw.origin, "proxy for unreachable programs");
-	memset(&q, 0, sizeof(q));
-	q.type = PROTO_FORWARD;
-	q.body = &fw;
-	q.len = sizeof(fw);
-	q.tail = st->ruleset;
-	q.taillen = strlen(st->ruleset);
-	q.fd = -1;
-	if (ipc_exchange(shim_session(NULL), &q, reply, sizeof(reply) - 1,
-	    &len, &status) < 0 || status != 0)
-		return -1;
-	reply[len] = '\0';
-	port = atoi(reply);
-	if (port <= 0 || port > 65535)
-		return -1;
-	return proxy_port = port;
+	if (proxy_port <= 0)
+		proxy_port = ipc_forward_port(PROTO_FWD_DYNAMIC,
+		    "proxy for unreachable programs");
+	return proxy_port;
 }
 
 static int

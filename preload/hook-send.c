@@ -7,12 +7,13 @@
  *
  * SSH carries no datagrams, so the UDP policy is explicit and fails fast: a
  * datagram to a tunneled destination fails with ENETUNREACH (QUIC falls
- * back to TCP), to a denied one with EACCES.  DNS queries a program makes
- * itself (dig, c-ares: UDP to port 53) for a name the rules tunnel or deny
- * are refused with EACCES, so the name never reaches a DNS server.  Plain
- * send()/sendmmsg() on a socket connect()ed to port 53 is checked too: the
- * connect hook marks such sockets.  The shim_send* functions are the
- * hooks' work, shared with syscall() (hook-syscall.c).
+ * back to TCP), to a denied one with EACCES.  DNS a program sends itself
+ * (port 53) is hook-dns.c's (shim_dns_send): to the system's nameserver it
+ * goes to the helper's DNS responder instead, which answers by the rules;
+ * to another server, a query about a name the rules tunnel or deny is
+ * refused with EACCES, so the name never reaches a DNS server.  The
+ * shim_send* functions are the hooks' work, shared with syscall()
+ * (hook-syscall.c).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -21,59 +22,6 @@
 #include <string.h>
 
 #include "shim.h"
-
-/* Port of a sockaddr (0 if not inet). */
-static uint16_t
-port_of(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	return 0;
-}
-
-/*
- * The query name of a DNS message into name ("a.b.c"); returns 0, or -1
- * if buf is not a query we can read (then it is left alone).
- */
-static int
-dns_qname(const unsigned char *buf, size_t len, char *name, size_t nlen)
-{
-	size_t off = 12, out = 0, l;
-
-	if (len < 17 || (buf[2] & 0x80) != 0 || buf[4] != 0 || buf[5] == 0)
-		return -1;			/* not a query, or no question */
-	while (off < len && (l = buf[off]) != 0) {
-		if (l > 63 || off + 1 + l > len || out + l + 2 > nlen)
-			return -1;
-		if (out > 0)
-			name[out++] = '.';
-		memcpy(name + out, buf + off + 1, l);
-		out += l;
-		off += 1 + l;
-	}
-	if (off >= len || out == 0)
-		return -1;
-	name[out] = '\0';
-	return 0;
-}
-
-/* Nonzero if a DNS query in buf asks for a name we must not leak. */
-static int
-dns_leak(const void *buf, size_t len)
-{
-	const struct shim *st = shim_get();
-	char name[PROTO_NAMELEN];
-
-	if (buf == NULL || dns_qname(buf, len, name, sizeof(name)) == -1)
-		return 0;
-	if (rules_match_name(st->rules, name, 0, NULL) == RULES_DIRECT)
-		return 0;
-	shim_log(1, "DNS query for %s refused: the rules resolve it remotely",
-	    name);
-	return 1;
-}
 
 static int
 sock_type(int fd)
@@ -88,17 +36,20 @@ sock_type(int fd)
 
 /*
  * What to do with a send to sa on fd: 0 to let libc have it, 1 for a Fast
- * Open to tunnel (the caller connects first), or -1 with errno set.
+ * Open to tunnel (the caller connects first), 2 to send it to *alt
+ * instead (a DNS query to the system's nameserver: the helper's
+ * responder), or -1 with errno set.
  */
 static int
 decide_send(int fd, const void *buf, size_t len, int flags,
-    const struct sockaddr *sa, socklen_t salen)
+    const struct sockaddr *sa, socklen_t salen, struct sockaddr_storage *alt,
+    socklen_t *altlen)
 {
 	const struct shim *st = shim_get();
 	struct rules_match m;
 	enum rules_action act;
 	char name[PROTO_NAMELEN];
-	int type;
+	int type, r;
 
 	if (!st->active || sa == NULL ||
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
@@ -111,17 +62,15 @@ decide_send(int fd, const void *buf, size_t len, int flags,
 			errno = ENETUNREACH;
 			return -1;
 		}
-		act = rules_match_name(st->rules, name, port_of(sa), &m);
+		act = rules_match_name(st->rules, name, shim_port(sa), &m);
 	} else
 		act = rules_match_addr(st->rules, sa, &m);
 	/* The common case, a direct datagram, costs no system call. */
 	if (act == RULES_DIRECT) {
-		if (port_of(sa) == 53 && !(flags & MSG_FASTOPEN) &&
-		    dns_leak(buf, len)) {
-			errno = EACCES;
-			return -1;
-		}
-		return 0;
+		if (flags & MSG_FASTOPEN)
+			return 0;
+		r = shim_dns_send(fd, sa, salen, buf, len, alt, altlen);
+		return r == 1 ? 2 : r;
 	}
 	if ((type = sock_type(fd)) == -1)
 		return -1;
@@ -142,6 +91,8 @@ ssize_t
 shim_sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *sa, socklen_t salen)
 {
+	struct sockaddr_storage alt;
+	socklen_t altlen;
 	int r;
 
 	if (shim_get(), shim_real.sendto == NULL) {
@@ -149,14 +100,16 @@ shim_sendto(int fd, const void *buf, size_t len, int flags,
 		return -1;
 	}
 	if (sa == NULL) {
-		if (shim_dns_fd(fd) && dns_leak(buf, len)) {
-			errno = EACCES;
+		if (shim_dns_send(fd, NULL, 0, buf, len, NULL, NULL) == -1)
 			return -1;
-		}
 		return shim_real.sendto(fd, buf, len, flags, sa, salen);
 	}
-	if ((r = decide_send(fd, buf, len, flags, sa, salen)) == 0)
+	if ((r = decide_send(fd, buf, len, flags, sa, salen, &alt,
+	    &altlen)) == 0)
 		return shim_real.sendto(fd, buf, len, flags, sa, salen);
+	if (r == 2)
+		return shim_real.sendto(fd, buf, len, flags,
+		    (struct sockaddr *)&alt, altlen);
 	if (r == -1)
 		return -1;
 	/* Fast Open to a tunneled destination: connect, then send. */
@@ -179,10 +132,8 @@ send(int fd, const void *buf, size_t len, int flags)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (shim_dns_fd(fd) && dns_leak(buf, len)) {
-		errno = EACCES;
+	if (shim_dns_send(fd, NULL, 0, buf, len, NULL, NULL) == -1)
 		return -1;
-	}
 	return shim_real.sendto(fd, buf, len, flags, NULL, 0);
 }
 
@@ -200,30 +151,30 @@ first_iov(const struct msghdr *msg, size_t *len)
 
 /*
  * What to do with one message sent with flags: 0 to let libc have it, 1
- * for a Fast Open to tunnel (connect first), -1 with errno set.
+ * for a Fast Open to tunnel (connect first), 2 to send it to *alt
+ * instead (the DNS responder), -1 with errno set.
  */
 static int
-decide_msg(int fd, const struct msghdr *msg, int flags)
+decide_msg(int fd, const struct msghdr *msg, int flags,
+    struct sockaddr_storage *alt, socklen_t *altlen)
 {
 	const void *b;
 	size_t blen;
 
 	b = first_iov(msg, &blen);
-	if (msg->msg_name == NULL) {
-		if (shim_dns_fd(fd) && dns_leak(b, blen)) {
-			errno = EACCES;
-			return -1;
-		}
-		return 0;
-	}
+	if (msg->msg_name == NULL)
+		return shim_dns_send(fd, NULL, 0, b, blen, NULL, NULL) == -1 ?
+		    -1 : 0;
 	return decide_send(fd, b, blen, flags, msg->msg_name,
-	    msg->msg_namelen);
+	    msg->msg_namelen, alt, altlen);
 }
 
 /* The sendmsg() hook's work; syscall(SYS_sendmsg) comes here too. */
 ssize_t
 shim_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	struct sockaddr_storage alt;
+	socklen_t altlen;
 	struct msghdr plain;
 	int r;
 
@@ -231,13 +182,19 @@ shim_sendmsg(int fd, const struct msghdr *msg, int flags)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (msg == NULL || (r = decide_msg(fd, msg, flags)) == 0)
+	if (msg == NULL || (r = decide_msg(fd, msg, flags, &alt,
+	    &altlen)) == 0)
 		return shim_real.sendmsg(fd, msg, flags);
 	if (r == -1)
 		return -1;
+	plain = *msg;
+	if (r == 2) {
+		plain.msg_name = &alt;
+		plain.msg_namelen = altlen;
+		return shim_real.sendmsg(fd, &plain, flags);
+	}
 	if (shim_connect(fd, msg->msg_name, msg->msg_namelen) == -1)
 		return -1;
-	plain = *msg;
 	plain.msg_name = NULL;
 	plain.msg_namelen = 0;
 	return shim_real.sendmsg(fd, &plain, flags & ~MSG_FASTOPEN);
@@ -254,12 +211,15 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
  * message is decided with the flags it is sent with (MSG_FASTOPEN
  * included).  Those libc may send as they are go in one call, up to the
  * first that needs us: that one is sent alone next time (a Fast Open to
- * tunnel: connected, then sent), or fails (-1, errno) when it is first.
+ * tunnel: connected, then sent; a query for the DNS responder: sent
+ * there), or fails (-1, errno) when it is first.
  * Like the kernel, the count sent is returned and the caller goes on.
  */
 int
 shim_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
+	struct sockaddr_storage alt;
+	socklen_t altlen;
 	unsigned int i;
 	ssize_t sent;
 	int r = 0;
@@ -269,7 +229,8 @@ shim_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 		return -1;
 	}
 	for (i = 0; v != NULL && i < n; i++)
-		if ((r = decide_msg(fd, &v[i].msg_hdr, flags)) != 0)
+		if ((r = decide_msg(fd, &v[i].msg_hdr, flags, &alt,
+		    &altlen)) != 0)
 			break;
 	if (i > 0 || v == NULL || n == 0)
 		return shim_real.sendmmsg(fd, v, i < n ? i : n, flags);

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -200,4 +202,37 @@ ipc_call(const struct shim_session *s, uint16_t type, const void *req,
 	if (r == 0 && !nowait && got != replylen)
 		r = -EPROTO;
 	return r;
+}
+
+/* The port of a helper FORWARD shared by rules text, or -1 (shim.h). */
+int
+ipc_forward_port(uint32_t kind, const char *origin)
+{
+	const struct shim *st = shim_get();
+	struct proto_forward fw;
+	struct ipc_req q;
+	char reply[16];
+	size_t len;
+	int status, port;
+
+	if (st->ruleset == NULL || shim_session(NULL) == NULL)
+		return -1;
+	memset(&fw, 0, sizeof(fw));
+	fw.kind = kind;
+	if (kind == PROTO_FWD_DYNAMIC)
+		strcpy(fw.bind, "127.0.0.1");
+	snprintf(fw.origin, sizeof(fw.origin), "%s", origin);
+	memset(&q, 0, sizeof(q));
+	q.type = PROTO_FORWARD;
+	q.body = &fw;
+	q.len = sizeof(fw);
+	q.tail = st->ruleset;
+	q.taillen = strlen(st->ruleset);
+	q.fd = -1;
+	if (ipc_exchange(shim_session(NULL), &q, reply, sizeof(reply) - 1,
+	    &len, &status) < 0 || status != 0)
+		return -1;
+	reply[len] = '\0';
+	port = atoi(reply);
+	return port > 0 && port <= 65535 ? port : -1;
 }

@@ -52,6 +52,13 @@ resolve_real(void)
 	REAL(recvmsg);
 	REAL(sendmmsg);
 	REAL(listen);
+	REAL(write);
+	REAL(writev);
+	REAL(res_nquery);
+	REAL(res_nsearch);
+	REAL(res_nquerydomain);
+	REAL(res_nsend);
+	REAL(getaddrinfo_a);
 	REAL(execve);
 	REAL(execvpe);
 	REAL(posix_spawn);
@@ -201,6 +208,16 @@ in_prefix(const uint8_t *addr, const uint8_t *net, int len)
 	if (rest == 0)
 		return 1;
 	return ((addr[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
+}
+
+uint16_t
+shim_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return 0;
 }
 
 const struct sockaddr *

@@ -15,11 +15,16 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <signal.h>
 
 #include "../common/proto.h"
 #include "../rules/rules.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
+
+struct __res_state;
+struct gaicb;
 
 struct real_fns {
 	int	(*connect)(int, const struct sockaddr *, socklen_t);
@@ -45,6 +50,17 @@ struct real_fns {
 	ssize_t	(*recvmsg)(int, struct msghdr *, int);
 	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	int	(*listen)(int, int);
+	ssize_t	(*write)(int, const void *, size_t);
+	ssize_t	(*writev)(int, const struct iovec *, int);
+	int	(*res_nquery)(struct __res_state *, const char *, int, int,
+		    unsigned char *, int);
+	int	(*res_nsearch)(struct __res_state *, const char *, int, int,
+		    unsigned char *, int);
+	int	(*res_nquerydomain)(struct __res_state *, const char *,
+		    const char *, int, int, unsigned char *, int);
+	int	(*res_nsend)(struct __res_state *, const unsigned char *, int,
+		    unsigned char *, int);
+	int	(*getaddrinfo_a)(int, struct gaicb **, int, struct sigevent *);
 	int	(*execve)(const char *, char *const[], char *const[]);
 	int	(*execvpe)(const char *, char *const[], char *const[]);
 	int	(*posix_spawn)(pid_t *, const char *,
@@ -95,6 +111,9 @@ const struct shim_session *shim_session(const char *name);
 const struct sockaddr *shim_unmap(const struct sockaddr *sa,
 	    struct sockaddr_in *buf);
 
+/* The port of an AF_INET or AF_INET6 sockaddr, host order; else 0. */
+uint16_t shim_port(const struct sockaddr *sa);
+
 /* Nonzero if sa is in one of the synthetic pools (mapped ones too). */
 int	shim_is_synthetic(const struct sockaddr *sa);
 
@@ -137,6 +156,14 @@ ssize_t	shim_sendto(int fd, const void *buf, size_t len, int flags,
 	    const struct sockaddr *sa, socklen_t salen);
 ssize_t	shim_sendmsg(int fd, const struct msghdr *msg, int flags);
 int	shim_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+
+/*
+ * A FORWARD of kind (PROTO_FWD_DYNAMIC with bind 127.0.0.1: the proxy for
+ * programs the shim cannot reach; PROTO_FWD_DNS: the DNS responder) that
+ * the default session's helper makes for our rules and shares by their
+ * text.  Returns its port, or -1 when there is none to be had.
+ */
+int	ipc_forward_port(uint32_t kind, const char *origin);
 
 /* Tunneled-socket table: getpeername truth and pending connect state. */
 struct fdtab_ent {
@@ -184,6 +211,36 @@ void	shim_dns_mark(int fd);
 int	shim_dns_fd_slow(int fd);
 extern int shim_dns_any;
 #define shim_dns_fd(fd)	(__builtin_expect(shim_dns_any, 0) && shim_dns_fd_slow(fd))
+
+/*
+ * The port-53 policy (hook-dns.c): the one place the send and connect
+ * hooks ask (and the syscall() ones, through them).
+ *
+ * shim_dns_send: a send of buf on fd to `to` (NULL: the socket's
+ * connected peer, as for send and write).  Returns 0 to let it go as
+ * asked; 1 to send it to *alt instead (the helper's DNS responder: `to` is
+ * one of the system's nameservers; alt may be NULL to forbid that); or -1
+ * with errno EACCES: a query about a name the rules resolve remotely, to
+ * another server, which must not leave the machine.
+ *
+ * shim_dns_connect: a connect of fd to sa.  Returns 1 when fd (UDP or
+ * TCP) should be connected to *alt instead (the responder: sa is a system
+ * nameserver; getpeername goes on naming sa), else 0, having marked a
+ * port-53 socket so that shim_dns_send checks what it sends.
+ */
+int	shim_dns_send(int fd, const struct sockaddr *to, socklen_t tolen,
+	    const void *buf, size_t len, struct sockaddr_storage *alt,
+	    socklen_t *altlen);
+int	shim_dns_connect(int fd, const struct sockaddr *sa, socklen_t salen,
+	    struct sockaddr_storage *alt, socklen_t *altlen);
+/* Nonzero if the rules resolve name remotely (tunnel or deny). */
+int	shim_dns_remote(const char *name);
+/*
+ * The question's name of the DNS query in buf, as "a.b.c", into name;
+ * returns 0, or -1 if buf holds no query we can read.
+ */
+int	shim_dns_qname(const unsigned char *buf, size_t len, char *name,
+	    size_t nlen);
 
 /* Remote-DNS cache: name <-> synthetic addresses, shared with the helper. */
 int	names_resolve(const struct shim_session *s, const char *name,

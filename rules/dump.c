@@ -245,7 +245,7 @@ rules_dump(const struct rules *r, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 	const struct rpool *pools[2] = { &r->pool4, &r->pool6 };
-	size_t si = 0, ri = 0, ui = 0;
+	size_t si = 0, ri = 0, ui = 0, ei = 0;
 	int pi = 0, di = !r->hasdefault, which;
 	unsigned long best = 0;
 
@@ -269,6 +269,10 @@ rules_dump(const struct rules *r, char *buf, size_t len)
 		if (ui < r->npub && (which == -1 || r->pub[ui].seq < best)) {
 			which = 4;
 			best = r->pub[ui].seq;
+		}
+		if (ei < r->nres && (which == -1 || r->res[ei].seq < best)) {
+			which = 5;
+			best = r->res[ei].seq;
 		}
 		if (!di && (which == -1 || r->defseq < best))
 			which = 3;
@@ -301,6 +305,17 @@ rules_dump(const struct rules *r, char *buf, size_t len)
 		case 4:
 			put_marker(&o, r->pub[ui].file, r->pub[ui].line);
 			put_pub(&o, &r->pub[ui++]);
+			break;
+		case 5:
+			put_marker(&o, r->res[ei].file, r->res[ei].line);
+			puts_(&o, "resolver ");
+			put_word(&o, r->res[ei].address);
+			if (r->res[ei].via != NULL) {
+				puts_(&o, " via ");
+				put_word(&o, r->res[ei].via);
+			}
+			put(&o, "\n", 1);
+			ei++;
 			break;
 		}
 	}

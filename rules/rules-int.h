@@ -63,6 +63,15 @@ struct rpub {
 	unsigned long	 seq;
 };
 
+/* One `resolver` line. */
+struct rres {
+	const char	*address;	/* as written: an address or a name */
+	const char	*via;		/* NULL: the default session */
+	const char	*file;
+	int		 line;
+	unsigned long	 seq;
+};
+
 struct rsession {
 	struct rules_session pub;
 	unsigned long	 seq;
@@ -87,6 +96,8 @@ struct rules {
 	size_t		 nrule, rulecap;
 	struct rpub	*pub;
 	size_t		 npub, pubcap;
+	struct rres	*res;
+	size_t		 nres, rescap;
 	int		 hasunix;	/* some rule has a unix: pattern */
 	int		 hasdefault;
 	enum rules_action defaction;

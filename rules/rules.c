@@ -608,6 +608,54 @@ kw_publish(struct parser *p, const struct loc *loc, int argc, char **argv)
 	r->pub[r->npub++] = pb;
 }
 
+/*
+ * resolver ADDRESS [via NAME]: the intranet's DNS server, as the bastion
+ * of session NAME reaches it (an address or a name it resolves).  One per
+ * session.
+ */
+static void
+kw_resolver(struct parser *p, const struct loc *loc, int argc, char **argv)
+{
+	struct rules *r = p->r;
+	struct rres rs;
+	size_t i;
+
+	memset(&rs, 0, sizeof(rs));
+	if (argc != 2 && !(argc == 4 && strcasecmp(argv[2], "via") == 0)) {
+		perr(p, loc, "resolver: expected an address and optionally "
+		    "via NAME");
+		return;
+	}
+	if (!rules_address_ok(argv[1]) || strcmp(argv[1], "*") == 0) {
+		perr(p, loc, "resolver: bad address \"%s\"", argv[1]);
+		return;
+	}
+	if (argc == 4 && !rules_session_name_ok(argv[3])) {
+		perr(p, loc, "resolver: via: bad session name \"%s\"", argv[3]);
+		return;
+	}
+	for (i = 0; i < r->nres; i++) {
+		if ((r->res[i].via == NULL) != (argc == 2) ||
+		    (argc == 4 && strcmp(r->res[i].via, argv[3]) != 0))
+			continue;
+		perr(p, loc, "resolver: duplicate for %s%s (first defined at "
+		    "%s:%d)", argc == 4 ? "session " : "the default session",
+		    argc == 4 ? argv[3] : "", fname(r->res[i].file),
+		    r->res[i].line);
+		return;
+	}
+	if ((rs.address = arena_strdup(r, argv[1])) == NULL ||
+	    (argc == 4 && (rs.via = arena_strdup(r, argv[3])) == NULL) ||
+	    grow(&r->res, &r->rescap, r->nres, sizeof(*r->res)) == -1) {
+		nomem(p, loc);
+		return;
+	}
+	rs.file = loc->file;
+	rs.line = loc->line;
+	rs.seq = p->seq;
+	r->res[r->nres++] = rs;
+}
+
 static void	read_file(struct parser *, const struct loc *, const char *);
 
 static void
@@ -670,6 +718,7 @@ static const struct {
 	{ "synthetic",	kw_synthetic },
 	{ "include",	kw_include },
 	{ "publish",	kw_publish },
+	{ "resolver",	kw_resolver },
 };
 
 /* One statement line, already checked for length and NUL bytes. */
@@ -959,6 +1008,14 @@ parser_finish(struct parser *p, struct rules **out)
 			perr(p, &loc, "%s via \"%s\": no such session", kw,
 			    via);
 	}
+	for (i = 0; i < r->nres; i++) {
+		loc.file = r->res[i].file;
+		loc.line = r->res[i].line;
+		if (r->res[i].via != NULL &&
+		    find_session(r, r->res[i].via) == NULL)
+			perr(p, &loc, "resolver via \"%s\": no such session",
+			    r->res[i].via);
+	}
 	if (p->nerr > 0) {
 		rules_free(r);
 		return -1;
@@ -1023,7 +1080,31 @@ rules_free(struct rules *r)
 	free(r->sess);
 	free(r->rule);
 	free(r->pub);
+	free(r->res);
 	free(r);
+}
+
+/* The `resolver` of a session; see rules.h. */
+const char *
+rules_resolver(const struct rules *r, const char *session)
+{
+	const struct rules_session *def = rules_session_at(r, 0);
+	size_t i;
+
+	if (r == NULL)
+		return NULL;
+	if (session != NULL && def != NULL && strcmp(session, def->name) == 0)
+		session = NULL;
+	for (i = 0; i < r->nres; i++) {
+		const char *via = r->res[i].via;
+
+		if (via != NULL && def != NULL && strcmp(via, def->name) == 0)
+			via = NULL;
+		if ((via == NULL && session == NULL) || (via != NULL &&
+		    session != NULL && strcmp(via, session) == 0))
+			return r->res[i].address;
+	}
+	return NULL;
 }
 
 /* The i-th session in file order, or NULL. */

@@ -17,6 +17,7 @@
  *   synthetic CIDR...          # pools for remote-DNS addresses, one v4, one v6
  *   include FILE               # relative to the including file's directory
  *   publish PORT [as REMOTEPORT] [on ADDRESS] [via NAME]
+ *   resolver ADDRESS [via NAME] # the intranet's DNS server (DNS responder)
  *
  * PATTERN: `*`, an IPv4/IPv6 address or CIDR (IPv6 optionally in brackets),
  * or a host name glob (`*` and `?`, case-insensitive), each optionally
@@ -72,6 +73,10 @@
  *    characters, passed to the bastion as written (`*`, `0.0.0.0`, `::`,
  *    a name or an address).  Unknown `via` names are reported at the end,
  *    as for tunnel.
+ *  - resolver: ADDRESS as for publish's `on`, but not `*`; passed to the
+ *    bastion as written (it may be a name the bastion resolves).  One per
+ *    session (`via` naming the default session counts as the default);
+ *    `via` is checked like tunnel's.
  */
 #ifndef TW_RULES_H
 #define TW_RULES_H
@@ -247,5 +252,11 @@ void	 rules_synthetic_v6(const struct rules *, struct in6_addr *net,
 int	 rules_set_synthetic(struct rules *, const char *cidr);
 
 const char *rules_action_name(enum rules_action);
+
+/*
+ * The `resolver` address for the session named (NULL: the default
+ * session), as written; NULL when the rules name none.
+ */
+const char *rules_resolver(const struct rules *, const char *session);
 
 #endif

@@ -295,6 +295,25 @@ static const struct {
 	  "rules:2: tunnel via \"b\": no such session\n"
 	  "rules:3: publish via \"c\": no such session\n"
 	  "rules:4: tunnel via \"d\": no such session\n" },
+	/* resolver */
+	{ "resolver\n", "rules:1: resolver: expected an address and "
+	  "optionally via NAME\n" },
+	{ "resolver a b\n", "rules:1: resolver: expected an address and "
+	  "optionally via NAME\n" },
+	{ "resolver a via\n", "rules:1: resolver: expected an address and "
+	  "optionally via NAME\n" },
+	{ "resolver *\n", "rules:1: resolver: bad address \"*\"\n" },
+	{ "resolver \"a b\"\n", "rules:1: resolver: bad address \"a b\"\n" },
+	{ "resolver a via -x\n",
+	  "rules:1: resolver: via: bad session name \"-x\"\n" },
+	{ "resolver 10.0.0.53\nresolver 10.0.0.54\n",
+	  "rules:2: resolver: duplicate for the default session (first "
+	  "defined at rules:1)\n" },
+	{ "session a h\nresolver x VIA a\nresolver y via a\n",
+	  "rules:3: resolver: duplicate for session a (first defined at "
+	  "rules:2)\n" },
+	{ "\nresolver 10.0.0.53 via nope\n",
+	  "rules:2: resolver via \"nope\": no such session\n" },
 	/* unix: patterns */
 	{ "direct unix:relative.sock\n", "rules:1: bad pattern "
 	  "\"unix:relative.sock\": path must be absolute\n" },
@@ -824,6 +843,36 @@ test_publish(void)
 }
 
 static void
+test_resolver(void)
+{
+	struct rules *r;
+	struct errs e;
+	char *d;
+
+	r = parse("session a h\nsession b g\nresolver 10.20.0.53\n"
+	    "resolver ns.lab.test via b\n", &e);
+	CHECK(r != NULL, "resolver rules: %s", e.buf);
+	if (r == NULL)
+		return;
+	CHECK(strcmp(nz(rules_resolver(r, NULL)), "10.20.0.53") == 0 &&
+	    strcmp(nz(rules_resolver(r, "a")), "10.20.0.53") == 0 &&
+	    strcmp(nz(rules_resolver(r, "b")), "ns.lab.test") == 0 &&
+	    rules_resolver(r, "c") == NULL, "resolver by session");
+	d = roundtrip(r, "resolver");
+	CHECK(strstr(d, "#@ rules:3\nresolver 10.20.0.53\n#@ rules:4\n"
+	    "resolver ns.lab.test via b\n") != NULL, "resolver dump:\n%s", d);
+	free(d);
+	rules_free(r);
+	r = parse("session a h\nresolver [2001:db8::53] via a\n", &e);
+	CHECK(r != NULL && strcmp(nz(rules_resolver(r, NULL)),
+	    "[2001:db8::53]") == 0, "via the default session");
+	rules_free(r);
+	r = parse("tunnel *\n", &e);
+	CHECK(r != NULL && rules_resolver(r, NULL) == NULL, "no resolver");
+	rules_free(r);
+}
+
+static void
 test_sessions(void)
 {
 	const struct rules_session *s;
@@ -1317,6 +1366,7 @@ main(void)
 	test_match();
 	test_unix();
 	test_publish();
+	test_resolver();
 	test_sessions();
 	test_dump();
 	test_long_lines();

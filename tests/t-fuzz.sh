@@ -3,7 +3,8 @@
 # (rules/fuzz_rules.c, seeds rules/fuzz-corpus) and of the helper's
 # control-socket decoder (fuzz/fuzz_proto.c: the real helper/ctl.c framing,
 # proto_check_request and dispatch, SCM_RIGHTS over real sockets; seeds
-# fuzz/corpus-proto).  TW_FUZZ_SECONDS each (default 20); any crash, leak,
+# fuzz/corpus-proto), and of the DNS responder's message code
+# (fuzz/fuzz_dns.c: helper/dns-msg.c, seeds fuzz/corpus-dns).  TW_FUZZ_SECONDS each (default 20); any crash, leak,
 # timeout (10 s for one input) or out-of-memory fails, naming the
 # reproducer.  `make fuzz` is the same, longer (FUZZ_SECONDS, default 60).
 # Needs no test bed; built with `make fuzz-build` into this test's dir.
@@ -44,7 +45,7 @@ run() {
 		ok "$name: $execs executions in $secs s, no crash, leak or timeout"
 		return
 	fi
-	summary=$(grep -E '^(==[0-9]+== ?ERROR|SUMMARY|fuzz_proto: |.*runtime error:)' "$ERR" | head -n 6)
+	summary=$(grep -E '^(==[0-9]+== ?ERROR|SUMMARY|fuzz_proto: |fuzz_dns: |.*runtime error:)' "$ERR" | head -n 6)
 	art=$(ls "$F/$name"-crash-* "$F/$name"-leak-* "$F/$name"-timeout-* \
 	    "$F/$name"-oom-* 2>/dev/null | head -n 1)
 	fail "$name: $secs s of fuzzing (rc $RC, ${execs:-?} executions)" \
@@ -54,3 +55,4 @@ reproducer: ${art:-none written} (run: $F/$name ${art:-INPUT})"
 
 run fuzz_rules "$TB_TOP/rules/fuzz-rules.dict" "$TB_TOP/rules/fuzz-corpus"
 run fuzz_proto "$TB_TOP/fuzz/fuzz-proto.dict" "$TB_TOP/fuzz/corpus-proto"
+run fuzz_dns "$TB_TOP/fuzz/fuzz-dns.dict" "$TB_TOP/fuzz/corpus-dns"

@@ -3,7 +3,7 @@
 # operations in the bed: curl by name, a python echo, a refused port, 8 MiB
 # through the relay, a program killed mid-transfer, garbage on the control
 # socket, -O status (text and --json), an -L forward and a -D proxy
-# fetched by a plain curl, -O stop.  The launcher starts the helper through TUNNELWRAP_HELPER, a
+# fetched by a plain curl, DNS through the responder (dig, host), -O stop.  The launcher starts the helper through TUNNELWRAP_HELPER, a
 # wrapper that execs valgrind --leak-check=full --error-exitcode=99 on it;
 # once it has exited, its log must show no invalid read or write, nothing
 # definitely lost and "ERROR SUMMARY: 0 errors".  (The helper forks for
@@ -98,6 +98,13 @@ cli curl -sS --max-time 150 --socks5-hostname "127.0.0.1:$((port + 1))" http://w
 check "-D: SOCKS5 with a remote name" grep -q 'intranet wiki OK' "$OUT"
 cli curl -sS --max-time 150 -x "http://127.0.0.1:$((port + 1))" http://wiki.corp.test/
 check "-D: HTTP proxy" grep -q 'intranet wiki OK' "$OUT"
+
+tw -f "$R" sh -c 'dig +time=30 +tries=1 +short wiki.corp.test;
+    dig +tcp +time=30 +tries=1 +short blocked.corp.test;
+    host -W 30 -t SRV _ldap._tcp.corp.test'
+check "DNS responder: a synthetic address, and SRV through the bastion" \
+    sh -c "grep -Eqx '203\.0\.113\.[0-9]+' '$OUT' &&
+        grep -q 'has SRV record 0 100 389 ldap.corp.test' '$OUT'"
 
 tw -f "$R" -O stop
 check "-O stop" [ "$RC" = 0 ]

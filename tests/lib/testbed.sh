@@ -219,6 +219,31 @@ _tb_netns_setup() {
 	    >>"/etc/netns/$cli/passwd"
 	printf '%s\n' "$corp" >>"/etc/netns/$gw/hosts"
 	printf '%s\n' "$corp" >>"/etc/netns/$int/hosts"
+	_tb_intdns_resolv
+}
+
+# -- the intranet's DNS server (tests/lib/intdns.py; t-dns) ----------------
+# It runs in int on 198.51.100.20:53 (UDP, TCP) and is the bastion's
+# resolver: the records tunnelwrap's DNS responder fetches through the
+# bastion (SRV, TXT, MX) come from it; it logs every question to
+# TB_INTDNS_LOG.  Unknown names get NXDOMAIN, as before (at once).
+_tb_intdns_resolv() {
+	printf 'nameserver 198.51.100.20\noptions timeout:1 attempts:1\n' \
+	    >"/etc/netns/$TB_NS_GW/resolv.conf"
+}
+_tb_intdns_start() {
+	tb_state TB_INTDNS_LOG "$TB_DIR/intdns.log"
+	: >"$TB_INTDNS_LOG"
+	ip netns exec "$TB_NS_INT" "$TB_PYTHON" "$TB_LIBDIR/intdns.py" \
+	    --addr "$TB_INT4" --addr "$TB_INT6" --log "$TB_INTDNS_LOG" \
+	    --ready "$TB_DIR/intdns.ready" 2>"$TB_DIR/intdns.err" &
+	tb_state TB_INTDNS_PID $!
+	tb_add_pid "$TB_INTDNS_PID"
+}
+_tb_intdns_wait() {
+	tb_wait 10 test -s "$TB_DIR/intdns.ready" && tb_pid_alive "$TB_INTDNS_PID" ||
+	    { tb_die "the intranet's DNS server did not come up; log:"
+	      tail -n 20 "$TB_DIR/intdns.err" >&2; return 1; }
 }
 
 # The trap's addresses and routes (see the layout above).
@@ -451,6 +476,7 @@ tb_up() {
 	tb_state TB_SERVICES_PID $!
 	tb_add_pid "$TB_SERVICES_PID"
 	[ $mode = netns ] && _tb_trap_start
+	[ $mode = netns ] && _tb_intdns_start
 
 	# Test HOME: key, known_hosts, ssh config.
 	local hk
@@ -524,6 +550,7 @@ tb_up() {
 		tail -n 20 "$TB_DIR/services.log" >&2
 		return 1
 	fi
+	[ $mode = netns ] && { _tb_intdns_wait || return 1; }
 	tb_log "up: mode=$mode dir=$TB_DIR ${TB_NS_CLI:+ns=$TB_NS_CLI,$TB_NS_GW,$TB_NS_INT,$TB_NS_TRAP}"
 }
 

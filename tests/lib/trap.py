@@ -144,6 +144,37 @@ class Resolver:
         return out
 
 
+def dns_listen(addr):
+    """UDP and TCP sockets on addr port 53 (intdns.py uses it too)."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    u.bind((addr, 53))
+    t = socket.socket(fam, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((addr, 53))
+    t.listen(64)
+    return u, t
+
+
+def dns_serve_tcp(listener, answer, many=False):
+    """Accept one TCP client and answer its framed query (many: queries,
+    until it ends)."""
+    c, _ = listener.accept()
+    c.settimeout(2)
+    try:
+        for _ in range(1000 if many else 1):
+            hdr = c.recv(2, socket.MSG_WAITALL)
+            if len(hdr) < 2:
+                break
+            out = answer(c.recv(struct.unpack("!H", hdr)[0], socket.MSG_WAITALL))
+            if not out:
+                break
+            c.sendall(struct.pack("!H", len(out)) + out)
+    except (OSError, struct.error):
+        pass
+    c.close()
+
+
 # -- packets -----------------------------------------------------------------
 
 def describe(frame, dns_addrs):
@@ -218,14 +249,8 @@ def main():
     socks[sniff] = "sniff"
 
     for addr in a.dns:
-        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        u = socket.socket(fam, socket.SOCK_DGRAM)
-        u.bind((addr, 53))
+        u, t = dns_listen(addr)
         socks[u] = "dns-udp"
-        t = socket.socket(fam, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((addr, 53))
-        t.listen(64)
         socks[t] = "dns-tcp"
 
     for port in (int(x) for x in a.tcp.split(",") if x):
@@ -260,16 +285,7 @@ def main():
                 if out:
                     s.sendto(out, peer)
             elif kind == "dns-tcp":
-                c, _ = s.accept()
-                c.settimeout(2)
-                try:
-                    n = struct.unpack("!H", c.recv(2, socket.MSG_WAITALL))[0]
-                    out = res.answer(c.recv(n, socket.MSG_WAITALL), f)
-                    if out:
-                        c.sendall(struct.pack("!H", len(out)) + out)
-                except (OSError, struct.error):
-                    pass
-                c.close()
+                dns_serve_tcp(s, lambda m: res.answer(m, f))
             elif kind == "listen":
                 try:
                     c, peer = s.accept()
