@@ -298,6 +298,8 @@ struct helper {
 	struct watch	*paused[16];	/* listeners paused on EMFILE */
 	size_t		 npaused;
 	uint64_t	 total_conns;
+	/* Bytes of the connections already freed (-O status --json). */
+	uint64_t	 freed_up, freed_down;
 };
 
 /* loop.c */
