@@ -4,6 +4,8 @@
 # COMMAND's status is passed through.  -n prints the deciding rule.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
+# Two checks more with the namespace bed (a bastion that forbids forwarding).
+if [ "$TB_MODE" = netns ]; then tb_plan 21; else tb_plan 19; fi
 
 # expect_error NAME REGEX: RC 255, exactly one stderr line matching REGEX
 # (case-insensitive, extended), COMMAND not run.

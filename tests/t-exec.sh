@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "remote commands" || exit 0
+tb_plan 17
 
 R=$TB_RULES
 tw -f "$R" true			# the helper is up from here on
@@ -80,7 +81,7 @@ CFG
 	    ! grep -q 'hop-ok' '$OUT'"
 	kill "$agent" 2>/dev/null
 else
-	skip "-e -A" "no ssh-agent"
+	skip "-e -A" "no ssh-agent" 4
 fi
 
 # -X: a local Xvfb; xdpyinfo on the bastion reaches it through the
@@ -113,5 +114,5 @@ if command -v Xvfb >/dev/null && command -v xauth >/dev/null; then
 	    grep -qx "XAUTHORITY=$TB_DIR/sshd/xauthority" "$OUT"
 	tb_kill "$xvfb"
 else
-	skip "-e -X" "Xvfb or xauth not installed"
+	skip "-e -X" "Xvfb or xauth not installed" 4
 fi

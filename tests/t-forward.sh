@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "forwards" || exit 0
+tb_plan 17
 
 R=$TB_RULES
 # -L: a local port to the intranet wiki, no COMMAND.

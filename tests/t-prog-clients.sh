@@ -9,6 +9,8 @@
 . "$TB_TOP/tests/progs/prog-lib.sh"
 tb_need_product
 tb_need_netns "clients through the tunnel" || exit 0
+# ssh and scp: 5; git: git:// and http://.
+pplan 5 "psql 3" "redis-cli 2" "git (git://) 2" "wget 3" "rsync 2"
 
 # --- PostgreSQL --------------------------------------------------------------
 pg_bin() {

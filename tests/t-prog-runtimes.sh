@@ -13,6 +13,9 @@
 . "$TB_TOP/tests/progs/prog-lib.sh"
 tb_need_product
 tb_need_netns "runtimes through the tunnel" || exit 0
+# python3 6; node: 8 steps and its exit; Java: 5 steps, its exit, the IPv4
+# stack; Go: cgo 7, cgo started by env 4, static 6 (one pneed for all).
+pplan 6 "node 9" "java 7" "go (cgo, netdns=cgo) 17"
 
 PROGS=$TB_TOP/tests/progs
 

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "publish" || exit 0
+tb_plan 12
 
 R=$T/rules
 cp "$TB_RULES" "$R"

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "rekeying" || exit 0
+tb_plan 6		# 3 per round, 2 rounds
 
 # sshd applies RekeyLimit only globally (not from a Match block): a sshd
 # of its own, the bed's configuration on another port.

@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "helper sharing" || exit 0
+tb_plan 19
 
 # PIDs of helper processes in the client namespace (all are this run's).
 helper_pids() {

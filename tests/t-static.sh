@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "unreachable programs" || exit 0
+tb_plan 14
 
 # tw_piped ARGS...: tunnelwrap ARGS with stderr into a pipe, as on a
 # terminal (the shim does not write into a regular file without -v); both
@@ -53,7 +54,7 @@ if command -v busybox >/dev/null && ! ldd "$(command -v busybox)" >/dev/null 2>&
 	check "static busybox run by a shell: warned, fetched through the tunnel" \
 	    sh -c "grep -q 'intranet wiki OK' '$OUT' && grep -q 'statically linked' '$OUT'"
 else
-	skip "static busybox wget" "busybox-static not installed"
+	skip "static busybox wget" "busybox-static not installed" 3
 fi
 
 # A setuid copy of curl: the loader would ignore LD_PRELOAD for a user.
@@ -119,5 +120,5 @@ GO
 		fail "static Go program builds" "$(tail -n 5 "$T/gobuild.log")"
 	fi
 else
-	skip "static Go program" "no Go toolchain"
+	skip "static Go program" "no Go toolchain" 7
 fi

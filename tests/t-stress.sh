@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "stress" || exit 0
+tb_plan 10
 
 R=$TB_RULES
 cycles=${TW_STRESS_CYCLES:-200}
