@@ -15,9 +15,11 @@
 tb_need_product
 tb_need_netns "legacy clients through the tunnel" || exit 0
 
-# --- telnet ----------------------------------------------------------------
 TELNET="telnet (inetutils)"
+FTP="ftp (inetutils)"
 pplan 0 "$TELNET 4" "$FTP 5" "lftp 4"
+
+# --- telnet ----------------------------------------------------------------
 if pneed "$TELNET" "inetutils-telnet inetutils-telnetd inetutils-inetd" \
     telnet /usr/sbin/telnetd inetutils-inetd; then
 	# The login program telnetd runs instead of /bin/login: a banner,
