@@ -300,6 +300,8 @@ struct helper {
 	size_t		 npaused;
 	uint64_t	 total_conns;
 	struct dns_state *dns;		/* DNS responders (dns.c), or NULL */
+	/* Bytes of the connections already freed (-O status --json). */
+	uint64_t	 freed_up, freed_down;
 };
 
 /* loop.c */

@@ -1225,6 +1225,8 @@ conn_free(struct helper *h, struct conn *c)
 	}
 	if (c->named)
 		names_ref(&h->names, c->host, -1);
+	h->freed_up += c->bytes_up;
+	h->freed_down += c->bytes_down;
 	debug("conn %llu: closed, %llu bytes up, %llu down",
 	    (unsigned long long)c->id, (unsigned long long)c->bytes_up,
 	    (unsigned long long)c->bytes_down);

@@ -194,19 +194,27 @@ status_json(struct helper *h)
 	time_t now = monotime();
 	const char *cipher;
 	int first = 1;
+	uint64_t up = h->freed_up, down = h->freed_down;
 
 	if ((t.buf = malloc(t.cap)) == NULL)
 		fatal("out of memory");
+	/* Every connection's bytes since start: the freed ones and these. */
+	TAILQ_FOREACH(c, &h->conns, entry) {
+		up += c->bytes_up;
+		down += c->bytes_down;
+	}
 	cipher = h->session_up ? ssh_get_cipher_out(h->ssh) : NULL;
 	put(&t, "{\"version\":1,\"session\":{\"destination\":");
 	put_json_str(&t, h->peer_desc);
 	put(&t, ",\"state\":\"%s\",\"cipher\":", h->session_up ? "up" : "down");
 	put_json_str(&t, cipher ? cipher : "");
 	put(&t, ",\"compression\":%s,\"uptime_s\":%lld,\"helper_pid\":%d,\"launchers\":%u,"
-	    "\"losses\":%u,\"reconnects\":%u,\"connections_total\":%llu},",
+	    "\"losses\":%u,\"reconnects\":%u,\"connections_total\":%llu,"
+	    "\"bytes_up\":%llu,\"bytes_down\":%llu},",
 	    h->compression ? "true" : "false",
 	    (long long)(now - h->started), (int)getpid(), h->attached,
-	    h->losses, h->reconnects, (unsigned long long)h->total_conns);
+	    h->losses, h->reconnects, (unsigned long long)h->total_conns,
+	    (unsigned long long)up, (unsigned long long)down);
 	put(&t, "\"forwards\":");
 	fwd_json(h, put_cb, &t);
 	put(&t, ",\"dns\":");

@@ -8,6 +8,9 @@
 # exercised with and without bash-completion loaded; zsh through a real
 # interactive zsh on a pseudo-terminal (zsh/zpty), when zsh is installed.
 . "$(dirname "$0")/lib/tap.sh"
+# bash -n, zsh -n; 16 lines plain, 17 with bash-completion; $TUNNELWRAP_RULES
+# and XDG_CONFIG_HOME; 8 lines in zsh.
+tb_plan 45
 
 top=$TB_TOP
 BASHC=$top/contrib/completion/tunnelwrap.bash
@@ -175,7 +178,7 @@ for mode in $modes; do
 		expect "$mode" "tunnelwrap -f $T/alt.rules twfakecmd " -- alpha twfakecmd
 	fi
 done
-[ -r "$BC" ] || skip "bash completion with bash-completion loaded" "$BC not installed"
+[ -r "$BC" ] || skip "bash completion with bash-completion loaded" "$BC not installed" 17
 
 # $TUNNELWRAP_RULES is the rules in effect when no -f is given.
 tb_capture env -u XDG_CONFIG_HOME HOME="$H" TUNNELWRAP_RULES="$T/env.rules" BC="$BC" \
@@ -192,11 +195,11 @@ expect xdg "tunnelwrap -O stop " xdg-sess -- corp
 
 # -- zsh: a real interactive zsh on a pty, compadd recorded -----------------
 if ! command -v zsh >/dev/null; then
-	skip "zsh completion" "zsh not installed"
+	skip "zsh completion" "zsh not installed" rest
 	exit 0
 fi
 if ! zsh -f -c 'zmodload zsh/zpty' 2>/dev/null; then
-	skip "zsh completion" "zsh/zpty not available"
+	skip "zsh completion" "zsh/zpty not available" rest
 	exit 0
 fi
 cat >"$T/zcap.zsh" <<'EOF'

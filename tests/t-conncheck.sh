@@ -75,6 +75,9 @@ fi
 # -- through tunnelwrap ---------------------------------------------------------
 tb_need_product
 tb_need_netns "tunneled conncheck" || exit 0
+# conncheck's lines per run (fixed by its arguments) and the checks here;
+# TB_SSH_BASELINE=1 (by hand) adds its own.
+[ "${TB_SSH_BASELINE:-0}" = 1 ] || tb_plan 87
 
 n0=$(tb_ssh_target_count echo.corp.test 7)
 TB_TIMEOUT=180 conncheck "tunnel" tw echo.corp.test 7 "${ALL[@]}"

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "curl through the tunnel" || exit 0
+tb_plan 18
 
 CURL=(curl -sS --max-time 20 -w '\nremote_ip=%{remote_ip}\n')
 V4POOL='203\.0\.113\.[0-9]+'

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "remote commands" || exit 0
+tb_plan 17
 
 R=$TB_RULES
 tw -f "$R" true			# the helper is up from here on
@@ -41,8 +42,16 @@ if command -v ssh-agent >/dev/null; then
 	TB_PASSENV="SSH_AUTH_SOCK=$T/agent.sock" tw -f "$R" -e -A -- ssh-add -l
 	check "-e -A: ssh-add -l on the bastion lists the local agent's key" \
 	    grep -q 'hop-key' "$OUT"
-	tw -f "$R" -e -- ssh-add -l
-	check "-e without -A: no agent on the bastion" sh -c "! grep -q 'hop-key' '$OUT'"
+	# Without -A ssh-add -l runs and finds no agent: sshd sets
+	# SSH_AUTH_SOCK in every session of a connection once one asked for
+	# agent forwarding (the -A above), but the helper refuses the agent
+	# channel of a session that did not (SIGPIPE ignored: ssh-add then
+	# says so rather than dying of the closed socket).
+	tw -f "$R" -e -- 'trap "" PIPE; ssh-add -l; echo "ssh-add status $?"'
+	check "-e without -A: no agent on the bastion (ssh-add -l ran, reached none)" \
+	    sh -c "grep -Eqx 'ssh-add status (1|2)' '$OUT' &&
+	    grep -Eq 'communication with agent failed|Could not open a connection to your authentication agent' '$ERR' &&
+	    ! grep -q 'hop-key' '$OUT'"
 	# The real hop: an sshd in the intranet that accepts only the hop key.
 	mkdir -p "$T/sshd2"
 	ssh-keygen -q -t ed25519 -N '' -f "$T/sshd2/host"
@@ -67,10 +76,12 @@ CFG
 	check "-e -A: a hop from the bastion to the intranet with the key only in the local agent" \
 	    grep -qx 'hop-ok' "$OUT"
 	tw -f "$R" -e -- "$hop"
-	check "-e without -A: the same hop is refused" sh -c "! grep -q 'hop-ok' '$OUT'"
+	check "-e without -A: the same hop is refused by the intranet's sshd (publickey)" \
+	    sh -c "[ $RC = 255 ] && grep -q 'Permission denied (publickey)' '$ERR' &&
+	    ! grep -q 'hop-ok' '$OUT'"
 	kill "$agent" 2>/dev/null
 else
-	skip "-e -A" "no ssh-agent"
+	skip "-e -A" "no ssh-agent" 4
 fi
 
 # -X: a local Xvfb; xdpyinfo on the bastion reaches it through the
@@ -91,11 +102,17 @@ if command -v Xvfb >/dev/null && command -v xauth >/dev/null; then
 	    grep -q 'remote DISPLAY=localhost:[0-9]' "$OUT"
 	# The bastion sees a fake cookie: a client with the real one via TCP
 	# from the bastion would be refused; the fake is not the real one.
-	tw -f "$R" -e -- 'xauth list 2>/dev/null | tail -n 1'
+	# sshd adds the fake cookie with xauth into $XAUTHORITY, which the
+	# bed's sshd sets (SetEnv) to a file of the bed, never ~/.Xauthority.
+	TB_PASSENV="DISPLAY=:$n XAUTHORITY=$xa" tw -f "$R" -e -X -- \
+	    'echo "XAUTHORITY=$XAUTHORITY"; xauth list "$DISPLAY"'
+	fake=$(awk '/MIT-MAGIC-COOKIE-1/ { print $3 }' "$OUT" | tail -n 1)
 	real=$(xauth -f "$xa" list ":$n" | awk '{print $3}')
-	check "-e -X: the cookie the bastion holds is not the real one" \
-	    sh -c "! grep -q '$real' '$OUT'"
+	check "-e -X: the bastion holds a cookie for its display ($fake), not the real one" \
+	    sh -c '[ ${#1} = 32 ] && [ ${#2} = 32 ] && [ "$1" != "$2" ]' sh "$real" "$fake"
+	check "-e -X: sshd's xauth wrote the bed's file, not the host's ~/.Xauthority" \
+	    grep -qx "XAUTHORITY=$TB_DIR/sshd/xauthority" "$OUT"
 	tb_kill "$xvfb"
 else
-	skip "-e -X" "Xvfb or xauth not installed"
+	skip "-e -X" "Xvfb or xauth not installed" 4
 fi

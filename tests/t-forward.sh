@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "forwards" || exit 0
+tb_plan 17
 
 R=$TB_RULES
 # -L: a local port to the intranet wiki, no COMMAND.
@@ -29,9 +30,14 @@ cli curl -sS --max-time 10 -x http://127.0.0.1:18081 http://wiki.corp.test/
 check "-D: HTTP proxy, absolute URI" grep -q 'intranet wiki OK' "$OUT"
 cli curl -sS --max-time 10 -p -x http://127.0.0.1:18081 http://wiki.corp.test/
 check "-D: HTTP proxy, CONNECT" grep -q 'intranet wiki OK' "$OUT"
+# Refused by the rules: SOCKS5 reply 2 ("connection not allowed by
+# ruleset"), curl's status 97, and the bastion was never asked.
+n0=$(tb_ssh_target_count blocked.corp.test 80)
 cli curl -sS --max-time 10 --socks5-hostname 127.0.0.1:18081 http://blocked.corp.test/
-check "-D: a denied name is refused (curl rc $RC)" \
-    sh -c "[ $RC != 0 ] && ! grep -q 'intranet wiki OK' '$OUT'"
+n1=$(tb_ssh_target_count blocked.corp.test 80)
+check "-D: a denied name is refused: SOCKS5 reply 2 (curl rc $RC), never sent to the bastion" \
+    sh -c "[ $RC = 97 ] && grep -q 'SOCKS5 connection to blocked.corp.test.* (2)' '$ERR' &&
+    ! grep -q 'intranet wiki OK' '$OUT' && [ $n1 = $n0 ]"
 cli curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -x http://127.0.0.1:18081 http://wiki.corp.test:81/
 check "-D: a refused port is a 502 ($(cat "$OUT"))" grep -qx 502 "$OUT"
 # A direct destination (the rules say direct *): a server in the client's
@@ -63,4 +69,5 @@ check "-L on a taken port: one line" [ "$(wc -l <"$ERR")" = 1 ]
 
 tw -f "$R" -O stop
 cli curl -sS --max-time 5 http://127.0.0.1:18080/
-check "after -O stop the -L port is closed" [ "$RC" != 0 ]
+check "after -O stop the -L port is closed (connection refused: curl rc 7)" \
+    sh -c "[ $RC = 7 ] && grep -q 'Failed to connect to 127.0.0.1 port 18080' '$ERR'"

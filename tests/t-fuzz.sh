@@ -9,18 +9,19 @@
 # reproducer.  `make fuzz` is the same, longer (FUZZ_SECONDS, default 60).
 # Needs no test bed; built with `make fuzz-build` into this test's dir.
 . "$(dirname "$0")/lib/tap.sh"
+tb_plan 3		# built, then one run per fuzzer
 
 # Independent of the build under test: make check runs it, check-asan not
 # again.
 if grep -qa __asan_init "$TB_HELPER" 2>/dev/null; then
-	skip "fuzzers" "sanitizer build (make check-asan): run in make check"
+	skip "fuzzers" "sanitizer build (make check-asan): run in make check" rest
 	exit 0
 fi
 
 secs=${TW_FUZZ_SECONDS:-20}
 F=$T/fuzz
 if ! command -v clang >/dev/null; then
-	skip "fuzzers built" "clang not installed (tests/packages: clang, libclang-rt-14-dev)"
+	skip "fuzzers built" "clang not installed (tests/packages: clang, libclang-rt-14-dev)" rest
 	exit 0
 fi
 TB_TIMEOUT=300 tb_capture make -s -C "$TB_TOP" FUZZ_OUT="$F" fuzz-build

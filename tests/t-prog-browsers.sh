@@ -12,6 +12,7 @@
 . "$TB_TOP/tests/progs/prog-lib.sh"
 tb_need_product
 tb_need_netns "browsers through the tunnel" || exit 0
+pplan 0 "firefox 6" "chromium 4"
 
 PNG="$TB_PYTHON $TB_TOP/tests/progs/pngcheck.py"
 

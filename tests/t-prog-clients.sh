@@ -9,6 +9,8 @@
 . "$TB_TOP/tests/progs/prog-lib.sh"
 tb_need_product
 tb_need_netns "clients through the tunnel" || exit 0
+# ssh and scp: 5; git: git:// and http://.
+pplan 5 "psql 3" "redis-cli 2" "git (git://) 2" "wget 3" "rsync 2"
 
 # --- PostgreSQL --------------------------------------------------------------
 pg_bin() {
@@ -184,7 +186,7 @@ if pwait_port 22; then
 	pcheck ssh "the bastion opened shell.corp.test:22 by name" \
 	    [ "$(tb_ssh_target_count shell.corp.test 22)" -gt "$n0" ]
 	pcheck ssh "host key checked against known_hosts under the name" \
-	    sh -c "! grep -qi 'warning' '$ERR'"
+	    sh -c "grep -qx 'intranet ssh OK' '$OUT' && ! grep -qi 'warning' '$ERR'"
 
 	if pneed rsync rsync rsync; then
 		mkdir -p "$T/rsync-src/sub" "$T/rsync-dst" "$T/rsync-back"

@@ -14,6 +14,8 @@
 . "$TB_TOP/tests/progs/prog-lib.sh"
 tb_need_product
 tb_need_netns "unusual programs through the tunnel" || exit 0
+# fidelity.c prints a fixed set of checks per run.
+pplan 176
 
 if fid=$(tb_cc fidelity 2>"$T/cc.err"); then
 	ok "compile fidelity.c (-Wall -Wextra -Werror)"

@@ -15,8 +15,11 @@
 tb_need_product
 tb_need_netns "legacy clients through the tunnel" || exit 0
 
-# --- telnet ----------------------------------------------------------------
 TELNET="telnet (inetutils)"
+FTP="ftp (inetutils)"
+pplan 0 "$TELNET 4" "$FTP 5" "lftp 4"
+
+# --- telnet ----------------------------------------------------------------
 if pneed "$TELNET" "inetutils-telnet inetutils-telnetd inetutils-inetd" \
     telnet /usr/sbin/telnetd inetutils-inetd; then
 	# The login program telnetd runs instead of /bin/login: a banner,
@@ -50,7 +53,6 @@ if pneed "$TELNET" "inetutils-telnet inetutils-telnetd inetutils-inetd" \
 fi
 
 # --- vsftpd ------------------------------------------------------------------
-FTP="ftp (inetutils)"
 # Both files of the FTP server's, downloaded into DIR, intact?
 ftp_intact() {
 	cmp -s "$T/$1/hello.txt" "$T/ftproot/hello.txt" &&
@@ -127,9 +129,8 @@ lftpget() {
 lftp_tests() {
 	[ "$(pstate lftp)" = skipped ] && return 0
 	lftpget "by name, defaults (passive)" lftp-default "set ftp:passive-mode on"
-	if grep -Eq -- '^---> (EPSV|PASV)' "$ERR"; then
-		pok lftp "defaults: $(grep -Eo -m1 -- '^---> (EPSV|PASV)' "$ERR" | cut -c6-) used"
-	fi
+	pcheck lftp "defaults: a passive mode used ($(grep -Eo -m1 -- '^---> (EPSV|PASV)' "$ERR" | cut -c6-))" \
+	    grep -Eq -- '^---> (EPSV|PASV)' "$ERR"
 	lftpget "by name, PASV over IPv4" lftp-pasv \
 	    "set ftp:passive-mode on; set ftp:prefer-epsv no; set dns:order inet"
 	pcheck lftp "PASV over IPv4: a PASV reply was used" \

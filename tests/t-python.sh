@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "python through the tunnel" || exit 0
+tb_plan 10
 
 py() { tw -f "$TB_RULES" python3 -c "$1"; }
 V4POOL='203\.0\.113\.[0-9]+'

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "sessions" || exit 0
+tb_plan 6
 
 R=$T/rules
 cat >"$R" <<RULES

@@ -13,15 +13,16 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "the shim under ThreadSanitizer" || exit 0
+tb_plan 7		# two builds, the baseline, three rounds, the forks
 # Independent of the build under test: make check runs it, check-asan not
 # again.
 if grep -qa __asan_init "$TB_HELPER"; then
-	skip "shim under ThreadSanitizer" "sanitizer build (make check-asan): runs in make check"
+	skip "shim under ThreadSanitizer" "sanitizer build (make check-asan): runs in make check" rest
 	exit 0
 fi
 
 if ! command -v clang >/dev/null; then
-	skip "shim under ThreadSanitizer" "clang not installed (tests/packages)"
+	skip "shim under ThreadSanitizer" "clang not installed (tests/packages)" rest
 	exit 0
 fi
 S=$T/tsan

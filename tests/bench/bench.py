@@ -28,6 +28,7 @@ Everything started is killed by PID when the run ends, however it ends.
 import argparse
 import ctypes
 import datetime
+import json
 import os
 import platform
 import re
@@ -340,6 +341,7 @@ class Bed:
         self.pcconf = {}        # cipher -> proxychains config
         self.xdg = {}           # cipher -> XDG_RUNTIME_DIR of its helper
         self.helper = {}        # cipher -> helper pid
+        self.carried = [0, 0, 0]  # tunnelwrap runs checked, bytes up, down
         self.stdin_w = None
 
     # files and processes
@@ -528,6 +530,18 @@ socks5 127.0.0.1 {dp}
                 self.helper[cipher] = pid = new
         return pid
 
+    def helper_bytes(self, cipher):
+        """The helper's own count of the bytes it carried since it started
+        (-O status --json): (up, down)."""
+        r = run(self.tw_argv(cipher)[:-1] + ["-O", "status", "--json"],
+                self.tw_env(self.xdg[cipher]), self.tmp, 10)
+        try:
+            st = json.loads(r.out)["session"]
+            return st["bytes_up"], st["bytes_down"]
+        except (ValueError, KeyError, TypeError):
+            sys.exit(f"bench: no byte counters in -O status --json (rc {r.rc}):"
+                     f"\n{r.out[-500:]}{r.err[-500:]}")
+
     def helper_log(self, cipher):
         out = ""
         for root, _, files in os.walk(self.xdg[cipher]):
@@ -568,6 +582,8 @@ socks5 127.0.0.1 {dp}
     def measure(self, transport, cipher, mode, kind, *rest, timeout=180):
         argv, env = self.argv(transport, cipher, mode, kind, *rest)
         w = self.watched(transport, cipher)
+        if transport == "tw":
+            hb0 = self.helper_bytes(cipher)
         before = {r: {p: runtime_ns(p) for p in ps} for r, ps in w.items()}
         srv0 = runtime_ns(self.server)
         r = run(argv, env, self.tmp, timeout)
@@ -577,6 +593,8 @@ socks5 127.0.0.1 {dp}
             res["error"] = (r.err.strip().splitlines() or [f"exit {r.rc}"])[-1]
             if r.timed_out:
                 res["error"] = f"timed out after {timeout} s"
+        if transport == "tw" and res["ok"]:
+            self.through_helper(cipher, mode, rest, hb0, res)
         if r.err.strip():
             res["stderr"] = r.err.strip().splitlines()[-1][:200]
         res["cpu_client"] = r.cpu
@@ -591,6 +609,26 @@ socks5 127.0.0.1 {dp}
         res["cpu_total"] = sum(res.get("cpu_" + k, 0.0) for k in
                                ("client", "ssh", "helper", "sshd"))
         return res
+
+    def through_helper(self, cipher, mode, rest, hb0, res):
+        """The service is reachable directly too: the tunnelwrap figures
+        count only if the helper carried the bytes (its own counters): a
+        bulk transfer's whole size in its direction, something otherwise.
+        Marks res failed when it did not."""
+        hb1 = self.helper_bytes(cipher)
+        up, down = hb1[0] - hb0[0], hb1[1] - hb0[1]
+        res["helper_up"], res["helper_down"] = up, down
+        want_up = rest[0] if mode == "up" else 1
+        want_down = rest[0] if mode == "down" else 1
+        if up < want_up or down < want_down:
+            res["ok"] = False
+            res["error"] = (f"{mode}: the helper carried {up} bytes up, "
+                            f"{down} down, want >= {want_up} / {want_down}: "
+                            "not through the tunnel")
+        else:
+            self.carried[0] += 1
+            self.carried[1] += up
+            self.carried[2] += down
 
     def cleanup(self):
         # tunnelwrap's own way first, then by PID, everything we started
@@ -969,14 +1007,31 @@ def machine():
                             text=True).stdout.strip() or "?"
     except OSError:
         pass
+    # The commit measured, and whether the tree differed from it (tracked
+    # files changed: the build may hold code no commit has).
     try:
-        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short",
-                                 "HEAD"], capture_output=True,
+        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"],
+                                capture_output=True,
                                 text=True).stdout.strip() or "?"
+        changed = subprocess.run(["git", "-C", REPO, "status", "--porcelain",
+                                  "--untracked-files=no"],
+                                 capture_output=True, text=True).stdout
+        n = len(changed.splitlines())
+        commit += (f", tree dirty ({n} tracked file{'s' if n != 1 else ''} "
+                   "changed)" if n else ", tree clean")
     except OSError:
         commit = "?"
     return dict(model=model, ncpu=ncpu, kernel=platform.release(),
                 openssh=ssh_v, libssh=libssh, proxychains=pc, commit=commit)
+
+
+def carried_text(bed):
+    """What the helper's counters said of the tunnelwrap column."""
+    n, up, down = bed.carried
+    return (f"tunnelwrap column checked through the helper's own byte "
+            f"counters (-O status --json): {n} runs, {up / GiB:.2f} GiB up "
+            f"and {down / GiB:.2f} GiB down carried by the helper (a run "
+            f"it did not carry is an error)")
 
 
 def report(bench, prof, profile_name, build):
@@ -1409,7 +1464,8 @@ def main():
                 f"machine: {mach['model']}, {mach['ncpu']} CPUs, kernel "
                 f"{mach['kernel']}; {mach['openssh']}; libssh "
                 f"{mach['libssh']}; proxychains4 {mach['proxychains']}\n"
-                f"tunnelwrap: {args.label or bed.build + ' (work tree at ' + mach['commit'] + ')'}\n"
+                f"tunnelwrap: {args.label or bed.build + ' (commit ' + mach['commit'] + ')'}\n"
+                f"{carried_text(bed)}\n"
                 f"medians over {prof['rounds']} interleaved rounds; sshd, "
                 f"server and clients on loopback; run took {elapsed:.0f} s")
         print(head)
@@ -1443,7 +1499,9 @@ def main():
                         f"- {mach['openssh']}; libssh {mach['libssh']}; "
                         f"proxychains4 {mach['proxychains']}\n"
                         f"- tunnelwrap measured: "
-                        f"{args.label or ('build of ' + mach['commit'] + ' work tree, ' + bed.build)}\n"
+                        f"{args.label + ', ' if args.label else ''}build of "
+                        f"commit {mach['commit']}, {bed.build}\n"
+                        f"- {carried_text(bed)}\n"
                         f"- sshd, server, clients all on loopback; figures "
                         f"are medians over {prof['rounds']} interleaved "
                         f"rounds; ratios are tunnelwrap / `ssh -L` "

@@ -26,10 +26,12 @@ TB_VERBOSE=${TB_VERBOSE:-0}
 _TB_N=0
 _TB_PIDS_T=""
 _TB_REPORTED=0
+_TB_FAILED=0
 
 _tb_report() {
 	local res=$1 name=$2 details=${3:-}
 	_TB_REPORTED=$((_TB_REPORTED + 1))
+	[ "$res" = fail ] && _TB_FAILED=$((_TB_FAILED + 1))
 	printf '%s\t%s\t%s\n' "$res" "$TEST" "$name" >>"$TB_RESULTS"
 	printf '  %-5s %s\n' "$res" "$name" >&3
 	if [ -n "$details" ]; then
@@ -46,14 +48,20 @@ tb_strict() {
 	[ "${CI:-}" = true ] || { [ "$(id -u)" = 0 ] && [ "$TB_MODE" = netns ]; }
 }
 
-# skip NAME REASON: something needed is missing (a package, a tool,
+# skip NAME REASON [N]: something needed is missing (a package, a tool,
 # namespaces).  A failure in strict runs (tests/deps check installs it all).
+# N: how many of the planned results (tb_plan) it stands for, default 1;
+# "rest" before an exit: all those still to come.
 skip() {
 	if tb_strict; then
 		_tb_report fail "$1" "not run: ${2:-} (a missing package, tool or namespace fails under CI or as root: tests/deps check)"
 	else
 		_tb_report skip "$1" "${2:-}"
 	fi
+	case ${3:-1} in
+	rest) _TB_PLAN= ;;
+	*) _TB_REPORTED=$((_TB_REPORTED + ${3:-1} - 1)) ;;
+	esac
 }
 
 # skip_limit NAME TEXT: not run because of a limit README documents; TEXT
@@ -68,7 +76,9 @@ skip_limit() {
 }
 
 # tb_plan N: the test reports N results; fewer (a crash, an early exit, a
-# check that vanished) is a failure at exit.
+# check that vanished) is a failure at exit, and so is more when nothing
+# failed (a stale plan; a failure may come with details of its own).  Give it after tb_need_netns
+# (whose skip ends a test early); a skip of several checks says how many.
 tb_plan() { _TB_PLAN=$1; }
 
 # -- the leak trap (tests/lib/trap.py; netns bed only) ------------------------
@@ -249,6 +259,10 @@ _tb_test_cleanup() {
 	if [ -n "${_TB_PLAN:-}" ] && [ "$_TB_REPORTED" -lt "$_TB_PLAN" ]; then
 		_tb_report fail "plan: $_TB_PLAN results" \
 		    "only $_TB_REPORTED reported: checks vanished (a crash or an early exit?)"
+	elif [ -n "${_TB_PLAN:-}" ] && [ "$_TB_REPORTED" -gt "$_TB_PLAN" ] &&
+	    [ "$_TB_FAILED" = 0 ]; then
+		_tb_report fail "plan: $_TB_PLAN results" \
+		    "$_TB_REPORTED reported: the plan is out of date"
 	fi
 	if [ -n "$_TB_PIDS_T" ]; then
 		# shellcheck disable=SC2086

@@ -432,6 +432,9 @@ tb_up() {
 		AllowAgentForwarding yes
 		X11Forwarding yes
 		X11UseLocalhost yes
+		# sshd's xauth writes the fake X11 cookie into \$XAUTHORITY:
+		# a file of the bed, never root's ~/.Xauthority on the host.
+		SetEnv XAUTHORITY=$TB_DIR/sshd/xauthority
 		UsePAM no
 		StrictModes no
 		UseDNS no

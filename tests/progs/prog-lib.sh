@@ -21,10 +21,12 @@
 #                              apt-get (not with TB_NO_INSTALL=1);
 #                              otherwise PROG is skipped, with the reason,
 #                              and pneed returns false
+#   pplan N "PROG K"...        tb_plan: N results, and K for each PROG (a
+#                              skip of PROG stands for its K)
 #   pmatrix                    print the matrix (last thing in a script)
 
 _PM_ORDER=()
-declare -A _PM_STATE=() _PM_WHY=() _PM_NOTE=()
+declare -A _PM_STATE=() _PM_WHY=() _PM_NOTE=() _PM_PLAN=()
 
 _pm_reg() {
 	[ -n "${_PM_STATE[$1]+x}" ] && return 0
@@ -44,12 +46,25 @@ pfail() {
 	fail "$1: $2" "${3:-}"
 }
 pskip() {
+	local n=${_PM_PLAN[$1]:-1}
+	[ "${_PM_STATE[$1]:-}" = skipped ] && n=0	# counted already
 	_pm_reg "$1"
 	if [ "${_PM_STATE[$1]}" = works ]; then
 		_PM_STATE[$1]=skipped
 		_PM_WHY[$1]=$2
 	fi
-	skip "$1" "$2"
+	skip "$1" "$2" "$n"
+}
+# pplan N "PROG K"...: the test's plan (tb_plan): N results of its own and
+# K for each PROG, which a skip of PROG (pneed, pskip) stands for.
+pplan() {
+	local n=$1 p
+	shift
+	for p in "$@"; do
+		_PM_PLAN[${p% *}]=${p##* }
+		n=$((n + ${p##* }))
+	done
+	tb_plan "$n"
 }
 pstate() {
 	printf '%s\n' "${_PM_STATE[$1]:-}"
