@@ -571,11 +571,12 @@ reconnect_done(struct helper *h, struct watch *w, uint32_t events)
 	pthread_join(h->reconnect_thread, NULL);
 	h->attempting = 0;
 	if (a == NULL || a->s == NULL) {
+		/* BACKOFF_MIN after the loss, then waits doubling from it. */
+		h->backoff = h->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+		    h->backoff * 2;
 		error("reconnect to %s failed: %s; next try in %d s",
 		    h->peer_desc, a ? a->err : "out of memory", h->backoff);
 		h->next_attempt = monotime() + h->backoff;
-		h->backoff = h->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
-		    h->backoff * 2;
 	} else {
 		logit("reconnected to %s", h->peer_desc);
 		h->reconnects++;
