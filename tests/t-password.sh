@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "password authentication" || exit 0
-tb_plan 17
+tb_plan 15
 
 PTY=("$TB_PYTHON" "$TB_TOP/tests/lib/ptydrive.py")
 SECRET="Tw-pw-$RANDOM$RANDOM-x"
@@ -32,19 +32,10 @@ echo 'twpass:x:4300:4300:tunnelwrap password test:/:/bin/sh' >>"$GWETC/passwd"
 echo 'twpass:x:4300:' >>"$GWETC/group"
 echo "twpass:$(openssl passwd -6 "$SECRET"):20000:0:99999:7:::" >>"$GWETC/shadow"
 
-base() {
-	grep -v -i '^ListenAddress\|^PidFile\|^Match\|^	\|^UsePAM\|^PasswordAuthentication\|^KbdInteractiveAuthentication\|^PubkeyAuthentication' \
-	    "$TB_SSHD_CONFIG"
-	echo 'PubkeyAuthentication no'
-}
-{ base; printf 'ListenAddress %s:2202\nPidFile %s\nUsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n' \
-    "$TB_GW4" "$T/sshd-pw.pid"; } >"$T/sshd-pw.conf"
-{ base; printf 'ListenAddress %s:2203\nPidFile %s\nUsePAM yes\nPasswordAuthentication no\nKbdInteractiveAuthentication yes\n' \
-    "$TB_GW4" "$T/sshd-kbd.pid"; } >"$T/sshd-kbd.conf"
-tb_spawn "$TB_NS_GW" /dev/null /usr/sbin/sshd -D -f "$T/sshd-pw.conf" -E "$T/sshd-pw.log"
-tb_spawn "$TB_NS_GW" /dev/null /usr/sbin/sshd -D -f "$T/sshd-kbd.conf" -E "$T/sshd-kbd.log"
-if ! tb_wait 10 tb_listening "$TB_NS_GW" "$TB_GW4" 2202 ||
-    ! tb_wait 10 tb_listening "$TB_NS_GW" "$TB_GW4" 2203; then
+if ! tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2202 sshd-pw 'PubkeyAuthentication no' \
+    'UsePAM no' 'PasswordAuthentication yes' 'KbdInteractiveAuthentication no' ||
+    ! tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2203 sshd-kbd 'PubkeyAuthentication no' \
+    'UsePAM yes' 'PasswordAuthentication no' 'KbdInteractiveAuthentication yes'; then
 	fail "sshds for password and keyboard-interactive started" \
 	    "$(tail -n 5 "$T"/sshd-*.log)"
 	exit 0
@@ -58,28 +49,37 @@ done
 CURL=(curl -sS --max-time 10 http://wiki.corp.test/)
 RT_ARGS="-f $T/rules-2202"	# for the cleanup's -O stop
 
+# typed_login NAME PORT PROMPT: a fresh helper for the sshd at PORT,
+# whose PROMPT is answered with the password at the terminal; -vvv on the
+# terminal (the transcript, $T/NAME.transcript: the helper logs there
+# until it serves) and DEBUG3 into $T/helper-NAME.log after.
+typed_login() {
+	tw_new_runtime $RT_ARGS
+	cli "${PTY[@]}" -e "$3" -s "$SECRET\\n" -- \
+	    tunnelwrap -vvv -f "$T/rules-$2" -o LogTarget=file:"$T/helper-$1.log" \
+	    -o LogLevel=DEBUG3 "${CURL[@]}"
+	cp "$OUT" "$T/$1.transcript"
+}
+# secret_nowhere NAME: the password is in neither the transcript, the
+# helper's log nor any file of the runtime directory - which did get the
+# lines a leak would be in (positive controls).
+secret_nowhere() {
+	! grep -qF -- "$SECRET" "$T/$1.transcript" "$T/helper-$1.log" &&
+	! grep -rqF -- "$SECRET" "$TW_RUNTIME" &&
+	grep -q 'authenticated to twpass@' "$T/$1.transcript" &&
+	grep -q 'libssh ' "$T/helper-$1.log"
+}
+
 # -- password ---------------------------------------------------------------
-# Positive control for the logs checked below: DEBUG3 into a file, -vvv
-# on the terminal.
-tw_new_runtime $RT_ARGS
-n0=$(tb_ssh_target_count wiki.corp.test 80)
-cli "${PTY[@]}" -e "twpass@$TB_GW4's password: " -s "$SECRET\\n" -- \
-    tunnelwrap -vvv -f "$T/rules-2202" -o LogTarget=file:"$T/helper-pw.log" \
-    -o LogLevel=DEBUG3 "${CURL[@]}"
-cp "$OUT" "$T/pw.transcript"
+typed_login pw 2202 "twpass@$TB_GW4's password: "
 check "password at the terminal: the prompt, then curl gets the intranet page" \
     sh -c "[ $RC = 0 ] && grep -q 'intranet wiki OK' '$OUT'"
 check "password: sshd accepted the password for twpass" \
     grep -q 'Accepted password for twpass' "$T/sshd-pw.log"
 check "password: curl's connection went through that session (sshd 2202 opened it)" \
     grep -q 'target wiki.corp.test port 80' "$T/sshd-pw.log"
-check "password: not echoed: the transcript does not hold it (and holds -vvv lines)" \
-    sh -c "! grep -qF -- '$SECRET' '$T/pw.transcript' && grep -q 'authenticated to twpass@' '$T/pw.transcript'"
-# (the helper logs to the terminal until it serves, to its LogTarget after)
-check "password: not in the helper's DEBUG3 log (which holds libssh's debug lines)" \
-    sh -c "! grep -qF -- '$SECRET' '$T/helper-pw.log' && grep -q 'libssh ' '$T/helper-pw.log'"
-check "password: in no file of the runtime directory" \
-    sh -c "! grep -rqF -- '$SECRET' '$TW_RUNTIME'"
+check "password: neither echoed nor logged (-vvv transcript, DEBUG3 log, runtime dir)" \
+    secret_nowhere pw
 
 tw_new_runtime $RT_ARGS
 cli "${PTY[@]}" -e "twpass@$TB_GW4's password: " -s 'wrong-password\n' -- \
@@ -109,12 +109,8 @@ check "PasswordAuthentication=no on our side: no prompt, refused" \
 
 # -- keyboard-interactive (PAM) ---------------------------------------------
 RT_ARGS="-f $T/rules-2203"
-tw_new_runtime $RT_ARGS
 n0=$(grep -c 'target wiki.corp.test port 80' "$T/sshd-kbd.log")
-cli "${PTY[@]}" -e "Password: " -s "$SECRET\\n" -- \
-    tunnelwrap -vvv -f "$T/rules-2203" -o LogTarget=file:"$T/helper-kbd.log" \
-    -o LogLevel=DEBUG3 "${CURL[@]}"
-cp "$OUT" "$T/kbd.transcript"
+typed_login kbd 2203 "Password: "
 check "keyboard-interactive at the terminal: PAM's prompt, then curl gets the page" \
     sh -c "[ $RC = 0 ] && grep -q 'intranet wiki OK' '$OUT'"
 check "keyboard-interactive: sshd accepted it (keyboard-interactive/pam)" \
@@ -122,9 +118,7 @@ check "keyboard-interactive: sshd accepted it (keyboard-interactive/pam)" \
 check "keyboard-interactive: curl's connection went through that session" \
     [ "$(grep -c 'target wiki.corp.test port 80' "$T/sshd-kbd.log")" -gt "$n0" ]
 check "keyboard-interactive: the answer is neither echoed nor logged" \
-    sh -c "! grep -qF -- '$SECRET' '$T/kbd.transcript' '$T/helper-kbd.log' &&
-	! grep -rqF -- '$SECRET' '$TW_RUNTIME' && grep -q 'authenticated to twpass@' '$T/kbd.transcript' &&
-	grep -q 'libssh ' '$T/helper-kbd.log'"
+    secret_nowhere kbd
 
 tw_new_runtime $RT_ARGS
 cli "${PTY[@]}" -e "Password: " -s 'wrong-password\n' -- \

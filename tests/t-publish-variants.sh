@@ -13,11 +13,7 @@ tb_need_product
 tb_need_netns "publish variants" || exit 0
 tb_plan 16
 
-grep -v '^ListenAddress\|^PidFile\|^Match\|^	' "$TB_SSHD_CONFIG" >"$T/sshd_config"
-printf 'ListenAddress %s:2205\nPidFile %s\nGatewayPorts clientspecified\n' \
-    "$TB_GW4" "$T/sshd.pid" >>"$T/sshd_config"
-tb_spawn "$TB_NS_GW" /dev/null /usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd2.log"
-tb_wait 10 tb_listening "$TB_NS_GW" "$TB_GW4" 2205 ||
+tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2205 sshd2 'GatewayPorts clientspecified' ||
     { fail "a second sshd on 2205" "$(tail -n 5 "$T/sshd2.log")"; exit 0; }
 sed "s|^[^ ]*|[$TB_GW4]:2205|" "$TB_HOME/.ssh/known_hosts" >"$T/known_hosts"
 
@@ -60,15 +56,8 @@ tb_wait 20 grep -q '^listening' "$T/serve.out" ||
 
 # gw_get ADDR PORT WANT: from the bastion's namespace, ADDR:PORT answers
 # "port WANT" (polled: the forward is requested in the background).
-gw_get() {
-	local i
-	for i in $(seq 50); do
-		gw curl -sS --max-time 3 "http://$1:$2/"
-		grep -qx "port $3" "$OUT" && return 0
-		sleep 0.2
-	done
-	return 1
-}
+gw_answers() { gw curl -sS --max-time 3 "http://$1:$2/"; grep -qx "port $3" "$OUT"; }
+gw_get() { tb_wait 10 gw_answers "$@"; }
 fwd_req() {	# fwd_req LOG PORT: tcpip-forward requests sshd logged for PORT
 	grep -c "tcpip-forward listen .* port $2\$" <(tr -d '\r' <"$1")
 }

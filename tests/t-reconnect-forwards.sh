@@ -15,13 +15,12 @@ tb_need_product
 tb_need_netns "reconnection with forwards" || exit 0
 tb_plan 22
 
-grep -v '^ListenAddress\|^PidFile\|^Match\|^	' "$TB_SSHD_CONFIG" >"$T/sshd_config"
-printf 'ListenAddress %s:2204\nPidFile %s\n' "$TB_GW4" "$T/sshd.pid" >>"$T/sshd_config"
 start_sshd() {
-	tb_spawn "$TB_NS_GW" /dev/null /usr/sbin/sshd -D -f "$T/sshd_config" \
-	    -E "$T/sshd.log"
-	SSHD=$SPAWNED
-	tb_wait 10 tb_listening "$TB_NS_GW" "$TB_GW4" 2204
+	local r
+	tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2204 sshd
+	r=$?
+	SSHD=$SSHD_PID
+	return $r
 }
 start_sshd || { fail "a sshd on port 2204" "$(tail -n 5 "$T/sshd.log")"; exit 0; }
 sed "s|^[^ ]*|[$TB_GW4]:2204|" "$TB_HOME/.ssh/known_hosts" >"$T/known_hosts"

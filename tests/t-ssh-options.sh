@@ -17,11 +17,7 @@ hk=$(cut -d' ' -f1,2 "$TB_DIR/sshd/host_ed25519.pub")
 # -- -i and -C: a sshd of its own (2206) that accepts only a new key -------
 ssh-keygen -q -t ed25519 -N '' -C only-for-2206 -f "$T/idkey"
 cp "$T/idkey.pub" "$T/authorized_keys"
-grep -v '^ListenAddress\|^PidFile\|^Match\|^	\|^AuthorizedKeysFile' "$TB_SSHD_CONFIG" >"$T/sshd_config"
-printf 'ListenAddress %s:2206\nPidFile %s\nAuthorizedKeysFile %s\n' \
-    "$TB_GW4" "$T/sshd.pid" "$T/authorized_keys" >>"$T/sshd_config"
-tb_spawn "$TB_NS_GW" /dev/null /usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd.log"
-tb_wait 10 tb_listening "$TB_NS_GW" "$TB_GW4" 2206 ||
+tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2206 sshd "AuthorizedKeysFile $T/authorized_keys" ||
     { fail "a sshd on 2206" "$(tail -n 5 "$T/sshd.log")"; exit 0; }
 printf '[%s]:2206 %s\n' "$TB_GW4" "$hk" >"$T/kh"
 R=$T/rules
@@ -59,10 +55,7 @@ check "-C: the data went through the compressed session (sshd opened the channel
     grep -q 'target wiki.corp.test port 80' "$T/C.log"
 
 # -- ProxyCommand: an sshd inside the intranet, via ssh -W at the bastion ----
-grep -v '^ListenAddress\|^PidFile\|^Match\|^	' "$TB_SSHD_CONFIG" >"$T/sshd_int_config"
-printf 'ListenAddress %s:2222\nPidFile %s\n' "$TB_INT4" "$T/sshd-int.pid" >>"$T/sshd_int_config"
-tb_spawn "$TB_NS_INT" /dev/null /usr/sbin/sshd -D -f "$T/sshd_int_config" -E "$T/sshd-int.log"
-tb_wait 10 tb_listening "$TB_NS_INT" "$TB_INT4" 2222 ||
+tb_own_sshd "$TB_NS_INT" "$TB_INT4" 2222 sshd-int ||
     fail "a sshd in the intranet" "$(tail -n 5 "$T/sshd-int.log")"
 printf '[%s]:2222 %s\n' "$TB_INT4" "$hk" >"$T/kh-int"
 RJ=$T/rules-jump
