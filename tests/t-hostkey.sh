@@ -33,7 +33,7 @@ run_tw() {
 }
 ran() { grep -q command-ran "$OUT"; }
 # has_key FILE: FILE has a line for the bastion's address with its key.
-has_key() { grep -q "^[^ ]*$TB_GW4[^ ]* ssh-ed25519 $hostkey" "$1"; }
+has_key() { grep -q "^[^ ]*${TB_GW4}[^ ]* ssh-ed25519 $hostkey" "$1"; }
 
 # Positive control: the bed's known_hosts, policy yes.
 run_tw yes "$TB_HOME/.ssh/known_hosts"

@@ -23,6 +23,7 @@ GWETC=/etc/netns/$TB_NS_GW
 for f in passwd group shadow; do
 	[ -e "$GWETC/$f" ] && { fail "$GWETC/$f already exists: not ours to replace"; exit 0; }
 done
+# shellcheck disable=SC2034 # run by tap.sh at exit
 TB_TEST_CLEANUP="rm -f -- '$GWETC/passwd' '$GWETC/group' '$GWETC/shadow'"
 cp /etc/passwd "$GWETC/passwd"
 cp /etc/group "$GWETC/group"

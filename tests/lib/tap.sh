@@ -285,6 +285,7 @@ tb_own_sshd() {
 	} >"$T/$name.conf"
 	tb_spawn "$ns" /dev/null /usr/sbin/sshd -D -f "$T/$name.conf" \
 	    -E "$T/$name.log"
+	# shellcheck disable=SC2034 # for the test
 	SSHD_PID=$SPAWNED
 	tb_wait 10 tb_listening "$ns" "$addr" "$port"
 }
