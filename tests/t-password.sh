@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "password authentication" || exit 0
-tb_plan 15
+tb_plan 17
 
 PTY=("$TB_PYTHON" "$TB_TOP/tests/lib/ptydrive.py")
 SECRET="Tw-pw-$RANDOM$RANDOM-x"
@@ -33,10 +33,12 @@ echo 'twpass:x:4300:4300:tunnelwrap password test:/:/bin/sh' >>"$GWETC/passwd"
 echo 'twpass:x:4300:' >>"$GWETC/group"
 echo "twpass:$(openssl passwd -6 "$SECRET"):20000:0:99999:7:::" >>"$GWETC/shadow"
 
-if ! tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2202 sshd-pw 'PubkeyAuthentication no' \
-    'UsePAM no' 'PasswordAuthentication yes' 'KbdInteractiveAuthentication no' ||
-    ! tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2203 sshd-kbd 'PubkeyAuthentication no' \
-    'UsePAM yes' 'PasswordAuthentication no' 'KbdInteractiveAuthentication yes'; then
+tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2202 sshd-pw 'PubkeyAuthentication no' \
+    'UsePAM no' 'PasswordAuthentication yes' 'KbdInteractiveAuthentication no'
+up=$?
+if [ $up != 0 ] || ! tb_own_sshd "$TB_NS_GW" "$TB_GW4" 2203 sshd-kbd \
+    'PubkeyAuthentication no' 'UsePAM yes' 'PasswordAuthentication no' \
+    'KbdInteractiveAuthentication yes'; then
 	fail "sshds for password and keyboard-interactive started" \
 	    "$(tail -n 5 "$T"/sshd-*.log)"
 	exit 0
@@ -81,6 +83,21 @@ check "password: curl's connection went through that session (sshd 2202 opened i
     grep -q 'target wiki.corp.test port 80' "$T/sshd-pw.log"
 check "password: neither echoed nor logged (-vvv transcript, DEBUG3 log, runtime dir)" \
     secret_nowhere pw
+# README: password authentication only at the first connect.  The
+# session's process at the bastion killed: the helper tries again without
+# asking anyone, and says why it cannot get in.
+victim=$(tb_conn_pids "$TB_NS_GW" 2202)
+# shellcheck disable=SC2086 # PIDs
+[ -n "$victim" ] && kill -KILL $victim
+reconnect_refused() {
+	grep -q "reconnect to twpass@$TB_GW4:2202 failed: authentication failed for twpass@$TB_GW4 (tried: none; password not tried: no terminal)" \
+	    "$T/helper-pw.log"
+}
+lost_and_refused() { [ -n "$victim" ] && tb_wait 20 reconnect_refused; }
+check "password: after a loss, reconnects fail without a prompt, saying why" \
+    lost_and_refused
+tw -f "$T/rules-2202" -O status
+check "password: -O status says down, reconnecting" grep -q 'session .*down, reconnecting' "$OUT"
 
 tw_new_runtime $RT_ARGS
 cli "${PTY[@]}" -e "twpass@$TB_GW4's password: " -s 'wrong-password\n' -- \

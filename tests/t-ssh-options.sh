@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "ssh options" || exit 0
-tb_plan 17
+tb_plan 19
 
 CURL=(curl -sS --max-time 10 http://wiki.corp.test/)
 hk=$(cut -d' ' -f1,2 "$TB_DIR/sshd/host_ed25519.pub")
@@ -73,6 +73,16 @@ check "ProxyCommand: the bastion forwarded the SSH connection (ssh -W's channel)
 check "ProxyCommand: the intranet sshd saw it come from the bastion's address" \
     sh -c "tr -d '\r' <'$T/sshd-int.log' | grep -q 'Accepted publickey for root from 198.51.100.1 '"
 check_no_leak "ProxyCommand: nothing went directly to the intranet" "$trap_mark"
+# ProxyJump: the helper makes it `ssh -W [%h]:%p JUMP`.
+tw_new_runtime -f "$RJ"
+trap_mark=$(tb_trap_mark)
+n0=$(tb_ssh_target_count "$TB_INT4" 2222)
+a0=$(tr -d '\r' <"$T/sshd-int.log" | grep -c "Accepted publickey for root from 198.51.100.1 ")
+tw -f "$RJ" -o ProxyJump=bastion "${CURL[@]}"
+check "ProxyJump=bastion: curl served through the intranet sshd, reached via the bastion" \
+    sh -c "grep -q 'intranet wiki OK' '$OUT' && [ $(tb_ssh_target_count "$TB_INT4" 2222) -gt $n0 ] &&
+	[ \$(tr -d '\r' <'$T/sshd-int.log' | grep -c 'Accepted publickey for root from 198.51.100.1 ') -gt $a0 ]"
+check_no_leak "ProxyJump: nothing went directly to the intranet" "$trap_mark"
 tw_new_runtime -f "$RJ"
 trap_mark=$(tb_trap_mark)
 tw -f "$RJ" "${CURL[@]}"

@@ -290,6 +290,14 @@ tb_own_sshd() {
 	tb_wait 10 tb_listening "$ns" "$addr" "$port"
 }
 
+# tb_conn_pids NS PORT: the PIDs holding the established TCP connections
+# to local port PORT in namespace NS (an sshd's processes for our session:
+# its monitor and the user's child), from ss.
+tb_conn_pids() {
+	ip netns exec "$1" ss -Htnp state established "( sport = :$2 )" |
+	    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | xargs
+}
+
 # Compile a C program from tests/progs into $T; prints the binary's path.
 tb_cc() {
 	local src=$TB_TOP/tests/progs/$1.c bin=$T/$1
