@@ -140,14 +140,26 @@ port_holder(uint16_t port, char *buf, size_t len)
 	closedir(pdir);
 }
 
-/* Bind a listener for -L/-D; returns fd or -1 with the reason in err. */
+/*
+ * Bind the listeners for -L/-D: as ssh, one per address of the bind name
+ * (localhost: 127.0.0.1 and ::1; "*": 0.0.0.0 and ::), at most two, so
+ * that a client of either family finds the port.  Returns the first fd,
+ * the second in *alt (or -1); -1 with the reason in err when one is taken
+ * (unlike ssh, which warns: a port half taken is an error here too), or
+ * when none could be bound.  An address this host lacks (no IPv6) is
+ * skipped.  Port 0 (an ephemeral port) gets one listener.
+ */
 static int
-fwd_listen(const char *bind_addr, uint16_t port, char *err, size_t errlen)
+fwd_listen(const char *bind_addr, uint16_t port, int *alt, char *err,
+    size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
+	struct sockaddr_storage first;
+	socklen_t firstlen = 0;
 	char serv[8], holder[64];
-	int fd = -1, one = 1, e = 0;
+	int fd = -1, s, one = 1, e = 0;
 
+	*alt = -1;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
@@ -160,17 +172,41 @@ fwd_listen(const char *bind_addr, uint16_t port, char *err, size_t errlen)
 		    bind_addr);
 		return -1;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	for (ai = res; ai != NULL && *alt == -1; ai = ai->ai_next) {
+		/* A name listed twice for one address (hosts files do). */
+		if (fd != -1 && ai->ai_addrlen == firstlen &&
+		    memcmp(ai->ai_addr, &first, firstlen) == 0)
+			continue;
+		if ((s = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0)) == -1)
 			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, SOMAXCONN) == 0)
-			break;
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* "::" beside 0.0.0.0: each family its own socket. */
+		if (ai->ai_family == AF_INET6)
+			setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		if (bind(s, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(s, SOMAXCONN) == 0) {
+			if (fd == -1) {
+				fd = s;
+				firstlen = ai->ai_addrlen;
+				memcpy(&first, ai->ai_addr, firstlen);
+			} else
+				*alt = s;
+			if (port == 0)
+				break;
+			continue;
+		}
 		e = errno;
-		close(fd);
-		fd = -1;
+		close(s);
+		if (e != EADDRNOTAVAIL && e != EAFNOSUPPORT) {
+			if (fd != -1)
+				close(fd);
+			if (*alt != -1)
+				close(*alt);
+			fd = *alt = -1;
+			break;
+		}
 	}
 	freeaddrinfo(res);
 	if (fd == -1) {
@@ -281,7 +317,7 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 	strlcpy(f->bind, req->bind, sizeof(f->bind));
 	strlcpy(f->target, req->target, sizeof(f->target));
 	strlcpy(f->origin, req->origin, sizeof(f->origin));
-	f->listen.fd = -1;
+	f->listen.fd = f->listen_alt.fd = -1;
 	if (f->kind == PROTO_FWD_DYNAMIC && taillen > 0 &&
 	    rules_parse_string(tail, "-D rules", &f->rules, rules_error,
 	    &errors) == -1) {
@@ -290,8 +326,8 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 		return;
 	}
 	if (f->kind == PROTO_FWD_LOCAL || f->kind == PROTO_FWD_DYNAMIC) {
-		if ((f->listen.fd = fwd_listen(f->bind, f->port, err,
-		    sizeof(err))) == -1) {
+		if ((f->listen.fd = fwd_listen(f->bind, f->port,
+		    &f->listen_alt.fd, err, sizeof(err))) == -1) {
 			error("%s %u: %s", kind_name(f->kind), f->port, err);
 			ctl_reply(ctl, PROTO_FORWARD, EADDRINUSE, err,
 			    strlen(err));
@@ -299,9 +335,11 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 			free(f);
 			return;
 		}
-		f->listen.fn = fwd_accept;
-		f->listen.arg = f;
+		f->listen.fn = f->listen_alt.fn = fwd_accept;
+		f->listen.arg = f->listen_alt.arg = f;
 		watch_set(h, &f->listen, EPOLLIN);
+		if (f->listen_alt.fd >= 0)
+			watch_set(h, &f->listen_alt, EPOLLIN);
 		f->state = FWD_ACTIVE;
 		if (f->port == 0) {
 			/* The proxy for programs the shim cannot reach. */
@@ -346,6 +384,10 @@ fwd_free(struct helper *h, struct fwd *f)
 	if (f->listen.fd >= 0) {
 		watch_del(h, &f->listen);
 		close(f->listen.fd);
+	}
+	if (f->listen_alt.fd >= 0) {
+		watch_del(h, &f->listen_alt);
+		close(f->listen_alt.fd);
 	}
 	rules_free(f->rules);
 	free(f->rules_text);

@@ -108,6 +108,7 @@ struct fwd {
 	uint16_t	 target_port;
 	char		 origin[PROTO_RULELEN];
 	struct watch	 listen;	/* -L/-D */
+	struct watch	 listen_alt;	/* the bind name's other family, or -1 */
 	struct rules	*rules;		/* -D */
 	char		*rules_text;	/* the automatic proxy's, to share it */
 	int		 auto_proxy;	/* for static/setuid programs */

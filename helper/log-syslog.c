@@ -2,7 +2,14 @@
  * log-syslog.c - LogTarget=syslog.  Apart from log.c because <syslog.h>
  * defines LOG_INFO & co., the names of our own (ssh's) levels.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 /* Same order as enum log_level: QUIET FATAL ERROR INFO VERBOSE DEBUG1-3. */
 static const int prio[] = { LOG_CRIT, LOG_CRIT, LOG_ERR, LOG_INFO, LOG_INFO,
@@ -10,6 +17,40 @@ static const int prio[] = { LOG_CRIT, LOG_CRIT, LOG_ERR, LOG_INFO, LOG_INFO,
 
 void	log_syslog_open(const char *);
 void	log_syslog_write(int, const char *);
+int	log_syslog_reachable(char *, size_t);
+
+/*
+ * Is anything listening at the syslog socket (/dev/log), as syslog(3)
+ * would reach it (datagram, else stream)?  0 if so; -1 with the reason in
+ * err otherwise: syslog(3) itself drops every line in silence then.
+ */
+int
+log_syslog_reachable(char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	int fd, e, i;
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	for (i = 0, e = 0; i < 2; i++) {
+		if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1) {
+			e = errno;
+			break;
+		}
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(fd);
+			return 0;
+		}
+		e = errno;
+		close(fd);
+		if (e != EPROTOTYPE)
+			break;
+	}
+	snprintf(err, errlen, "%s: %s", _PATH_LOG, strerror(e));
+	return -1;
+}
 
 void
 log_syslog_open(const char *ident)

@@ -29,6 +29,7 @@ void	log_use_syslog(const char *ident);
 /* log-syslog.c: kept apart, <syslog.h> takes our level names. */
 void	log_syslog_open(const char *ident);
 void	log_syslog_write(int level, const char *msg);
+int	log_syslog_reachable(char *err, size_t errlen);
 /*
  * Copy src to dst, control characters and bytes that are not printable
  * UTF-8 written as \ooo: text from a bastion cannot drive a terminal or

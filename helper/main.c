@@ -64,9 +64,23 @@ libssh_log(int priority, const char *function, const char *msg, void *arg)
 static void
 detach(struct helper *h)
 {
-	char path[512];
-	int fd;
+	char path[512], why[256];
+	int fd, use_syslog = 0;
 
+	/*
+	 * LogTarget=syslog with nothing at /dev/log (a container, a system
+	 * with neither syslog daemon nor journal) would lose every line in
+	 * silence: say so while the user's terminal is still ours, before
+	 * the launcher goes on, and log beside the socket instead.
+	 */
+	if (h->cfg.log_target != NULL &&
+	    strcasecmp(h->cfg.log_target, "syslog") == 0) {
+		if (log_syslog_reachable(why, sizeof(why)) == 0)
+			use_syslog = 1;
+		else
+			error("LogTarget=syslog: %s; logging to %s.log instead",
+			    why, h->cfg.socket_path);
+	}
 	if (h->cfg.ready_fd >= 0) {
 		if (write(h->cfg.ready_fd, "ok\n", 3) != 3)
 			error("ready pipe: %s", strerror(errno));
@@ -74,8 +88,7 @@ detach(struct helper *h)
 		h->cfg.ready_fd = -1;
 	}
 	setsid();
-	if (h->cfg.log_target != NULL &&
-	    strcasecmp(h->cfg.log_target, "syslog") == 0) {
+	if (use_syslog) {
 		if ((fd = open("/dev/null", O_RDWR)) != -1) {
 			dup2(fd, STDIN_FILENO);
 			dup2(fd, STDOUT_FILENO);

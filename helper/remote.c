@@ -144,8 +144,25 @@ remote_run(const char *sockpath, char **argv, int argc, int pty, int x11,
 	const char *sock;
 	int io[2], err[2], fds[2], ctl, i, r, status = -1;
 	int in_open = 1, out_open = 1, err_open = 1;
+	int watch_winch = pty && isatty(STDIN_FILENO);
+	sigset_t winch_set, poll_mask;
 	size_t len;
 
+	/*
+	 * SIGWINCH stays blocked except inside ppoll(): a resize at any
+	 * other moment (while output is being copied, before the request
+	 * is sent) is delivered at the next ppoll and forwarded, not lost.
+	 */
+	sigprocmask(SIG_SETMASK, NULL, &poll_mask);
+	if (watch_winch) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_winch;
+		sigaction(SIGWINCH, &sa, NULL);
+		sigemptyset(&winch_set);
+		sigaddset(&winch_set, SIGWINCH);
+		sigprocmask(SIG_BLOCK, &winch_set, &poll_mask);
+		sigdelset(&poll_mask, SIGWINCH);
+	}
 	memset(&req, 0, sizeof(req));
 	for (i = 0; i < argc; i++) {
 		if (asprintf(&tmp, "%s%s%s", cmd ? cmd : "", cmd ? " " : "",
@@ -197,28 +214,25 @@ remote_run(const char *sockpath, char **argv, int argc, int pty, int x11,
 		raw = saved_tio;
 		cfmakeraw(&raw);
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_winch;
-		sigaction(SIGWINCH, &sa, NULL);
 	}
 	while (status < 0 || out_open || err_open) {
+		if (winch && status < 0) {
+			winch = 0;
+			proto_hdr_init(&wm.hdr, PROTO_WINCH, sizeof(wm.winch),
+			    0);
+			memset(&wm.winch, 0, sizeof(wm.winch));
+			window_size(&wm.winch.cols, &wm.winch.rows);
+			(void)send(ctl, &wm, sizeof(wm), MSG_NOSIGNAL);
+		}
 		pfd[0].fd = in_open ? STDIN_FILENO : -1;
 		pfd[1].fd = out_open ? io[0] : -1;
 		pfd[2].fd = err_open ? err[0] : -1;
 		pfd[3].fd = status < 0 ? ctl : -1;
 		for (i = 0; i < 4; i++)
 			pfd[i].events = POLLIN;
-		if (poll(pfd, 4, -1) == -1) {
+		if (ppoll(pfd, 4, NULL, &poll_mask) == -1) {
 			if (errno != EINTR)
 				fatal("poll: %s", strerror(errno));
-			if (winch && status < 0) {
-				winch = 0;
-				proto_hdr_init(&wm.hdr, PROTO_WINCH,
-				    sizeof(wm.winch), 0);
-				memset(&wm.winch, 0, sizeof(wm.winch));
-				window_size(&wm.winch.cols, &wm.winch.rows);
-				(void)send(ctl, &wm, sizeof(wm), MSG_NOSIGNAL);
-			}
 			continue;
 		}
 		if (pfd[0].revents && (r = copy(STDIN_FILENO, io[0])) <= 0) {
@@ -243,6 +257,8 @@ remote_run(const char *sockpath, char **argv, int argc, int pty, int x11,
 		}
 	}
 	restore_tty();
+	if (watch_winch)
+		sigprocmask(SIG_UNBLOCK, &winch_set, NULL);
 	close(ctl);
 	if (strncmp(text, "signal ", 7) == 0)
 		error("remote command killed by %s", text);

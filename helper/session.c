@@ -335,8 +335,8 @@ static int
 authenticate(struct helper *h, ssh_session s, char *err, size_t errlen)
 {
 	char pw[512], prompt[600], *user = NULL, *host = NULL;
-	char tried[128] = "";
-	int methods, rc, r = 0;
+	char tried[128] = "", untried[128] = "";
+	int methods, rc, r = 0, tty;
 
 	ssh_options_get(s, SSH_OPTIONS_USER, &user);
 	ssh_options_get(s, SSH_OPTIONS_HOST, &host);
@@ -349,6 +349,7 @@ authenticate(struct helper *h, ssh_session s, char *err, size_t errlen)
 		goto done;
 	}
 	methods = ssh_userauth_list(s, NULL);
+	tty = have_tty(h);
 	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
 		strlcat(tried, "publickey", sizeof(tried));
 		/* Certificates first, then the agent's and files' keys. */
@@ -360,30 +361,46 @@ authenticate(struct helper *h, ssh_session s, char *err, size_t errlen)
 		    SSH_AUTH_SUCCESS)
 			goto done;
 	}
-	if ((methods & SSH_AUTH_METHOD_INTERACTIVE) && h->allow_kbdint &&
-	    have_tty(h)) {
-		strlcat(tried, *tried ? ",keyboard-interactive" :
-		    "keyboard-interactive", sizeof(tried));
-		if (auth_kbdint(s) == SSH_AUTH_SUCCESS)
-			goto done;
-	}
-	if ((methods & SSH_AUTH_METHOD_PASSWORD) && h->allow_password &&
-	    have_tty(h)) {
-		strlcat(tried, *tried ? ",password" : "password",
-		    sizeof(tried));
-		snprintf(prompt, sizeof(prompt), "%s@%s's password: ", user,
-		    host);
-		if (readpassphrase(prompt, pw, sizeof(pw), RPP_ECHO_OFF |
-		    RPP_REQUIRE_TTY) != NULL) {
-			rc = ssh_userauth_password(s, NULL, pw);
-			explicit_bzero(pw, sizeof(pw));
-			if (rc == SSH_AUTH_SUCCESS)
+	/*
+	 * What the server offers and we may use, but not without someone at
+	 * the terminal: named in the error, so that nobody reads "none
+	 * offered" when the server asked for a password.
+	 */
+	if ((methods & SSH_AUTH_METHOD_INTERACTIVE) && h->allow_kbdint) {
+		if (!tty)
+			strlcat(untried, "keyboard-interactive",
+			    sizeof(untried));
+		else {
+			strlcat(tried, *tried ? ",keyboard-interactive" :
+			    "keyboard-interactive", sizeof(tried));
+			if (auth_kbdint(s) == SSH_AUTH_SUCCESS)
 				goto done;
 		}
 	}
-	snprintf(err, errlen, "authentication failed for %s@%s (tried: %s); "
-	    "check the key (ssh-add -l, -i) or run on a terminal to type a "
-	    "password", user, host, *tried ? tried : "none offered by server");
+	if ((methods & SSH_AUTH_METHOD_PASSWORD) && h->allow_password) {
+		if (!tty)
+			strlcat(untried, *untried ? ",password" : "password",
+			    sizeof(untried));
+		else {
+			strlcat(tried, *tried ? ",password" : "password",
+			    sizeof(tried));
+			snprintf(prompt, sizeof(prompt), "%s@%s's password: ",
+			    user, host);
+			if (readpassphrase(prompt, pw, sizeof(pw),
+			    RPP_ECHO_OFF | RPP_REQUIRE_TTY) != NULL) {
+				rc = ssh_userauth_password(s, NULL, pw);
+				explicit_bzero(pw, sizeof(pw));
+				if (rc == SSH_AUTH_SUCCESS)
+					goto done;
+			}
+		}
+	}
+	snprintf(err, errlen, "authentication failed for %s@%s (tried: "
+	    "%s%s%s%s); check the key (ssh-add -l, -i) or run on a terminal "
+	    "to type a password", user, host, *tried ? tried : *untried ?
+	    "none" : "none offered by server", *untried ? "; " : "", untried,
+	    *untried ? (h->batch ? " not tried: BatchMode" :
+	    " not tried: no terminal") : "");
 	r = -1;
  done:
 	ssh_string_free_char(user);
@@ -598,11 +615,12 @@ reconnect_done(struct helper *h, struct watch *w, uint32_t events)
 	pthread_join(h->reconnect_thread, NULL);
 	h->attempting = 0;
 	if (a == NULL || a->s == NULL) {
+		/* BACKOFF_MIN after the loss, then waits doubling from it. */
+		h->backoff = h->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+		    h->backoff * 2;
 		error("reconnect to %s failed: %s; next try in %d s",
 		    h->peer_desc, a ? a->err : "out of memory", h->backoff);
 		h->next_attempt = monotime() + h->backoff;
-		h->backoff = h->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
-		    h->backoff * 2;
 	} else {
 		logit("reconnected to %s", h->peer_desc);
 		h->reconnects++;

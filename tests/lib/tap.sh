@@ -289,6 +289,38 @@ trap 'exit 143' TERM INT
 # between tests.
 tw_new_runtime
 
+# tb_own_sshd NS ADDR PORT NAME [LINE...]: an sshd of the test's own in
+# namespace NS, with the bed's configuration but listening on ADDR:PORT
+# only, each LINE (an sshd_config line) replacing the bed's lines of its
+# keyword.  Configuration $T/NAME.conf, log $T/NAME.log, PID in SSHD_PID
+# (killed at exit).  Returns 1 when it does not listen within 10 s.
+tb_own_sshd() {
+	local ns=$1 addr=$2 port=$3 name=$4 l keys='ListenAddress|PidFile'
+	shift 4
+	for l in "$@"; do
+		keys="$keys|${l%% *}"
+	done
+	{
+		grep -Eiv "^(Match|[[:space:]]|($keys)[[:space:]])" "$TB_SSHD_CONFIG"
+		printf 'ListenAddress %s:%s\nPidFile %s\n' "$addr" "$port" \
+		    "$T/$name.pid"
+		printf '%s\n' "$@"
+	} >"$T/$name.conf"
+	tb_spawn "$ns" /dev/null /usr/sbin/sshd -D -f "$T/$name.conf" \
+	    -E "$T/$name.log"
+	# shellcheck disable=SC2034 # for the test
+	SSHD_PID=$SPAWNED
+	tb_wait 10 tb_listening "$ns" "$addr" "$port"
+}
+
+# tb_conn_pids NS PORT: the PIDs holding the established TCP connections
+# to local port PORT in namespace NS (an sshd's processes for our session:
+# its monitor and the user's child), from ss.
+tb_conn_pids() {
+	ip netns exec "$1" ss -Htnp state established "( sport = :$2 )" |
+	    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | xargs
+}
+
 # Compile a C program from tests/progs into $T; prints the binary's path.
 tb_cc() {
 	local src=$TB_TOP/tests/progs/$1.c bin=$T/$1

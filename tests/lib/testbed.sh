@@ -212,9 +212,11 @@ _tb_netns_setup() {
 	# In cli the test HOME is root's home in passwd too, as for a real
 	# user: OpenSSH (ssh, ssh -G) and libssh take ~ from getpwuid(), not
 	# from $HOME.
-	awk -F: -v OFS=: -v h="$TB_HOME" '$1 == "twother" { next }
-	    $1 == "root" { $6 = h } { print }' \
-	    /etc/passwd >"/etc/netns/$cli/passwd" || return 1
+	# (A twother of the host's, left by an older bed's useradd, would
+	# come first and win: it is not copied.)
+	awk -F: -v OFS=: -v h="$TB_HOME" '$1 == "root" { $6 = h }
+	    $1 != "twother" { print }' /etc/passwd >"/etc/netns/$cli/passwd" ||
+	    return 1
 	echo 'twother:x:4242:4242:tunnelwrap test user:/nonexistent:/bin/sh' \
 	    >>"/etc/netns/$cli/passwd"
 	printf '%s\n' "$corp" >>"/etc/netns/$gw/hosts"

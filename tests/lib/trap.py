@@ -213,8 +213,10 @@ def describe(frame, dns_addrs):
         if dst in dns_addrs and dport == 53:
             return None
         return "packet udp " + fmt % (src, dst) + ":%d" % dport
-    if proto == 1 and l4[:1] == b"\x08":
-        return "packet icmp-echo " + fmt % (src, dst)
+    if proto == 1:
+        if l4[:1] == b"\x08":
+            return "packet icmp-echo " + fmt % (src, dst)
+        return None                        # errors (port unreachable) about our own replies
     if proto == 58:
         if l4[:1] == b"\x80":
             return "packet icmp6-echo " + fmt % (src, dst)
