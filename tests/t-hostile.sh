@@ -6,6 +6,7 @@
 # synthetic pool running out reuses only idle names; hostile names are
 # refused, never resolved locally.
 . "$(dirname "$0")/lib/tap.sh"
+tb_plan 11
 tb_need_product
 tb_need_netns "hostile input" || exit 0
 

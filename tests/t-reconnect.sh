@@ -8,6 +8,7 @@
 # direct ones keep working, the next launcher starts a fresh helper); ten
 # launchers racing to start one helper.  Prints the figures measured.
 . "$(dirname "$0")/lib/tap.sh"
+tb_plan 20
 tb_need_product
 tb_need_netns "fault injection" || exit 0
 

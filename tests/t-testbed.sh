@@ -5,6 +5,7 @@
 # v6) and, with -L, the intranet services, so every later failure is the
 # product's.
 . "$(dirname "$0")/lib/tap.sh"
+tb_plan 34
 
 SSH=(ssh -F "$TB_HOME/.ssh/config")
 

@@ -10,6 +10,7 @@
 # and sees them all when the rules say direct.  TCP Fast
 # Open to a tunneled destination goes through the tunnel.
 . "$(dirname "$0")/lib/tap.sh"
+tb_plan 11
 tb_need_product
 tb_need_netns "UDP policy" || exit 0
 
@@ -27,7 +28,7 @@ def err(f):
 def q(name):
     hdr = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
     return hdr + b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0\0\1\0\1"
-ns = "192.0.2.53"             # the system's nameserver (resolv.conf)
+ns = "192.0.2.53"             # the system nameserver (resolv.conf)
 other = "2001:db8:1::53"      # another server (the trap too: it logs)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 print("tunneled", err(lambda: u.sendto(b"x", ("198.51.100.20", 9))))

@@ -5,6 +5,7 @@
 # process that connected to it: sshd when tunneled, the client when direct
 # (the namespaces share a filesystem, so only that tells them apart).
 . "$(dirname "$0")/lib/tap.sh"
+tb_plan 6
 tb_need_product
 tb_need_netns "UNIX socket destinations" || exit 0
 
