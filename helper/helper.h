@@ -109,6 +109,8 @@ struct fwd {
 	struct rules	*rules;		/* -D */
 	char		*rules_text;	/* the automatic proxy's, to share it */
 	int		 auto_proxy;	/* for static/setuid programs */
+	int		 owner_only;	/* on loopback: our uid's sockets only */
+	unsigned	 refused;	/* connections from other users */
 	pid_t		 pid;		/* publish */
 	uint64_t	 ino;
 	unsigned	 accepted;
@@ -396,6 +398,15 @@ void	ctl_init(struct helper *);
 void	ctl_free_attached(struct helper *);
 void	ctl_reply(int fd, uint16_t type, int status, const void *body,
 	    size_t len);
+
+/* sockdiag.c */
+struct sockdiag {
+	int		 state;		/* TCP_ESTABLISHED, TCP_SYN_SENT, ... */
+	uid_t		 uid;		/* owner */
+	uint64_t	 ino;
+};
+int	sockdiag_tcp(const struct sockaddr *local, const struct sockaddr *remote,
+	    struct sockdiag *);
 
 /* names.c */
 int	names_init(struct names *, const char *pool4, const char *pool6);
