@@ -12,6 +12,9 @@
  *              waits parked, up to the connect timeout.
  *   OPENING    a direct-tcpip channel open is in flight; the program's
  *              socket (a dup of it) waits parked in SYN_SENT.
+ *   PAIRING    the channel is open; our relay socket completes the
+ *              parked connect, and the pair is checked to be the
+ *              program's own socket before anything is relayed.
  *   OPEN       the parked connect was completed with our relay socket;
  *              bytes flow between it and the channel, each direction
  *              bounded by the other side's pace.
@@ -50,6 +53,8 @@ struct watch {
 enum conn_state {
 	CONN_WAITING,		/* parked, waiting for the session to return */
 	CONN_OPENING,
+	CONN_PAIRING,		/* parked connect completed from our side;
+				   the pair is checked before any byte */
 	CONN_LOCAL,		/* -R: channel open, connecting the target */
 	CONN_OPEN,
 	CONN_FAILED,
@@ -144,6 +149,7 @@ struct conn {
 	ssh_channel	 ch;
 	struct ssh_channel_callbacks_struct cb;
 	int		 sockdup;	/* program's socket until paired */
+	int		 prog_fd;	/* its number in the program */
 	int		 ctl;		/* control conn awaiting a reply, or -1 */
 	int		 nonblock;	/* program socket was non-blocking */
 	uint64_t	 ino;		/* program socket inode */
@@ -398,6 +404,12 @@ void	ctl_init(struct helper *);
 void	ctl_free_attached(struct helper *);
 void	ctl_reply(int fd, uint16_t type, int status, const void *body,
 	    size_t len);
+
+/* handover.c */
+/* connect(2) a program's socket without blocking; 0 if under way. */
+int	handover_connect(int fd, const struct sockaddr *, socklen_t);
+/* Does pid still hold the socket (its fd prog_fd, our dup)?  1 or 0. */
+int	handover_held(pid_t pid, int prog_fd, int dup, uint64_t ino);
 
 /* sockdiag.c */
 struct sockdiag {

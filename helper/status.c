@@ -96,6 +96,8 @@ state_name(const struct conn *c)
 		return "waiting";
 	case CONN_LOCAL:
 		return "connecting";
+	case CONN_PAIRING:
+		return "pairing";
 	case CONN_OPEN:
 		if (c->local_eof && c->remote_eof)
 			return "closing";

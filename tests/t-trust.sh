@@ -8,12 +8,10 @@
 #      one that gave up (TCP_SYNCNT, shutdown) while the channel opened
 #      hands its freed port to nobody; one the program closed gets no
 #      channel; a program racing O_NONBLOCK never freezes the helper.
-#   3. A socket bound to a device (SO_BINDTODEVICE) is refused at once,
-#      and a storm of connects opens every channel.
-#   4. A program in another network namespace is refused.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "trust checks" || exit 0
+tb_plan 17
 
 R=$TB_RULES
 # The helper's log (S.*.log by its socket).
@@ -22,7 +20,9 @@ cli runuser -u twother -- id -u
 OTHER_UID=$(cat "$OUT")
 
 # --- 1. the proxy serves its own user only ---------------------------------
-tw -f "$R" busybox env
+# The first launcher starts the helper: -v, so it logs why it closed a
+# channel.
+tw -v -f "$R" busybox env
 P=$(sed -n 's|^ALL_PROXY=socks5h://127.0.0.1:\([0-9]*\)$|\1|p' "$OUT")
 check "a static program gets the helper's proxy (port ${P:-none})" [ -n "$P" ]
 cli curl -sS --max-time 10 -x "socks5h://127.0.0.1:$P" http://wiki.corp.test/
@@ -57,3 +57,169 @@ tw -f "$R" -D "$TB_CLI4:18182"
 cli runuser -u twother -- curl -sS --max-time 10 --socks5-hostname "$TB_CLI4:18182" http://wiki.corp.test/
 check "-D on a non-loopback address is shared on purpose (as ssh)" \
     grep -q 'intranet wiki OK' "$OUT"
+
+# --- 2. the hand-over completes only into the program's own socket ---------
+# A server in the intranet that holds every SYN for HOLD seconds (its
+# accept queue kept full), then answers each connection with a secret: the
+# channel open takes about 7 s (the bastion's SYN retransmits at 1, 3, 7 s).
+cat >"$T/slow.py" <<'PY'
+import socket, sys, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], 8001))
+l.listen(0)
+filler = socket.create_connection((sys.argv[1], 8001))
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+l.listen(64)
+l.accept()[0].close()
+while True:
+    c, a = l.accept()
+    try:
+        c.sendall(b"INTRANET SECRET\n")
+    except OSError:
+        pass
+    c.close()
+PY
+# A program whose parked connect gives up (TCP_SYNCNT=1: at about 3 s, or
+# shutdown() at 0.5 s), then listens on the port it had, as anyone could.
+cat >"$T/giveup.py" <<'PY'
+import errno, select, socket, sys, time
+mode, host = sys.argv[1], sys.argv[2]
+s = socket.socket()
+if mode == "syncnt":
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)
+s.setblocking(False)
+try:
+    s.connect((host, 8001))
+except BlockingIOError:
+    pass
+port = s.getsockname()[1]
+if mode == "shutdown":
+    time.sleep(0.5)
+    s.shutdown(socket.SHUT_RDWR)
+else:
+    select.select([], [s], [], 10)
+    e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    print("connect gave up:", errno.errorcode.get(e, e), flush=True)
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", port))
+l.listen(8)
+print("listening on the freed port", port, flush=True)
+l.settimeout(12)
+try:
+    c, a = l.accept()
+    c.settimeout(5)
+    print("GOT", c.recv(100), "from", a, flush=True)
+except socket.timeout:
+    print("nothing", flush=True)
+PY
+tb_spawn "$TB_NS_INT" "$T/slow.out" python3 "$T/slow.py" "$TB_INT4" 6
+tb_wait 10 grep -q holding "$T/slow.out"
+tb_spawn "$TB_NS_CLI" "$T/syncnt.out" timeout 30 tunnelwrap -f "$R" python3 "$T/giveup.py" syncnt "$TB_INT4"
+p1=$SPAWNED
+tb_spawn "$TB_NS_CLI" "$T/shutdown.out" timeout 30 tunnelwrap -f "$R" python3 "$T/giveup.py" shutdown "$TB_INT4"
+p2=$SPAWNED
+tb_spawn "$TB_NS_CLI" "$T/patient.out" timeout 30 tunnelwrap -f "$R" python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 8001), timeout=25)
+print("patient", s.recv(100))' "$TB_INT4"
+p3=$SPAWNED
+wait "$p1" "$p2" "$p3"
+check "control: a patient program gets the slow server's answer ($(tr '\n' ' ' <"$T/patient.out"))" \
+    grep -q 'INTRANET SECRET' "$T/patient.out"
+check "TCP_SYNCNT gave up while parked: a listener on the freed port receives nothing ($(tr '\n' ' ' <"$T/syncnt.out"))" \
+    sh -c "grep -q 'listening on the freed port' '$T/syncnt.out' && grep -qx nothing '$T/syncnt.out'"
+check "shutdown() while parked: a listener on the freed port receives nothing ($(tr '\n' ' ' <"$T/shutdown.out"))" \
+    sh -c "grep -q 'listening on the freed port' '$T/shutdown.out' && grep -qx nothing '$T/shutdown.out'"
+helper_log >"$T/log"
+check "the helper says why it closed those channels" \
+    [ "$(grep -c "connect gave up: channel closed, nothing relayed" "$T/log")" -ge 2 ]
+
+# A program racing O_NONBLOCK on its socket (a thread flips it in a loop
+# while the main one connects): the helper must never make a blocking
+# connect on it (that froze it ~127 s).  Other connections complete
+# meanwhile.
+cat >"$T/racer.py" <<'PY'
+import fcntl, os, socket, sys, threading, time
+stop = [False]
+def flip(fd):
+    while not stop[0]:
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) ^ os.O_NONBLOCK)
+        except OSError:
+            return
+n = 0
+for i in range(int(sys.argv[2])):
+    s = socket.socket()
+    s.setblocking(False)
+    stop[0] = False
+    t = threading.Thread(target=flip, args=(s.fileno(),))
+    t.start()
+    try:
+        s.connect((sys.argv[1], 7))
+    except OSError:
+        pass
+    time.sleep(0.01)
+    stop[0] = True
+    t.join()
+    s.close()
+    n += 1
+print("raced", n, flush=True)
+PY
+tb_spawn "$TB_NS_CLI" "$T/racer.out" timeout 60 tunnelwrap -f "$R" python3 "$T/racer.py" "$TB_INT4" 150
+racer=$SPAWNED
+good=0
+for i in 1 2 3 4 5; do
+	cli curl -sS --max-time 5 -x "socks5h://127.0.0.1:$P" http://wiki.corp.test/
+	grep -q 'intranet wiki OK' "$OUT" && good=$((good + 1))
+	tw -f "$R" curl -sS --max-time 5 http://wiki.corp.test/
+	grep -q 'intranet wiki OK' "$OUT" && good=$((good + 1))
+	sleep 0.3
+done
+wait "$racer"
+check "a program racing O_NONBLOCK: connects went on meanwhile ($good of 10), the helper never froze ($(cat "$T/racer.out"))" \
+    sh -c "[ $good = 10 ] && grep -q 'raced 150' '$T/racer.out'"
+
+# --- 2, last: a program that closes its parked socket gets no channel -------
+# The session goes down (link down; keepalives notice), so connects wait
+# parked.  One program closes its socket meanwhile, another keeps it; once
+# the session is back only the kept one gets a channel.
+R2=$T/rules-ka
+sed 's/^session corp bastion.*/session corp bastion ServerAliveInterval=1 ServerAliveCountMax=2 ConnectTimeout=20/' \
+    "$R" >"$R2"
+tw_new_runtime -f "$R2"
+tw -v -f "$R2" -D 127.0.0.1:18183	# a helper that stays up (like ssh -N)
+ip netns exec "$TB_NS_CLI" sysctl -qw net.ipv6.conf.to-gw.keep_addr_on_down=1
+ip netns exec "$TB_NS_CLI" ip link set to-gw down
+session_down() { tw -f "$R2" -O status; grep -Eq 'session .*, down' "$OUT"; }
+tb_wait 10 session_down
+check "session down (link down, keepalive)" session_down
+nclosed=$(tb_ssh_target_count db.corp.test 7)
+nkept=$(tb_ssh_target_count echo.corp.test 7)
+tb_spawn "$TB_NS_CLI" "$T/closer.out" timeout 30 tunnelwrap -f "$R2" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET)
+s.setblocking(False)
+try:
+    s.connect(("db.corp.test", 7))
+except BlockingIOError:
+    print("parked", flush=True)
+time.sleep(1)
+s.close()
+print("closed", flush=True)'
+closer=$SPAWNED
+tb_spawn "$TB_NS_CLI" "$T/keeper.out" timeout 30 tunnelwrap -f "$R2" python3 -c '
+import socket
+s = socket.create_connection(("echo.corp.test", 7), timeout=25)
+s.sendall(b"kept\n")
+print("echo", s.recv(10))'
+keeper=$SPAWNED
+wait "$closer"
+ip netns exec "$TB_NS_CLI" ip link set to-gw up
+wait "$keeper"
+check "control: a connect kept through the outage completes ($(cat "$T/keeper.out"))" \
+    sh -c "grep -q \"echo b'kept\" '$T/keeper.out' && [ $(tb_ssh_target_count echo.corp.test 7) -gt $nkept ]"
+check "a socket closed while parked gets no channel at the bastion ($(tr '\n' ' ' <"$T/closer.out"))" \
+    sh -c "grep -q closed '$T/closer.out' && [ $(tb_ssh_target_count db.corp.test 7) = $nclosed ]"
