@@ -6,13 +6,16 @@
  * file, so everything on it - O_NONBLOCK, options, its network namespace -
  * is the program's to change at any moment, and our copy keeps it alive
  * even after the program has closed its own.  So the helper never trusts
- * one look: it parks it without ever blocking whatever the program does to
- * O_NONBLOCK, and asks again, at completion, whether the program still
- * holds it.
+ * one look: it refuses a socket it cannot park correctly (another network
+ * namespace, bound to a device), parks it without ever blocking whatever
+ * the program does to O_NONBLOCK, and asks again, at completion, whether
+ * the program still holds it.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/kcmp.h>
+#include <net/if.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +25,80 @@
 
 #include "helper.h"
 #include "log.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE	71		/* Linux 6.1 */
+#endif
+
+/* Are the two /proc/.../ns/net files the same namespace?  -1: unknown. */
+static int
+same_ns_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) == -1 || stat(b, &sb) == -1)
+		return -1;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * Is the socket in our network namespace?  The helper parks and completes
+ * connections on its own loopback: a socket from another namespace would
+ * be parked against whatever listens on that namespace's 127.0.0.1.  The
+ * socket's own namespace (SO_NETNS_COOKIE, Linux 6.1) decides; before
+ * that, the requesting process's.  Returns 1, 0, or 1 when nothing can
+ * tell (the process's /proc entry closed to us).
+ */
+static int
+same_netns(const struct helper *h, int fd, pid_t pid)
+{
+	uint64_t mine, theirs;
+	socklen_t len = sizeof(theirs), mlen = sizeof(mine);
+	char path[64];
+	int r;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &theirs, &len) == 0 &&
+	    getsockopt(h->park4, SOL_SOCKET, SO_NETNS_COOKIE, &mine,
+	    &mlen) == 0)
+		return theirs == mine;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	r = same_ns_file("/proc/self/ns/net", path);
+	return r != 0;
+}
+
+/*
+ * Can the program's socket be parked here?  Returns 0, or the errno the
+ * program's connect gets, with the reason for the log in why.
+ */
+int
+handover_check(struct helper *h, int fd, pid_t pid, char *why, size_t len)
+{
+	char dev[IFNAMSIZ + 1];
+	socklen_t dlen = IFNAMSIZ;
+
+	if (!same_netns(h, fd, pid)) {
+		snprintf(why, len, "its socket is in another network "
+		    "namespace than the helper; tunnelwrap parks connections on "
+		    "the helper's loopback: run it in the helper's namespace, or "
+		    "with its own helper (XDG_RUNTIME_DIR)");
+		return ENETUNREACH;
+	}
+	/*
+	 * SO_BINDTODEVICE (curl --interface): the parking SYN would leave
+	 * through that device and never arrive.  A tunneled connection does
+	 * not leave through any device of ours: say so at once.
+	 */
+	memset(dev, 0, sizeof(dev));
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &dlen) == 0 &&
+	    dev[0] != '\0' && strcmp(dev, "lo") != 0) {
+		snprintf(why, len, "its socket is bound to device %s "
+		    "(SO_BINDTODEVICE, e.g. curl --interface): a tunneled "
+		    "connection leaves through the SSH session, not a device",
+		    dev);
+		return ENETUNREACH;
+	}
+	return 0;
+}
 
 /*
  * connect(2) the program's socket to sa without ever blocking.  The

@@ -406,6 +406,9 @@ void	ctl_reply(int fd, uint16_t type, int status, const void *body,
 	    size_t len);
 
 /* handover.c */
+/* Can fd be parked (same netns, no device)?  0 or errno, reason in why. */
+int	handover_check(struct helper *, int fd, pid_t pid, char *why,
+	    size_t len);
 /* connect(2) a program's socket without blocking; 0 if under way. */
 int	handover_connect(int fd, const struct sockaddr *, socklen_t);
 /* Does pid still hold the socket (its fd prog_fd, our dup)?  1 or 0. */

@@ -978,6 +978,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *name;
+	char why[256];
 	int err;
 
 	c->ctl = ctl;
@@ -1009,6 +1010,14 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	names_ref(&h->names, c->host, 1);
 	c->named = 1;
 	if ((err = check_socket(c, sockfd)) != 0) {
+		conn_failed(c, err);
+		return;
+	}
+	if ((err = handover_check(h, sockfd, pid, why, sizeof(why))) != 0) {
+		snprintf(h->notice, sizeof(h->notice), "%.30s[%d] -> %.100s:%u "
+		    "refused: %s", relay_comm(c), (int)pid, c->host, c->port,
+		    why);
+		verbose("conn %llu: %s", (unsigned long long)c->id, h->notice);
 		conn_failed(c, err);
 		return;
 	}

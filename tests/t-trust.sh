@@ -8,10 +8,12 @@
 #      one that gave up (TCP_SYNCNT, shutdown) while the channel opened
 #      hands its freed port to nobody; one the program closed gets no
 #      channel; a program racing O_NONBLOCK never freezes the helper.
+#   3. A socket bound to a device (SO_BINDTODEVICE) is refused at once.
+#   4. A program in another network namespace is refused.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "trust checks" || exit 0
-tb_plan 17
+tb_plan 24
 
 R=$TB_RULES
 # The helper's log (S.*.log by its socket).
@@ -181,6 +183,42 @@ done
 wait "$racer"
 check "a program racing O_NONBLOCK: connects went on meanwhile ($good of 10), the helper never froze ($(cat "$T/racer.out"))" \
     sh -c "[ $good = 10 ] && grep -q 'raced 150' '$T/racer.out'"
+
+# --- 3. a socket bound to a device ------------------------------------------
+n0=$(tb_ssh_target_count wiki.corp.test 80)
+t0=$(date +%s.%N)
+tw -f "$R" curl -sS --max-time 10 --interface to-gw http://wiki.corp.test/
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+check "SO_BINDTODEVICE (curl --interface): refused at once (${took} s, curl rc $RC), not after the parking SYN's ~3 s" \
+    sh -c "[ $RC != 0 ] && ! grep -q 'intranet wiki OK' '$OUT' && awk 'BEGIN { exit !($took < 2) }'"
+check "SO_BINDTODEVICE: no channel was opened for it" \
+    [ "$(tb_ssh_target_count wiki.corp.test 80)" = "$n0" ]
+tw -f "$R" -O status
+check "SO_BINDTODEVICE: -O status says why" grep -q 'bound to device to-gw' "$OUT"
+
+# --- 4. a program in another network namespace -------------------------------
+cat >"$T/netns.py" <<'PY'
+import errno, socket
+try:
+    s = socket.create_connection(("db.corp.test", 7), timeout=10)
+    s.sendall(b"ping\n")
+    print("connected", s.recv(10))
+except OSError as e:
+    print("error", errno.errorcode.get(e.errno, e.errno))
+PY
+n0=$(tb_ssh_target_count db.corp.test 7)
+cli unshare -n sh -c 'ip link set lo up && exec tunnelwrap -f "$1" python3 "$2"' sh "$R" "$T/netns.py"
+check "another network namespace: the connect is refused ($(cat "$OUT"))" \
+    grep -qx 'error ENETUNREACH' "$OUT"
+check "another network namespace: no channel was opened for it" \
+    [ "$(tb_ssh_target_count db.corp.test 7)" = "$n0" ]
+helper_log >"$T/log"
+check "another network namespace: the helper says why" \
+    grep -q 'another network namespace' "$T/log"
+tw -f "$R" python3 "$T/netns.py"
+n1=$(tb_ssh_target_count db.corp.test 7)
+check "control: the same program in the helper's namespace connects ($(cat "$OUT"))" \
+    sh -c "grep -q '^connected' '$OUT' && [ $n1 -gt $n0 ]"
 
 # --- 2, last: a program that closes its parked socket gets no channel -------
 # The session goes down (link down; keepalives notice), so connects wait
