@@ -291,6 +291,9 @@ struct helper {
 	int		 pumped;	/* libssh processed packets since the
 					   last relay_after_pump() */
 	time_t		 last_open_scan;
+	char		 open_err[160];	/* session error at the last scan: a
+					   change means an open was refused */
+	uint64_t	 open_retries;	/* channel opens asked again, unanswered */
 	struct fwd_list	 fwds;
 	struct fwd	*fwd_inflight;	/* remote forward request under way */
 	struct handshake_list handshakes;

@@ -667,6 +667,7 @@ conn_try_open(struct conn *c)
 		rc = ssh_channel_open_forward(c->ch, c->host, c->port,
 		    "127.0.0.1", 0);
 	if (rc == SSH_AGAIN) {
+		c->h->open_retries++;
 		if (monotime() >= c->deadline && !c->abandoned) {
 			/* Answer the program now; reap the channel later. */
 			c->abandoned = 1;
@@ -689,6 +690,41 @@ conn_try_open(struct conn *c)
 		conn_failed(c, open_errno(c->h->ssh));
 	}
 	return 1;
+}
+
+/*
+ * Did some channel open get refused since the last scan?  libssh marks a
+ * refusal only in the session's error text ("Channel opening failure:
+ * channel N error (...)", what open_errno() reads), so any change of that
+ * text since the last scan says yes.  Updates the copy.
+ */
+static int
+open_refused(struct helper *h)
+{
+	const char *e = ssh_get_error(h->ssh);
+
+	if (strncmp(e, h->open_err, sizeof(h->open_err) - 1) == 0)
+		return 0;
+	strlcpy(h->open_err, e, sizeof(h->open_err));
+	return 1;
+}
+
+/*
+ * Can asking again for c's channel open make progress?  Each retry of an
+ * open still unanswered makes libssh poll the session socket (and may run
+ * other channels' callbacks): retrying every opening channel after every
+ * pump was O(n^2) in a connection storm.  An answer is one of two packets
+ * that libssh has already processed in the pump: a confirmation opens the
+ * channel (a flag read for free), a refusal changes the session's error
+ * text (open_refused()).  So only confirmed opens are retried, unless full
+ * (some open was refused, or a second passed: deadlines).  A remote
+ * command advances through channel requests, whose answers leave no such
+ * mark: it is asked on every pump, as before; there are few.
+ */
+static int
+open_may_advance(struct conn *c, int full)
+{
+	return full || c->kind == CONN_EXEC || ssh_channel_is_open(c->ch);
 }
 
 /* Our callbacks on c's channel (libssh keeps a pointer to c->cb). */
@@ -1286,13 +1322,15 @@ void
 relay_after_pump(struct helper *h)
 {
 	struct conn *c, *next;
-	int write_pending;
+	int write_pending, full;
 
 	if (!h->session_up || (h->nopening == 0 && h->nwaiting == 0))
 		return;
 	/* Channel opens only advance when packets came in (or a second). */
 	if (!h->pumped && h->nwaiting == 0 && monotime() == h->last_open_scan)
 		return;
+	full = open_refused(h);
+	full = h->nopening > 0 && (full || monotime() != h->last_open_scan);
 	h->pumped = 0;
 	h->last_open_scan = monotime();
 	write_pending = session_congested(h);
@@ -1300,9 +1338,10 @@ relay_after_pump(struct helper *h)
 		next = TAILQ_NEXT(c, entry);
 		if (c->dead)
 			continue;
-		if (c->state == CONN_OPENING)
-			conn_try_open(c);
-		else if ((c->wait_window &&
+		if (c->state == CONN_OPENING) {
+			if (open_may_advance(c, full))
+				conn_try_open(c);
+		} else if ((c->wait_window &&
 		    ssh_channel_window_size(c->ch) > 0) ||
 		    (c->wait_flush && !write_pending)) {
 			if (c->held.len > 0) {

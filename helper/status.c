@@ -204,10 +204,12 @@ status_json(struct helper *h)
 	put(&t, ",\"state\":\"%s\",\"cipher\":", h->session_up ? "up" : "down");
 	put_json_str(&t, cipher ? cipher : "");
 	put(&t, ",\"compression\":%s,\"uptime_s\":%lld,\"helper_pid\":%d,\"launchers\":%u,"
-	    "\"losses\":%u,\"reconnects\":%u,\"connections_total\":%llu},",
+	    "\"losses\":%u,\"reconnects\":%u,\"connections_total\":%llu,"
+	    "\"open_retries\":%llu},",
 	    h->compression ? "true" : "false",
 	    (long long)(now - h->started), (int)getpid(), h->attached,
-	    h->losses, h->reconnects, (unsigned long long)h->total_conns);
+	    h->losses, h->reconnects, (unsigned long long)h->total_conns,
+	    (unsigned long long)h->open_retries);
 	put(&t, "\"forwards\":");
 	fwd_json(h, put_cb, &t);
 	put(&t, ",\"connections\":[");

@@ -10,10 +10,12 @@
 #      channel; a program racing O_NONBLOCK never freezes the helper.
 #   3. A socket bound to a device (SO_BINDTODEVICE) is refused at once.
 #   4. A program in another network namespace is refused.
+#   5. In a storm of connects, unanswered channel opens are not asked
+#      again after every packet.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "trust checks" || exit 0
-tb_plan 24
+tb_plan 26
 
 R=$TB_RULES
 # The helper's log (S.*.log by its socket).
@@ -68,12 +70,13 @@ cat >"$T/slow.py" <<'PY'
 import socket, sys, time
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], 8001))
+port = int(sys.argv[3]) if len(sys.argv) > 3 else 8001
+l.bind((sys.argv[1], port))
 l.listen(0)
-filler = socket.create_connection((sys.argv[1], 8001))
+filler = socket.create_connection((sys.argv[1], port))
 print("holding", flush=True)
 time.sleep(float(sys.argv[2]))
-l.listen(64)
+l.listen(1024)
 l.accept()[0].close()
 while True:
     c, a = l.accept()
@@ -219,6 +222,56 @@ tw -f "$R" python3 "$T/netns.py"
 n1=$(tb_ssh_target_count db.corp.test 7)
 check "control: the same program in the helper's namespace connects ($(cat "$OUT"))" \
     sh -c "grep -q '^connected' '$OUT' && [ $n1 -gt $n0 ]"
+
+# --- 5. a connection storm: channel opens are asked again only when they
+# can have advanced --------------------------------------------------------
+# 200 connects wait on the slow server (opens answered after ~7 s) while a
+# download keeps packets coming (a pump each time): asking every unanswered
+# open again after each pump was O(n^2); now a confirmed one is asked
+# again, and the rest once a second (or when some open was refused).
+cat >"$T/storm.py" <<'PY'
+import selectors, socket, sys
+host, n = sys.argv[1], int(sys.argv[2])
+sel = selectors.DefaultSelector()
+for i in range(n):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect((host, 8002))
+    except BlockingIOError:
+        pass
+    sel.register(s, selectors.EVENT_READ)
+got = 0
+while got < n:
+    ev = sel.select(timeout=30)
+    if not ev:
+        break
+    for key, _ in ev:
+        try:
+            if key.fileobj.recv(100).startswith(b"INTRANET SECRET"):
+                got += 1
+        except OSError:
+            pass
+        sel.unregister(key.fileobj)
+        key.fileobj.close()
+print("answered", got, flush=True)
+PY
+open_retries() {
+	tw -f "$R" -O status --json >/dev/null
+	sed -n 's/.*"open_retries":\([0-9]*\).*/\1/p' "$OUT"
+}
+r0=$(open_retries)
+tb_spawn "$TB_NS_INT" "$T/slow2.out" python3 "$T/slow.py" "$TB_INT4" 6 8002
+tb_wait 10 grep -q holding "$T/slow2.out"
+tb_spawn "$TB_NS_CLI" "$T/bulk.out" timeout 60 tunnelwrap -f "$R" curl -sS --max-time 50 \
+    --limit-rate 4M -o /dev/null -w '%{size_download}\n' http://wiki.corp.test/big.bin
+bulk=$SPAWNED
+tw -f "$R" python3 "$T/storm.py" "$TB_INT4" 200
+r1=$(open_retries)
+wait "$bulk"
+check "storm: all 200 connections opened and answered ($(cat "$OUT"))" grep -qx 'answered 200' "$OUT"
+check "storm: channel opens asked again $((r1 - r0)) times for 200 connections over ~7 s (at most 15 each)" \
+    [ $((r1 - r0)) -le 3000 ]
 
 # --- 2, last: a program that closes its parked socket gets no channel -------
 # The session goes down (link down; keepalives notice), so connects wait
