@@ -12,10 +12,12 @@
 #   4. A program in another network namespace is refused.
 #   5. In a storm of connects, unanswered channel opens are not asked
 #      again after every packet.
+#   6. A lookup without a port does not take a port rule's direct for
+#      every port.
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "trust checks" || exit 0
-tb_plan 26
+tb_plan 29
 
 R=$TB_RULES
 # The helper's log (S.*.log by its socket).
@@ -272,6 +274,36 @@ wait "$bulk"
 check "storm: all 200 connections opened and answered ($(cat "$OUT"))" grep -qx 'answered 200' "$OUT"
 check "storm: channel opens asked again $((r1 - r0)) times for 200 connections over ~7 s (at most 15 each)" \
     [ $((r1 - r0)) -le 3000 ]
+
+# --- 6. a lookup without a port, for a name whose rules differ by port ----
+# `direct wiki.corp.test:443` before `tunnel *.corp.test`: a portless
+# lookup (a browser's) must not take the 443 rule for every port.  The
+# name gets a synthetic address; port 80 is tunneled; port 443 still goes
+# direct, decided at connect (the trap sees that one: the control).
+R6=$T/rules-port
+sed 's/^deny /direct wiki.corp.test:443\ndeny /' "$R" >"$R6"
+cat >"$T/portless.py" <<'PY'
+import socket, sys
+addr = socket.getaddrinfo("wiki.corp.test", None, socket.AF_INET,
+                          socket.SOCK_STREAM)[0][4][0]
+s = socket.create_connection((addr, int(sys.argv[1])), timeout=10)
+s.sendall(b"GET / HTTP/1.0\r\nHost: wiki.corp.test\r\n\r\n")
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+print(addr, "wiki OK" if b"intranet wiki OK" in data else data[:40])
+PY
+mark=$(tb_trap_mark)
+tw -f "$R6" python3 "$T/portless.py" 80
+check "portless lookup, port 80: a synthetic address, tunneled ($(cat "$OUT"))" \
+    grep -Eq '^203\.0\.113\.[0-9]+ wiki OK$' "$OUT"
+check_no_leak "portless lookup: the name never went to the local resolver" "$mark"
+mark=$(tb_trap_mark)
+tw -f "$R6" python3 "$T/portless.py" 443
+check_trap_caught "control: port 443 still goes direct by its rule, decided at connect" "$mark"
 
 # --- 2, last: a program that closes its parked socket gets no channel -------
 # The session goes down (link down; keepalives notice), so connects wait
