@@ -57,7 +57,7 @@ LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c 
 obj = $(patsubst %.c,$(B)/obj/$(1)/%.o,$(2))
 
 PROGS = $(B)/tunnelwrap $(B)/tunnelwrap-helper $(B)/libtunnelwrap.so \
-	$(B)/test_rules $(B)/test_log
+	$(B)/test_rules $(B)/test_log $(B)/test_sockdiag
 
 all: $(PROGS)
 
@@ -89,11 +89,16 @@ $(B)/test_rules: $(call obj,app,rules/test_rules.c $(RULES_SRC))
 $(B)/test_log: $(call obj,app,helper/test_log.c helper/log.c helper/log-syslog.c)
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^
 
+# test_sockdiag.c #includes helper/sockdiag.c (its static lookups).
+$(B)/test_sockdiag: $(call obj,app,helper/test_sockdiag.c)
+	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 check: all
 	$(B)/test_rules
 	$(B)/test_log
+	$(B)/test_sockdiag
 	B=$(B) tests/run
 
 # Sanitizer build: helper, launcher and rules with ASan+UBSan, the shim

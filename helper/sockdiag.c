@@ -157,9 +157,24 @@ proc_hex(const struct sockaddr_storage *ss, char *buf, size_t len)
 	snprintf(buf + off, len - off, ":%04X", ntohs(port));
 }
 
+/* IPv4 as IPv4-mapped IPv6, as /proc/net/tcp6 lists a dual socket. */
+static void
+map4(const struct sockaddr_storage *ss, struct sockaddr_storage *out)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	struct sockaddr_in6 *sin6 = (void *)out;
+
+	memset(out, 0, sizeof(*out));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = sin->sin_port;
+	sin6->sin6_addr.s6_addr[10] = sin6->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&sin6->sin6_addr.s6_addr[12], &sin->sin_addr, 4);
+}
+
+/* One table of /proc/net: 0, or -1 with errno ENOENT (or why not read). */
 static int
-lookup_proc(const struct sockaddr_storage *l, const struct sockaddr_storage *r,
-    struct sockdiag *out)
+lookup_table(const char *path, const struct sockaddr_storage *l,
+    const struct sockaddr_storage *r, struct sockdiag *out)
 {
 	char want_l[48], want_r[48], got_l[48], got_r[48], line[512];
 	unsigned st;
@@ -169,8 +184,7 @@ lookup_proc(const struct sockaddr_storage *l, const struct sockaddr_storage *r,
 
 	proc_hex(l, want_l, sizeof(want_l));
 	proc_hex(r, want_r, sizeof(want_r));
-	if ((f = fopen(l->ss_family == AF_INET ? "/proc/net/tcp" :
-	    "/proc/net/tcp6", "re")) == NULL)
+	if ((f = fopen(path, "re")) == NULL)
 		return -1;
 	while (!found && fgets(line, sizeof(line), f) != NULL)
 		if (sscanf(line, " %*d: %47s %47s %x %*s %*s %*s %lu %*d %lu",
@@ -185,6 +199,24 @@ lookup_proc(const struct sockaddr_storage *l, const struct sockaddr_storage *r,
 	if (!found)
 		errno = ENOENT;
 	return found ? 0 : -1;
+}
+
+/* /proc/net/tcp{,6}: an IPv4 pair may belong to an IPv6 socket too. */
+static int
+lookup_proc(const struct sockaddr_storage *l, const struct sockaddr_storage *r,
+    struct sockdiag *out)
+{
+	struct sockaddr_storage l6, r6;
+
+	if (l->ss_family == AF_INET6)
+		return lookup_table("/proc/net/tcp6", l, r, out);
+	if (lookup_table("/proc/net/tcp", l, r, out) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	map4(l, &l6);
+	map4(r, &r6);
+	return lookup_table("/proc/net/tcp6", &l6, &r6, out);
 }
 
 /*
