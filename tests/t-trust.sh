@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "trust checks" || exit 0
-tb_plan 29
+tb_plan 31
 
 R=$TB_RULES
 # The helper's log (S.*.log by its socket).
@@ -133,7 +133,35 @@ import socket, sys
 s = socket.create_connection((sys.argv[1], 8001), timeout=25)
 print("patient", s.recv(100))' "$TB_INT4"
 p3=$SPAWNED
-wait "$p1" "$p2" "$p3"
+# One that closes its socket while the channel opens (the channel is closed
+# as soon as it opens, nothing completed into it), and one that moves its
+# socket to another descriptor (dup, close the first): still its socket.
+tb_spawn "$TB_NS_CLI" "$T/closed.out" timeout 30 tunnelwrap -f "$R" python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setblocking(False)
+try:
+    s.connect((sys.argv[1], 8001))
+except BlockingIOError:
+    pass
+time.sleep(0.5)
+s.close()
+print("closed", flush=True)' "$TB_INT4"
+p4=$SPAWNED
+tb_spawn "$TB_NS_CLI" "$T/moved.out" timeout 30 tunnelwrap -f "$R" python3 -c '
+import os, select, socket, sys
+s = socket.socket()
+s.setblocking(False)
+try:
+    s.connect((sys.argv[1], 8001))
+except BlockingIOError:
+    pass
+t = socket.socket(fileno=os.dup(s.fileno()))
+s.close()
+select.select([t], [], [], 25)
+print("moved", t.recv(100))' "$TB_INT4"
+p5=$SPAWNED
+wait "$p1" "$p2" "$p3" "$p4" "$p5"
 check "control: a patient program gets the slow server's answer ($(tr '\n' ' ' <"$T/patient.out"))" \
     grep -q 'INTRANET SECRET' "$T/patient.out"
 check "TCP_SYNCNT gave up while parked: a listener on the freed port receives nothing ($(tr '\n' ' ' <"$T/syncnt.out"))" \
@@ -143,6 +171,10 @@ check "shutdown() while parked: a listener on the freed port receives nothing ($
 helper_log >"$T/log"
 check "the helper says why it closed those channels" \
     [ "$(grep -c "connect gave up: channel closed, nothing relayed" "$T/log")" -ge 2 ]
+check "a socket closed while its channel opened: the channel is closed, nothing completed" \
+    sh -c "grep -q closed '$T/closed.out' && grep -q 'the program closed its socket: channel closed' '$T/log'"
+check "a socket moved to another descriptor is still the program's: completed ($(cat "$T/moved.out"))" \
+    grep -q "moved b'INTRANET SECRET" "$T/moved.out"
 
 # A program racing O_NONBLOCK on its socket (a thread flips it in a loop
 # while the main one connects): the helper must never make a blocking
