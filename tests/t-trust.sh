@@ -88,20 +88,36 @@ while True:
         pass
     c.close()
 PY
-# A program whose parked connect gives up (TCP_SYNCNT=1: at about 3 s, or
-# shutdown() at 0.5 s), then listens on the port it had, as anyone could.
-cat >"$T/giveup.py" <<'PY'
-import errno, select, socket, sys, time
-mode, host = sys.argv[1], sys.argv[2]
+# parked.py MODE HOST PORT [DELAY]: a non-blocking connect left in
+# progress (the helper parks it), then by MODE:
+#   syncnt, shutdown: it gives up (TCP_SYNCNT=1: at about 3 s; shutdown()
+#     at 0.5 s), then listens on the port it had, as anyone could, and says
+#     what arrives there;
+#   close: closes the socket after DELAY seconds;
+#   move: moves it to another descriptor (dup, close the first), reads.
+cat >"$T/parked.py" <<'PY'
+import errno, os, select, socket, sys, time
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 s = socket.socket()
 if mode == "syncnt":
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)
 s.setblocking(False)
 try:
-    s.connect((host, 8001))
+    s.connect((host, port))
 except BlockingIOError:
-    pass
-port = s.getsockname()[1]
+    print("parked", flush=True)
+if mode == "close":
+    time.sleep(float(sys.argv[4]))
+    s.close()
+    print("closed", flush=True)
+    sys.exit(0)
+if mode == "move":
+    t = socket.socket(fileno=os.dup(s.fileno()))
+    s.close()
+    select.select([t], [], [], 25)
+    print("moved", t.recv(100))
+    sys.exit(0)
+myport = s.getsockname()[1]
 if mode == "shutdown":
     time.sleep(0.5)
     s.shutdown(socket.SHUT_RDWR)
@@ -111,9 +127,9 @@ else:
     print("connect gave up:", errno.errorcode.get(e, e), flush=True)
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", port))
+l.bind(("127.0.0.1", myport))
 l.listen(8)
-print("listening on the freed port", port, flush=True)
+print("listening on the freed port", myport, flush=True)
 l.settimeout(12)
 try:
     c, a = l.accept()
@@ -124,9 +140,9 @@ except socket.timeout:
 PY
 tb_spawn "$TB_NS_INT" "$T/slow.out" python3 "$T/slow.py" "$TB_INT4" 6
 tb_wait 10 grep -q holding "$T/slow.out"
-tb_spawn "$TB_NS_CLI" "$T/syncnt.out" timeout 30 tunnelwrap -f "$R" python3 "$T/giveup.py" syncnt "$TB_INT4"
+tb_spawn "$TB_NS_CLI" "$T/syncnt.out" timeout 30 tunnelwrap -f "$R" python3 "$T/parked.py" syncnt "$TB_INT4" 8001
 p1=$SPAWNED
-tb_spawn "$TB_NS_CLI" "$T/shutdown.out" timeout 30 tunnelwrap -f "$R" python3 "$T/giveup.py" shutdown "$TB_INT4"
+tb_spawn "$TB_NS_CLI" "$T/shutdown.out" timeout 30 tunnelwrap -f "$R" python3 "$T/parked.py" shutdown "$TB_INT4" 8001
 p2=$SPAWNED
 tb_spawn "$TB_NS_CLI" "$T/patient.out" timeout 30 tunnelwrap -f "$R" python3 -c '
 import socket, sys
@@ -136,30 +152,9 @@ p3=$SPAWNED
 # One that closes its socket while the channel opens (the channel is closed
 # as soon as it opens, nothing completed into it), and one that moves its
 # socket to another descriptor (dup, close the first): still its socket.
-tb_spawn "$TB_NS_CLI" "$T/closed.out" timeout 30 tunnelwrap -f "$R" python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setblocking(False)
-try:
-    s.connect((sys.argv[1], 8001))
-except BlockingIOError:
-    pass
-time.sleep(0.5)
-s.close()
-print("closed", flush=True)' "$TB_INT4"
+tb_spawn "$TB_NS_CLI" "$T/closed.out" timeout 30 tunnelwrap -f "$R" python3 "$T/parked.py" close "$TB_INT4" 8001 0.5
 p4=$SPAWNED
-tb_spawn "$TB_NS_CLI" "$T/moved.out" timeout 30 tunnelwrap -f "$R" python3 -c '
-import os, select, socket, sys
-s = socket.socket()
-s.setblocking(False)
-try:
-    s.connect((sys.argv[1], 8001))
-except BlockingIOError:
-    pass
-t = socket.socket(fileno=os.dup(s.fileno()))
-s.close()
-select.select([t], [], [], 25)
-print("moved", t.recv(100))' "$TB_INT4"
+tb_spawn "$TB_NS_CLI" "$T/moved.out" timeout 30 tunnelwrap -f "$R" python3 "$T/parked.py" move "$TB_INT4" 8001
 p5=$SPAWNED
 wait "$p1" "$p2" "$p3" "$p4" "$p5"
 check "control: a patient program gets the slow server's answer ($(tr '\n' ' ' <"$T/patient.out"))" \
@@ -173,7 +168,7 @@ check "the helper says why it closed those channels" \
     [ "$(grep -c "connect gave up: channel closed, nothing relayed" "$T/log")" -ge 2 ]
 check "a socket closed while its channel opened: the channel is closed, nothing completed" \
     sh -c "grep -q closed '$T/closed.out' && grep -q 'the program closed its socket: channel closed' '$T/log'"
-check "a socket moved to another descriptor is still the program's: completed ($(cat "$T/moved.out"))" \
+check "a socket moved to another descriptor is still the program's: completed ($(tr '\n' ' ' <"$T/moved.out"))" \
     grep -q "moved b'INTRANET SECRET" "$T/moved.out"
 
 # A program racing O_NONBLOCK on its socket (a thread flips it in a loop
@@ -353,17 +348,7 @@ tb_wait 10 session_down
 check "session down (link down, keepalive)" session_down
 nclosed=$(tb_ssh_target_count db.corp.test 7)
 nkept=$(tb_ssh_target_count echo.corp.test 7)
-tb_spawn "$TB_NS_CLI" "$T/closer.out" timeout 30 tunnelwrap -f "$R2" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET)
-s.setblocking(False)
-try:
-    s.connect(("db.corp.test", 7))
-except BlockingIOError:
-    print("parked", flush=True)
-time.sleep(1)
-s.close()
-print("closed", flush=True)'
+tb_spawn "$TB_NS_CLI" "$T/closer.out" timeout 30 tunnelwrap -f "$R2" python3 "$T/parked.py" close db.corp.test 7 1
 closer=$SPAWNED
 tb_spawn "$TB_NS_CLI" "$T/keeper.out" timeout 30 tunnelwrap -f "$R2" python3 -c '
 import socket
