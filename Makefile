@@ -51,7 +51,7 @@ HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/rundir.c helper/knownhosts.c helper/identity.c helper/status.c \
 	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c helper/prefetch.c \
-	     helper/dns.c helper/dns-msg.c
+	     helper/dns.c helper/dns-msg.c helper/sockdiag.c helper/handover.c
 LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c \
 	     helper/remote.c helper/ctlcmd.c helper/sshg.c helper/sessname.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c helper/strict.c
@@ -59,7 +59,7 @@ LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c 
 obj = $(patsubst %.c,$(B)/obj/$(1)/%.o,$(2))
 
 PROGS = $(B)/tunnelwrap $(B)/tunnelwrap-helper $(B)/libtunnelwrap.so \
-	$(B)/test_rules $(B)/test_log
+	$(B)/test_rules $(B)/test_log $(B)/test_sockdiag
 
 all: $(PROGS)
 
@@ -91,6 +91,10 @@ $(B)/test_rules: $(call obj,app,rules/test_rules.c $(RULES_SRC))
 $(B)/test_log: $(call obj,app,helper/test_log.c helper/log.c helper/log-syslog.c)
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^
 
+# test_sockdiag.c #includes helper/sockdiag.c (its static lookups).
+$(B)/test_sockdiag: $(call obj,app,helper/test_sockdiag.c)
+	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # demo and check first install what they need (tests/deps: Debian
@@ -101,6 +105,7 @@ check:
 	$(MAKE) all
 	$(B)/test_rules
 	$(B)/test_log
+	$(B)/test_sockdiag
 	B=$(B) tests/run
 
 # Sanitizer build: helper, launcher and rules with ASan+UBSan, the shim

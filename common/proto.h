@@ -85,8 +85,11 @@ struct proto_connect {
 	struct proto_addr dest;		/* what the program connected to */
 	char		host[PROTO_NAMELEN];	/* name, or "" for dest */
 	char		rule[PROTO_RULELEN];	/* "FILE:LINE" that decided */
+	int32_t		fd;		/* the socket's number in the program:
+					   the helper checks (kcmp) that the
+					   program still holds it */
 };
-_Static_assert(sizeof(struct proto_connect) == 412, "proto_connect layout");
+_Static_assert(sizeof(struct proto_connect) == 416, "proto_connect layout");
 
 struct proto_name {
 	char		name[PROTO_NAMELEN];

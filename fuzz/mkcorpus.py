@@ -43,7 +43,7 @@ V6 = lambda raw, port=0: addr(10, port, raw)
 
 def connect(dest, host=b"", rule=b"rules:3"):
     return req(CONNECT, struct.pack("=II", 0, 4242) + dest +
-               struct.pack("256s128s", host, rule))
+               struct.pack("256s128si", host, rule, 3))
 
 
 def resolve(name):
@@ -123,9 +123,9 @@ SEEDS = {
     "huge-len": ctl() + hdr(CONNECT, 0xFFFFFFFF),
     "huge-forward": ctl() + hdr(FORWARD, 664 + (256 << 10) + 1),
     "max-exec": ctl(size=7) + hdr(EXEC, 456 + (64 << 10)),
-    "other-version": ctl() + hdr(CONNECT, 412, version=99),
+    "other-version": ctl() + hdr(CONNECT, 416, version=99),
     "unknown-type": ctl() + hdr(77, 0),
-    "truncated": ctl(eof=True) + hdr(CONNECT, 412) + b"x" * 100,
+    "truncated": ctl(eof=True) + hdr(CONNECT, 416) + b"x" * 100,
     "short-header": ctl(size=1, eof=True) + hdr(RESOLVE, 256)[:9],
 }
 

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -218,14 +219,72 @@ fwd_listen(const char *bind_addr, uint16_t port, int *alt, char *err,
 	return fd;
 }
 
+/* Is sa a loopback address (127/8, ::1, v4-mapped 127/8)? */
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return sin6->sin6_addr.s6_addr[12] == 127;
+	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+}
+
+/*
+ * A proxy on loopback is for its user alone: through it, any local user
+ * could reach the intranet with our session, since SOCKS has no password
+ * here.  The peer's socket is ours when the kernel says its owner is our
+ * uid (sock_diag by the 4-tuple; see sockdiag.c).  Anything unclear - the
+ * peer gone already, no answer - is a refusal.  Returns 1 to serve fd.
+ */
+static int
+peer_allowed(struct fwd *f, int fd)
+{
+	struct sockaddr_storage self, peer;
+	socklen_t slen = sizeof(self), plen = sizeof(peer);
+	struct sockdiag d;
+	int known;
+
+	if (!f->owner_only)
+		return 1;
+	known = getsockname(fd, (struct sockaddr *)&self, &slen) == 0 &&
+	    getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 &&
+	    sockdiag_tcp((struct sockaddr *)&peer, (struct sockaddr *)&self,
+	    &d) == 0 && d.state == TCP_ESTABLISHED;
+	if (known && d.uid == geteuid())
+		return 1;
+	f->refused++;
+	if (f->refused == 1)
+		logit("%s %u: refused a connection from %s %u: a proxy on "
+		    "loopback serves uid %u only (bind it to another address "
+		    "to share it)", kind_name(f->kind), f->port,
+		    known ? "uid" : "unknown user, error", known ?
+		    (unsigned)d.uid : (unsigned)errno, (unsigned)geteuid());
+	else
+		verbose("%s %u: refused a connection from uid %d",
+		    kind_name(f->kind), f->port, known ? (int)d.uid : -1);
+	return 0;
+}
+
 static void
 fwd_accept(struct helper *h, struct watch *w, uint32_t events)
 {
 	struct fwd *f = w->arg;
+	struct linger lg = { 1, 0 };
 	int fd;
 
 	(void)events;
 	while ((fd = listener_accept(h, w)) != -1) {
+		if (!peer_allowed(f, fd)) {
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(fd);
+			continue;
+		}
 		if (f->kind == PROTO_FWD_DYNAMIC)
 			proxy_accept(h, fd, f);
 		else
@@ -337,6 +396,16 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 		}
 		f->listen.fn = f->listen_alt.fn = fwd_accept;
 		f->listen.arg = f->listen_alt.arg = f;
+		if (f->kind == PROTO_FWD_DYNAMIC) {
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+
+			/* As ssh's GatewayPorts: a non-loopback bind
+			 * address is the user's choice to share it. */
+			f->owner_only = getsockname(f->listen.fd,
+			    (struct sockaddr *)&ss, &len) == -1 ||
+			    is_loopback(&ss);
+		}
 		watch_set(h, &f->listen, EPOLLIN);
 		if (f->listen_alt.fd >= 0)
 			watch_set(h, &f->listen_alt, EPOLLIN);

@@ -12,6 +12,9 @@
  *              waits parked, up to the connect timeout.
  *   OPENING    a direct-tcpip channel open is in flight; the program's
  *              socket (a dup of it) waits parked in SYN_SENT.
+ *   PAIRING    the channel is open; our relay socket completes the
+ *              parked connect, and the pair is checked to be the
+ *              program's own socket before anything is relayed.
  *   OPEN       the parked connect was completed with our relay socket;
  *              bytes flow between it and the channel, each direction
  *              bounded by the other side's pace.
@@ -52,6 +55,8 @@ struct watch {
 enum conn_state {
 	CONN_WAITING,		/* parked, waiting for the session to return */
 	CONN_OPENING,
+	CONN_PAIRING,		/* parked connect completed from our side;
+				   the pair is checked before any byte */
 	CONN_LOCAL,		/* -R: channel open, connecting the target */
 	CONN_OPEN,
 	CONN_FAILED,
@@ -112,6 +117,8 @@ struct fwd {
 	struct rules	*rules;		/* -D */
 	char		*rules_text;	/* the automatic proxy's, to share it */
 	int		 auto_proxy;	/* for static/setuid programs */
+	int		 owner_only;	/* on loopback: our uid's sockets only */
+	unsigned	 refused;	/* connections from other users */
 	pid_t		 pid;		/* publish */
 	uint64_t	 ino;
 	unsigned	 accepted;
@@ -145,6 +152,7 @@ struct conn {
 	ssh_channel	 ch;
 	struct ssh_channel_callbacks_struct cb;
 	int		 sockdup;	/* program's socket until paired */
+	int		 prog_fd;	/* its number in the program */
 	int		 ctl;		/* control conn awaiting a reply, or -1 */
 	int		 nonblock;	/* program socket was non-blocking */
 	uint64_t	 ino;		/* program socket inode */
@@ -293,6 +301,9 @@ struct helper {
 	int		 pumped;	/* libssh processed packets since the
 					   last relay_after_pump() */
 	time_t		 last_open_scan;
+	char		 open_err[160];	/* session error at the last scan: a
+					   change means an open was refused */
+	uint64_t	 open_retries;	/* channel opens asked again, unanswered */
 	struct fwd_list	 fwds;
 	struct fwd	*fwd_inflight;	/* remote forward request under way */
 	struct handshake_list handshakes;
@@ -440,6 +451,24 @@ void	ctl_init(struct helper *);
 void	ctl_free_attached(struct helper *);
 void	ctl_reply(int fd, uint16_t type, int status, const void *body,
 	    size_t len);
+
+/* handover.c */
+/* Can fd be parked (same netns, no device)?  0 or errno, reason in why. */
+int	handover_check(struct helper *, int fd, pid_t pid, char *why,
+	    size_t len);
+/* connect(2) a program's socket without blocking; 0 if under way. */
+int	handover_connect(int fd, const struct sockaddr *, socklen_t);
+/* Does pid still hold the socket (its fd prog_fd, our dup)?  1 or 0. */
+int	handover_held(pid_t pid, int prog_fd, int dup, uint64_t ino);
+
+/* sockdiag.c */
+struct sockdiag {
+	int		 state;		/* TCP_ESTABLISHED, TCP_SYN_SENT, ... */
+	uid_t		 uid;		/* owner */
+	uint64_t	 ino;
+};
+int	sockdiag_tcp(const struct sockaddr *local, const struct sockaddr *remote,
+	    struct sockdiag *);
 
 /* names.c */
 int	names_init(struct names *, const char *pool4, const char *pool6);

@@ -18,6 +18,18 @@
  * the program sees the connect fail (SO_ERROR), and the shim replaces the
  * kernel's ECONNRESET with the reason recorded here (relay_outcome()).
  *
+ * The completion is never blind.  A parked socket can give up while the
+ * channel opens (TCP_SYNCNT, TCP_USER_TIMEOUT, shutdown()) and free its
+ * port for anyone to bind; the program can close it (our copy keeps it
+ * alive).  So we complete only a socket the program still holds
+ * (handover_held()) and the kernel still shows in SYN_SENT, from its
+ * parking-time address towards the parking address, with its own inode
+ * (sock_diag, still_parked()).  And since it may give up between that
+ * check and our SYN, nothing is relayed until the pair is checked again
+ * (PAIRING, pair_io()): the socket at the far end of our connection must
+ * be the program's own, by inode.  Otherwise the channel is closed and
+ * whoever answered is reset.
+ *
  * Relay.  Each direction moves only when the other side can take it:
  * local -> channel reads at most the remote window (and nothing while the
  * session's output is backed up); channel -> local writes from libssh's
@@ -64,6 +76,7 @@
 #define READS_PER_EVENT	4		/* fairness between connections */
 
 static void	local_io(struct helper *, struct watch *, uint32_t);
+static void	pair_io(struct helper *, struct watch *, uint32_t);
 static void	conn_update(struct conn *);
 static void	conn_start(struct conn *);
 static void	conn_kill(struct conn *);
@@ -400,6 +413,111 @@ conn_failed(struct conn *c, int err)
 	conn_kill(c);
 }
 
+/* Same family (v4-mapped counts as IPv4), address and port? */
+static int
+same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	struct sockaddr_storage x = *a, y = *b;
+	const struct sockaddr_in *x4 = (void *)&x, *y4 = (void *)&y;
+	const struct sockaddr_in6 *x6 = (void *)&x, *y6 = (void *)&y;
+
+	unmap(&x);
+	unmap(&y);
+	if (x.ss_family != y.ss_family)
+		return 0;
+	if (x.ss_family == AF_INET)
+		return x4->sin_port == y4->sin_port &&
+		    x4->sin_addr.s_addr == y4->sin_addr.s_addr;
+	return x.ss_family == AF_INET6 && x6->sin6_port == y6->sin6_port &&
+	    IN6_ARE_ADDR_EQUAL(&x6->sin6_addr, &y6->sin6_addr);
+}
+
+/*
+ * Is the program's socket still parked: the kernel's socket with the
+ * 4-tuple it parked with (its address then, the parking address) is in
+ * SYN_SENT and is the program's (inode)?  One that gave up has left
+ * SYN_SENT and freed its port; one connected again goes elsewhere.
+ */
+static int
+still_parked(const struct conn *c)
+{
+	struct sockaddr_storage park;
+	struct sockdiag d;
+
+	park_addr(c->h, c->family, &park);
+	return sockdiag_tcp((const struct sockaddr *)&c->local_addr,
+	    (const struct sockaddr *)&park, &d) == 0 &&
+	    d.state == TCP_SYN_SENT && d.ino == c->ino;
+}
+
+/*
+ * The channel opened, but the program's socket no longer waits for it
+ * (why): nobody gets the stream.  Closing the conn closes the channel at
+ * the bastion and resets whatever our relay socket reached.  A socket
+ * still parked fails as a connect fails; any other is left alone: it is
+ * not ours to touch.
+ */
+static void
+abandon_parked(struct conn *c, const char *why)
+{
+	verbose("conn %llu: %s:%u: %s: channel closed, nothing relayed",
+	    (unsigned long long)c->id, c->host, c->port, why);
+	if (c->parked && !still_parked(c))
+		c->parked = 0;
+	conn_failed(c, ECONNABORTED);
+}
+
+/*
+ * Our completing connect finished (or failed).  Relay only if the socket
+ * at the far end of it is the program's own: the kernel's socket with the
+ * mirror 4-tuple (the program's parking-time address, our parking
+ * address) must carry the program socket's inode and be connected.  A
+ * 4-tuple names one connection, so that is the program's socket talking
+ * to ours.  Anything else - the port taken by another listener between
+ * the check and our SYN, nobody there - closes the channel.
+ */
+static void
+pair_io(struct helper *h, struct watch *w, uint32_t events)
+{
+	struct conn *c = w->arg;
+	struct sockaddr_storage self, peer;
+	socklen_t slen = sizeof(self), plen = sizeof(peer);
+	socklen_t elen = sizeof(int);
+	struct sockdiag d;
+	int err = 0;
+
+	(void)events;
+	if (c->dead || c->state != CONN_PAIRING)
+		return;
+	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
+	    err != 0 ||
+	    getsockname(w->fd, (struct sockaddr *)&self, &slen) == -1 ||
+	    getpeername(w->fd, (struct sockaddr *)&peer, &plen) == -1) {
+		if (err == 0 && errno == ENOTCONN)
+			return;			/* not yet */
+		abandon_parked(c, "nobody answered at the program's port");
+		return;
+	}
+	if (!same_addr(&peer, &c->local_addr) ||
+	    sockdiag_tcp((struct sockaddr *)&c->local_addr,
+	    (struct sockaddr *)&self, &d) == -1 || d.ino != c->ino ||
+	    (d.state != TCP_ESTABLISHED && d.state != TCP_FIN_WAIT1 &&
+	    d.state != TCP_FIN_WAIT2)) {
+		abandon_parked(c, "another socket took the program's port");
+		return;
+	}
+	/* Our copy must go: the program's close() has to really close it. */
+	close(c->sockdup);
+	c->sockdup = -1;
+	c->parked = 0;
+	c->local.fn = local_io;
+	c->state = CONN_OPEN;
+	/* Writable now; deliver what already arrived. */
+	c->down_blocked = 1;
+	conn_update(c);
+	session_update_interest(h);
+}
+
 /*
  * Complete the parked connect by a simultaneous open from the parking
  * address (see the top of this file).  Our socket becomes the relay end.
@@ -409,11 +527,11 @@ complete_parked(struct conn *c)
 {
 	struct helper *h = c->h;
 	struct sockaddr_storage prog, park;
-	socklen_t plen = sizeof(prog), klen;
+	socklen_t plen, klen;
 	int fd, one = 1;
 
-	if (getsockname(c->sockdup, (struct sockaddr *)&prog, &plen) == -1)
-		return -1;
+	/* The address it parked from: one that gave up reports 0.0.0.0. */
+	prog = c->local_addr;
 	/* A SYN_SENT socket reports no peer: recompute where it parked. */
 	park_addr(h, c->family, &park);
 	unmap(&prog);
@@ -424,6 +542,9 @@ complete_parked(struct conn *c)
 	if ((fd = socket(park.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		return -1;
+	/* On loopback a crossing SYN is never lost: one unanswered means
+	 * the port is not the program's any more; fail in ~3 s, not 2 min. */
+	setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&park, klen) == -1 ||
 	    (connect(fd, (struct sockaddr *)&prog, plen) == -1 &&
@@ -500,10 +621,25 @@ conn_opened(struct conn *c)
 		ctl_reply(c->ctl, PROTO_CONNECT, 0, NULL, 0);
 		close(c->ctl);
 		c->ctl = -1;
-	} else if ((fd = complete_parked(c)) == -1) {
-		error("conn %llu: completing the connect: %s",
-		    (unsigned long long)c->id, strerror(errno));
-		conn_failed(c, ECONNABORTED);
+	} else {
+		if (!handover_held(c->pid, c->prog_fd, c->sockdup, c->ino)) {
+			abandon_parked(c, "the program closed its socket");
+			return;
+		}
+		if (!still_parked(c)) {
+			abandon_parked(c, "the program's connect gave up");
+			return;
+		}
+		if ((fd = complete_parked(c)) == -1) {
+			error("conn %llu: completing the connect: %s",
+			    (unsigned long long)c->id, strerror(errno));
+			conn_failed(c, ECONNABORTED);
+			return;
+		}
+		c->local.fd = fd;
+		c->local.fn = pair_io;
+		c->state = CONN_PAIRING;
+		watch_set(c->h, &c->local, EPOLLOUT);
 		return;
 	}
 	/* Our copy must go: the program's close() has to really close it. */
@@ -531,6 +667,7 @@ conn_try_open(struct conn *c)
 		rc = ssh_channel_open_forward(c->ch, c->host, c->port,
 		    "127.0.0.1", 0);
 	if (rc == SSH_AGAIN) {
+		c->h->open_retries++;
 		if (monotime() >= c->deadline && !c->abandoned) {
 			/* Answer the program now; reap the channel later. */
 			c->abandoned = 1;
@@ -553,6 +690,41 @@ conn_try_open(struct conn *c)
 		conn_failed(c, open_errno(c->h->ssh));
 	}
 	return 1;
+}
+
+/*
+ * Did some channel open get refused since the last scan?  libssh marks a
+ * refusal only in the session's error text ("Channel opening failure:
+ * channel N error (...)", what open_errno() reads), so any change of that
+ * text since the last scan says yes.  Updates the copy.
+ */
+static int
+open_refused(struct helper *h)
+{
+	const char *e = ssh_get_error(h->ssh);
+
+	if (strncmp(e, h->open_err, sizeof(h->open_err) - 1) == 0)
+		return 0;
+	strlcpy(h->open_err, e, sizeof(h->open_err));
+	return 1;
+}
+
+/*
+ * Can asking again for c's channel open make progress?  Each retry of an
+ * open still unanswered makes libssh poll the session socket (and may run
+ * other channels' callbacks): retrying every opening channel after every
+ * pump was O(n^2) in a connection storm.  An answer is one of two packets
+ * that libssh has already processed in the pump: a confirmation opens the
+ * channel (a flag read for free), a refusal changes the session's error
+ * text (open_refused()).  So only confirmed opens are retried, unless full
+ * (some open was refused, or a second passed: deadlines).  A remote
+ * command advances through channel requests, whose answers leave no such
+ * mark: it is asked on every pump, as before; there are few.
+ */
+static int
+open_may_advance(struct conn *c, int full)
+{
+	return full || c->kind == CONN_EXEC || ssh_channel_is_open(c->ch);
 }
 
 /* Our callbacks on c's channel (libssh keeps a pointer to c->cb). */
@@ -842,10 +1014,12 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *name;
+	char why[256];
 	int err;
 
 	c->ctl = ctl;
 	c->sockdup = sockfd;
+	c->prog_fd = req->fd;
 	c->pid = pid;
 	c->port = req->dest.port;
 	c->dest = req->dest;
@@ -875,13 +1049,20 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 		conn_failed(c, err);
 		return;
 	}
+	if ((err = handover_check(h, sockfd, pid, why, sizeof(why))) != 0) {
+		snprintf(h->notice, sizeof(h->notice), "%.30s[%d] -> %.100s:%u "
+		    "refused: %s", relay_comm(c), (int)pid, c->host, c->port,
+		    why);
+		verbose("conn %llu: %s", (unsigned long long)c->id, h->notice);
+		conn_failed(c, err);
+		return;
+	}
 	if (log_level() >= LOG_VERBOSE)
 		verbose("conn %llu: %s[%d] -> %s:%u (%s)",
 		    (unsigned long long)c->id, relay_comm(c), (int)pid, c->host,
 		    c->port, c->rule);
 	len = park_addr(h, c->family, &ss);
-	if (connect(sockfd, (struct sockaddr *)&ss, len) == -1 &&
-	    errno != EINPROGRESS) {
+	if (handover_connect(sockfd, (struct sockaddr *)&ss, len) == -1) {
 		conn_failed(c, errno);
 		return;
 	}
@@ -1141,13 +1322,15 @@ void
 relay_after_pump(struct helper *h)
 {
 	struct conn *c, *next;
-	int write_pending;
+	int write_pending, full;
 
 	if (!h->session_up || (h->nopening == 0 && h->nwaiting == 0))
 		return;
 	/* Channel opens only advance when packets came in (or a second). */
 	if (!h->pumped && h->nwaiting == 0 && monotime() == h->last_open_scan)
 		return;
+	full = open_refused(h);
+	full = h->nopening > 0 && (full || monotime() != h->last_open_scan);
 	h->pumped = 0;
 	h->last_open_scan = monotime();
 	write_pending = session_congested(h);
@@ -1155,9 +1338,10 @@ relay_after_pump(struct helper *h)
 		next = TAILQ_NEXT(c, entry);
 		if (c->dead)
 			continue;
-		if (c->state == CONN_OPENING)
-			conn_try_open(c);
-		else if ((c->wait_window &&
+		if (c->state == CONN_OPENING) {
+			if (open_may_advance(c, full))
+				conn_try_open(c);
+		} else if ((c->wait_window &&
 		    ssh_channel_window_size(c->ch) > 0) ||
 		    (c->wait_flush && !write_pending)) {
 			if (c->held.len > 0) {
@@ -1300,7 +1484,8 @@ relay_session_down(struct helper *h)
 		}
 		if (c->dead)
 			continue;
-		if (c->state == CONN_OPEN || c->state == CONN_LOCAL) {
+		if (c->state == CONN_OPEN || c->state == CONN_LOCAL ||
+		    c->state == CONN_PAIRING) {
 			c->local_broken = 1;
 			conn_kill(c);
 		} else if (c->state == CONN_OPENING && !c->abandoned) {
@@ -1316,6 +1501,34 @@ relay_session_down(struct helper *h)
 	}
 }
 
+/*
+ * A parked socket waited out a reconnect: does the program still want
+ * it?  If it closed the socket, or its connect gave up, no channel is
+ * opened for it at all.  Returns 1, or 0 with the conn failed.
+ */
+static int
+parked_wanted(struct conn *c)
+{
+	if (!handover_held(c->pid, c->prog_fd, c->sockdup, c->ino)) {
+		verbose("conn %llu: %s:%u: the program closed its socket while "
+		    "the session was down: no channel", (unsigned long long)c->id,
+		    c->host, c->port);
+		c->state = CONN_FAILED;
+		conn_failed(c, ECONNABORTED);
+		return 0;
+	}
+	if (!still_parked(c)) {
+		verbose("conn %llu: %s:%u: the program's connect gave up while "
+		    "the session was down: no channel",
+		    (unsigned long long)c->id, c->host, c->port);
+		c->parked = 0;
+		c->state = CONN_FAILED;
+		conn_failed(c, ETIMEDOUT);
+		return 0;
+	}
+	return 1;
+}
+
 void
 relay_session_up(struct helper *h)
 {
@@ -1325,6 +1538,8 @@ relay_session_up(struct helper *h)
 		if (c->dead || c->state != CONN_WAITING)
 			continue;
 		h->nqueued--;
+		if (c->kind == CONN_SHIM && c->parked && !parked_wanted(c))
+			continue;
 		conn_start(c);
 	}
 }

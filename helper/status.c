@@ -96,6 +96,8 @@ state_name(const struct conn *c)
 		return "waiting";
 	case CONN_LOCAL:
 		return "connecting";
+	case CONN_PAIRING:
+		return "pairing";
 	case CONN_OPEN:
 		if (c->local_eof && c->remote_eof)
 			return "closing";
@@ -210,11 +212,12 @@ status_json(struct helper *h)
 	put_json_str(&t, cipher ? cipher : "");
 	put(&t, ",\"compression\":%s,\"uptime_s\":%lld,\"helper_pid\":%d,\"launchers\":%u,"
 	    "\"losses\":%u,\"reconnects\":%u,\"connections_total\":%llu,"
-	    "\"bytes_up\":%llu,\"bytes_down\":%llu},",
+	    "\"bytes_up\":%llu,\"bytes_down\":%llu,\"open_retries\":%llu},",
 	    h->compression ? "true" : "false",
 	    (long long)(now - h->started), (int)getpid(), h->attached,
 	    h->losses, h->reconnects, (unsigned long long)h->total_conns,
-	    (unsigned long long)up, (unsigned long long)down);
+	    (unsigned long long)up, (unsigned long long)down,
+	    (unsigned long long)h->open_retries);
 	put(&t, "\"forwards\":");
 	fwd_json(h, put_cb, &t);
 	put(&t, ",\"dns\":");

@@ -206,6 +206,7 @@ tunnel_stream(int fd, const struct sockaddr *sa, socklen_t salen,
 		return -1;
 	memset(&req, 0, sizeof(req));
 	req.pid = (uint32_t)getpid();
+	req.fd = fd;
 	proto_addr_from_sockaddr(&req.dest, sa);
 	if (name != NULL)
 		snprintf(req.host, sizeof(req.host), "%s", name);

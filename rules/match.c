@@ -484,6 +484,18 @@ rules_match_name(const struct rules *r, const char *name, uint16_t port,
 				continue;
 			if (!rules_port_match(pt, port))
 				continue;
+			/*
+			 * Port unknown (a portless lookup): a rule that
+			 * sends only some ports direct cannot say the name
+			 * goes direct on every port.  Passing over it, the
+			 * name gets a synthetic address when any port is
+			 * tunneled or denied, and the connect, which knows
+			 * the port, decides (resolving it here then, where
+			 * its port goes direct).
+			 */
+			if (port == 0 && pt->portlo != 0 &&
+			    r->rule[i].action == RULES_DIRECT)
+				continue;
 			if (pt->kind == PAT_NAME && !rules_glob_match(pt->glob,
 			    pt->globlen, name, nlen))
 				continue;

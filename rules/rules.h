@@ -172,9 +172,12 @@ size_t	 rules_dump(const struct rules *, char *buf, size_t len);
 
 /*
  * Decide a destination given by host name (not an address literal).
- * port 0 means "port unknown": port restrictions are then ignored, so the
- * first rule whose host part matches decides (used by the resolver hooks
- * to decide whether a name is resolved remotely).  Address patterns never
+ * port 0 means "port unknown" (the resolver hooks, deciding whether a name
+ * is resolved remotely): port restrictions are then ignored, so the first
+ * rule whose host part matches decides, except that a `direct` rule with a
+ * port part is passed over: it cannot say the name goes direct on every
+ * port.  So a name is direct at port 0 only if no port of it is tunneled
+ * or denied by an earlier rule.  Address patterns never
  * match a name; `*` does.  Returns the action and fills *m if not NULL.
  */
 enum rules_action rules_match_name(const struct rules *, const char *name,

@@ -497,17 +497,18 @@ static const struct {
 	{ "a.b.evil.example", NULL, 80, RULES_DENY, 3, "*.evil.example", NULL },
 	{ "x.lab", NULL, 80, RULES_TUNNEL, 4, "*.LAB", "lab" },
 	{ "ssh.corp", NULL, 22, RULES_DIRECT, 5, "ssh.corp:22", NULL },
-	{ "ssh.corp", NULL, 0, RULES_DIRECT, 5, "ssh.corp:22", NULL },
+	/* Port 0: a port-limited direct rule passes (issue 13, item 6). */
+	{ "ssh.corp", NULL, 0, RULES_TUNNEL, 6, "*.corp", "corp" },
 	{ "ssh.corp", NULL, 443, RULES_TUNNEL, 6, "*.corp", "corp" },
 	{ "www.corp.", NULL, 80, RULES_TUNNEL, 6, "*.corp", "corp" },
 	{ "host1.example", NULL, 8080, RULES_DIRECT, 7,
 	  "host?.example.:8000-8999", NULL },
-	{ "host1.example.", NULL, 0, RULES_DIRECT, 7,
-	  "host?.example.:8000-8999", NULL },
+	{ "host1.example.", NULL, 0, RULES_DENY, 8, "*:25", NULL },
 	{ "host1.example", NULL, 9000, RULES_TUNNEL, 0, NULL, "corp" },
 	{ "host12.example", NULL, 8080, RULES_TUNNEL, 0, NULL, "corp" },
 	{ "mail.example", NULL, 25, RULES_DENY, 8, "*:25", NULL },
-	/* Port 0: the first host match decides, whatever its ports. */
+	/* Port 0: the first host match decides, whatever its ports (but
+	 * for a port-limited direct). */
 	{ "mail.example", NULL, 0, RULES_DENY, 8, "*:25", NULL },
 	{ "10.0.0.1", NULL, 80, RULES_TUNNEL, 0, NULL, "corp" },
 	{ "", NULL, 1, RULES_TUNNEL, 0, NULL, "corp" },

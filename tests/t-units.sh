@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # t-units: the C unit tests (rules parser and matcher with every error
-# message; the log's sanitizer) and the manual pages' lint, folded into the
+# message; the log's sanitizer; the helper's socket lookups) and the manual pages' lint, folded into the
 # suite's one summary.
 . "$(dirname "$0")/lib/tap.sh"
 # Two unit test programs, one lint per manual page, the options check.
 tb_plan $((3 + $(find "$TB_TOP/man" -name '*.[1-8]' | wc -l)))
 
 b=$(dirname "$TB_TUNNELWRAP")
-for unit in test_rules:"rules unit tests" test_log:"log sanitizer unit tests"; do
+for unit in test_rules:"rules unit tests" test_log:"log sanitizer unit tests" \
+    test_sockdiag:"sock_diag and /proc/net lookups"; do
 	bin=$b/${unit%%:*} what=${unit#*:}
 	if [ ! -x "$bin" ]; then
 		fail "$what" "$bin not built"
