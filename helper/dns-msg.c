@@ -60,7 +60,10 @@ dns_parse_query(const unsigned char *msg, size_t len, struct dns_query *q)
 			return DNS_R_FORMERR;
 		if ((l = msg[off++]) == 0)
 			break;
-		if (l > 63 || off + l > len || out + l + 2 > DNS_NAMELEN)
+		/* A name is at most 255 bytes on the wire (RFC 1035 2.3.4),
+		 * its final zero included. */
+		if (l > 63 || off + l > len || out + l + 2 > DNS_NAMELEN ||
+		    off + l + 1 - DNS_HDRLEN > 255)
 			return DNS_R_FORMERR;	/* compressed, or too long */
 		for (i = 0; i < l; i++)
 			if (!label_byte_ok(msg[off + i]))

@@ -672,7 +672,9 @@ client_ours(int tcp, const struct sockaddr_storage *peer)
 			    (strcasecmp(local, i == 0 ? want4 : want6) != 0 &&
 			    strspn(local, "0") != strlen(local)))
 				continue;	/* not it, nor a wildcard bind */
-			if (uid != (unsigned long)getuid()) {
+			/* Ours, or root's (a setuid-root program of ours;
+			 * root can read our session's secrets anyway). */
+			if (uid != (unsigned long)getuid() && uid != 0) {
 				fclose(f);
 				return 0;
 			}

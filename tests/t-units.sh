@@ -4,7 +4,7 @@
 # suite's one summary.
 . "$(dirname "$0")/lib/tap.sh"
 # Two unit test programs, one lint per manual page, the options check.
-tb_plan $((3 + $(find "$TB_TOP/man" -name '*.[1-8]' | wc -l)))
+tb_plan $((4 + $(find "$TB_TOP/man" -name '*.[1-8]' | wc -l)))
 
 b=$(dirname "$TB_TUNNELWRAP")
 for unit in test_rules:"rules unit tests" test_log:"log sanitizer unit tests" \

@@ -12,8 +12,8 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "the helper under valgrind" || exit 0
-# 16, and 3 per helper log (one helper: recomputed below).
-tb_plan 19
+# 17, and 3 per helper log (one helper: recomputed below).
+tb_plan 20
 # make check-asan: valgrind cannot run an ASan binary (make check runs this).
 if grep -qa __asan_init "$TB_HELPER"; then
 	skip "helper under valgrind" "the helper is an ASan build; valgrind runs in make check" rest
@@ -43,7 +43,7 @@ check "curl by name through the helper under valgrind" grep -q 'intranet wiki OK
 # The helper's own logs (a forked child's, if any, has no Command: line).
 helper_logs() { grep -l '^==[0-9]*== Command: ' "$LOGS"/helper.*.log 2>/dev/null; }
 logs=$(helper_logs)
-[ -n "$logs" ] && tb_plan $((16 + 3 * $(printf '%s\n' "$logs" | wc -l)))
+[ -n "$logs" ] && tb_plan $((17 + 3 * $(printf '%s\n' "$logs" | wc -l)))
 check "the helper runs under valgrind (its log: ${logs:-none})" [ -n "$logs" ]
 started=$(($(date +%s) - t0))
 
