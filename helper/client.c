@@ -73,3 +73,29 @@ client_call(int fd, uint16_t type, const void *body, size_t len, char **text)
 	}
 	return h.status;
 }
+
+int
+client_exchange(const char *path, uint16_t type, const void *body,
+    size_t len, int passfd, void *reply, size_t replylen)
+{
+	struct proto_hdr h;
+	int fd, r;
+
+	if ((fd = client_dial(path)) < 0)
+		return fd;
+	proto_hdr_init(&h, type, (uint32_t)len, 0);
+	if ((r = proto_send(fd, &h, body, len, passfd)) < 0 ||
+	    (r = proto_recv(fd, &h, sizeof(h), NULL)) < 0)
+		goto out;
+	if (h.magic != PROTO_MAGIC || h.version != PROTO_VERSION ||
+	    h.type != (type | PROTO_REPLY) || h.len > replylen) {
+		r = -EPROTO;
+		goto out;
+	}
+	if (h.len > 0 && (r = proto_recv(fd, reply, h.len, NULL)) < 0)
+		goto out;
+	r = h.status;
+ out:
+	close(fd);
+	return r;
+}

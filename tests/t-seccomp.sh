@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# t-seccomp: programs the shim cannot reach - a static Go program
+# (CGO_ENABLED=0: raw system calls, its own resolver) and static busybox -
+# run under the launcher's seccomp supervisor, with no proxy variables:
+# their connects to tunneled addresses (intranet and synthetic) go through
+# the tunnel, denied ones fail with EACCES, their own DNS queries are
+# refused, and nothing reaches the leak trap (negative controls: the same
+# with the rules turned direct).  Also: a Go program started by a shell
+# script (the shim hands it to the supervisor), 64 goroutines connecting at
+# once, -o Intercept=seccomp for a dynamic program's raw connect, and a
+# supervisor killed mid-run (the program's connects then fail, closed).
+. "$(dirname "$0")/lib/tap.sh"
+tb_plan 31
+tb_need_product
+tb_need_netns "seccomp supervisor" || exit 0
+
+
+GOENV=(env GOPATH="$T/gopath" GOCACHE="$T/gocache" GOFLAGS= GOPROXY=off
+    GO111MODULE=off HOME="$T" CGO_ENABLED=0)
+cp "$TB_TOP/tests/progs/godial.go" "$T/godial.go"
+if ! (cd "$T" && timeout 300 "${GOENV[@]}" go build -o godial godial.go) \
+    >"$T/go.log" 2>&1; then
+	fail "godial builds (CGO_ENABLED=0)" "$(tail -n 5 "$T/go.log")"
+	exit 1
+fi
+GODIAL=$T/godial
+
+# A synthetic address for wiki.corp.test, from a remote lookup (the shim's
+# getaddrinfo in getent), held by the helper the next runs share.
+tw -f "$TB_RULES" getent ahostsv4 wiki.corp.test
+SYN=$(awk 'NR == 1 { print $1 }' "$OUT")
+case $SYN in
+203.0.113.*) ok "a remote lookup gives a synthetic address ($SYN)" ;;
+*) fail "a remote lookup gives a synthetic address" "$(tb_last)" ;;
+esac
+
+# --- a static Go program ----------------------------------------------------
+go_probe() {
+	tw -f "$1" "$GODIAL" http 198.51.100.20:80 "$SYN:80" \
+	    "[2001:db8:2::20]:80"
+	[ -n "${O:-}" ] || { O=$OUT; E=$ERR; }
+}
+O=
+check_never_direct "Go net.Dial by address" go_probe "$TB_RULES"
+check "Go, intranet address, HTTP through the tunnel" \
+    grep -q '^ok http 198.51.100.20:80 .*intranet wiki OK' "$O"
+check "Go, synthetic address from a remote lookup, HTTP through the tunnel" \
+    grep -q "^ok http $SYN:80 .*intranet wiki OK" "$O"
+check "Go, intranet IPv6 address, HTTP through the tunnel" \
+    grep -q '^ok http \[2001:db8:2::20\]:80 .*intranet wiki OK' "$O"
+check "Go: no proxy line, nothing said without -v" \
+    sh -c "! grep -q 'proxy' '$E'"
+
+tw -f "$TB_RULES" "$GODIAL" http 192.0.2.99:80
+check "Go, denied address: EACCES (permission denied)" \
+    grep -q '^fail http 192.0.2.99:80 .*permission denied' "$OUT"
+
+mark=$(tb_trap_mark)
+tw -f "$TB_RULES" "$GODIAL" lookup wiki.corp.test
+check "Go's own resolver: its query for a remote name is refused" \
+    grep -q '^fail lookup' "$OUT"
+check_no_leak "Go's own resolver: the resolver (trap) saw no question" "$mark"
+mark=$(tb_trap_mark)
+tw -f "$TB_RULES" -o Intercept=proxy "$GODIAL" lookup wiki.corp.test
+check_trap_caught "negative control: without the filter Go's query reaches the resolver" "$mark"
+
+# 64 goroutines at once, to the intranet echo server.
+mark=$(tb_trap_mark)
+tw -f "$TB_RULES" "$GODIAL" many 64 198.51.100.20:7
+check "64 goroutines connecting at once: every echo through the tunnel" \
+    grep -qx 'many 64 of 64' "$OUT"
+check_no_leak "64 goroutines: nothing reached the trap" "$mark"
+
+# Started by a shell script: the shim hands the Go program to a supervisor.
+cat >"$T/script.sh" <<EOF
+#!/bin/sh
+echo script running
+exec "$GODIAL" http 198.51.100.20:80
+EOF
+chmod +x "$T/script.sh"
+script_probe() {
+	tw -f "$1" "$T/script.sh"
+	[ -n "${O:-}" ] || O=$OUT
+}
+O=
+check_never_direct "a Go program started by a shell script" script_probe "$TB_RULES"
+check "a Go program started by a shell script: HTTP through the tunnel" \
+    grep -q '^ok http 198.51.100.20:80 .*intranet wiki OK' "$O"
+
+# --- static busybox ---------------------------------------------------------
+BB=$(command -v busybox)
+tw -f "$TB_RULES" "$BB" env
+check "busybox (static) runs with no proxy variable set" \
+    sh -c "grep -q '^PATH=' '$OUT' && ! grep -qi '_proxy=' '$OUT'"
+bb_probe() {
+	tw -f "$1" "$BB" wget -q -O - http://198.51.100.20/
+	[ -n "${O:-}" ] || O=$OUT
+}
+O=
+check_never_direct "busybox wget (static)" bb_probe "$TB_RULES"
+check "busybox wget (static), no proxy variables: through the tunnel" \
+    grep -q 'intranet wiki OK' "$O"
+tw -f "$TB_RULES" sh -c "printf 'via nc\n' | $BB nc 198.51.100.20 7"
+check "busybox nc (static) to the intranet echo server: through the tunnel" \
+    grep -qx 'via nc' "$OUT"
+
+# --- Intercept=seccomp: a dynamic program's raw connect(2) ----------------
+raw_probe() {
+	tw -f "$1" -o Intercept=seccomp python3 -c '
+import ctypes, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+s = socket.socket()
+sa = struct.pack("<HH4s8x", socket.AF_INET, socket.htons(80), socket.inet_aton("198.51.100.20"))
+r = libc.syscall(42, s.fileno(), sa, len(sa))
+print("raw connect", r, ctypes.get_errno())
+s.sendall(b"GET / HTTP/1.0\r\nHost: wiki.corp.test\r\n\r\n")
+print(s.recv(4096).decode().split("\r\n\r\n", 1)[-1].strip())'
+	[ -n "${O:-}" ] || O=$OUT
+}
+O=
+check_never_direct "Intercept=seccomp, raw syscall(SYS_connect)" raw_probe "$TB_RULES"
+check "Intercept=seccomp: a raw connect(2) past the shim goes through the tunnel" \
+    sh -c "grep -qx 'raw connect 0 0' '$O' && grep -q 'intranet wiki OK' '$O'"
+
+# --- the supervisor killed mid-run ------------------------------------------
+mark=$(tb_trap_mark)
+tb_spawn "$TB_NS_CLI" "$T/loop.out" tunnelwrap -f "$TB_RULES" \
+    "$GODIAL" loop 4 198.51.100.20:80
+loop=$SPAWNED
+tb_wait 10 grep -q 'dial ok' "$T/loop.out"
+sup=$(awk '/^ppid/ { print $2; exit }' "$T/loop.out")
+if [ -n "$sup" ] && ps -o comm= -p "$sup" | grep -q tunnelwrap; then
+	kill -KILL "$sup"
+	wait "$loop" 2>/dev/null
+	# The orphaned program dials on for its four seconds.
+	tb_wait 10 sh -c "! pgrep -f '$GODIAL loop' >/dev/null"
+	check "supervisor alive: the program's dials went through (positive control)" \
+	    grep -q '^dial ok' "$T/loop.out"
+	check "supervisor killed: every later dial fails (function not implemented)" \
+	    sh -c "awk '/^ppid/ { p = 1; next } p' '$T/loop.out' |
+	        sed -n '/dial error/,\$p' | grep -v 'dial error.*function not implemented' |
+	        { ! grep -q .; } && grep -q 'dial error.*function not implemented' '$T/loop.out' &&
+	        [ \"\$(tail -n 1 '$T/loop.out')\" != 'dial ok' ]"
+	check_no_leak "supervisor killed: nothing reached the trap" "$mark"
+else
+	fail "supervisor killed mid-run" "no supervisor pid: $(cat "$T/loop.out")"
+fi
+
+# --- where it cannot run -----------------------------------------------------
+mark=$(tb_trap_mark)
+tw -f "$TB_RULES" -o Intercept=proxy "$GODIAL" http 198.51.100.20:80
+check "Intercept=proxy: today's proxy variables, said in one line" \
+    sh -c "grep -q 'is statically linked\|is a Go program' '$ERR' &&
+        [ \$(wc -l <'$ERR') = 1 ]"
+check_trap_caught "negative control: Intercept=proxy, a raw dial goes direct" "$mark"
+tw -f "$TB_RULES" -o Intercept=bogus true
+check "Intercept=bogus is refused" sh -c "[ $RC = 255 ] && grep -q 'Intercept=bogus' '$ERR'"
