@@ -586,13 +586,15 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 }
 
 /*
- * COMMAND cannot be reached by the shim: say so, and point the proxy
- * variables common tools read at the helper's proxy endpoint (SOCKS5 and
- * HTTP on one port, same rules, same session), where the user set none.
+ * COMMAND cannot be reached by the shim: point the proxy variables common
+ * tools read at the helper's proxy endpoint (SOCKS5 and HTTP on one port,
+ * same rules, same session), where the user set none, and say so (with
+ * note), or, when the seccomp supervisor reaches it (quiet), only at -v:
+ * they then carry what its own resolver cannot, names.
  */
 static void
 proxy_fallback(const char *command, const struct session_ref *s,
-    const struct rules *r, const char *note)
+    const struct rules *r, const char *note, int quiet)
 {
 	static const char *const http_vars[] = { "http_proxy", "https_proxy",
 	    "HTTP_PROXY", "HTTPS_PROXY", NULL };
@@ -624,9 +626,9 @@ proxy_fallback(const char *command, const struct session_ref *s,
 		fatal("%s; and no proxy for it: %s", why, err);
 	}
 	free(dump);
-	logit("%s%s%s; its proxy-aware connections use 127.0.0.1:%d "
-	    "(http_proxy, ALL_PROXY)", why, note ? "; " : "", note ? note : "",
-	    port);
+	(quiet ? verbose : logit)("%s%s%s; its proxy-aware connections use "
+	    "127.0.0.1:%d (http_proxy, ALL_PROXY)", why, note ? "; " : "",
+	    note ? note : "", port);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	for (v = http_vars; *v != NULL; v++)
 		setenv(*v, url, 0);
@@ -767,9 +769,9 @@ supervise_nested(char **argv)
 	struct supervise_conf conf;
 	struct session_ref ref;
 	struct rules *r = NULL;
-	char *specs, *p, *eq, why[512];
+	char *specs, *p, *eq, why[512], note[600];
 	size_t n = 0;
-	int fd, status, errors = 0;
+	int fd, status, errors = 0, quiet = 1;
 
 	log_init("tunnelwrap", LOG_ERROR);
 	if (logpath != NULL && (fd = open(logpath, O_WRONLY | O_APPEND |
@@ -796,19 +798,21 @@ supervise_nested(char **argv)
 	conf.rules = r;
 	conf.sessions = sv;
 	conf.nsessions = n;
-	if (supervise_probe(why, sizeof(why)) == 0 &&
-	    supervise_run(argv[0], argv + 1, &conf, &status, why,
-	    sizeof(why)) == 0)
-		return exit_like(status);
-	unsetenv("TUNNELWRAP_LAUNCHER");
-	if (n > 0 && strlcpy(ref.path, sv[0].path, sizeof(ref.path)) <
-	    sizeof(ref.path)) {
-		char note[600];
-
+	if (supervise_probe(why, sizeof(why)) == -1) {
 		snprintf(note, sizeof(note), "no seccomp supervisor here (%s)",
 		    why);
-		proxy_fallback(argv[0], &ref, r, note);
+		quiet = 0;
 	}
+	if (n > 0 && strlcpy(ref.path, sv[0].path, sizeof(ref.path)) <
+	    sizeof(ref.path))
+		proxy_fallback(argv[0], &ref, r, quiet ? NULL : note, quiet);
+	if (quiet && supervise_run(argv[0], argv + 1, &conf, &status, why,
+	    sizeof(why)) == 0)
+		return exit_like(status);
+	if (quiet)
+		logit("%s: no seccomp supervisor here (%s): only its "
+		    "proxy-aware connections are tunneled", argv[0], why);
+	unsetenv("TUNNELWRAP_LAUNCHER");
 	execv(argv[0], argv + 1);
 	fatal("%s: %s", argv[0], strerror(errno));
 }
@@ -1062,16 +1066,19 @@ main(int argc, char **argv)
 			by_pid = by_pid && ss[i].by_pid;
 		}
 		send_forwards(&o, &ss[0], r);
-		if (argc > 0 && n > 0 && !(supervised = want_supervised(&o,
-		    argv[0], path, sizeof(path), note, sizeof(note))))
+		if (argc > 0 && n > 0) {
+			supervised = want_supervised(&o, argv[0], path,
+			    sizeof(path), note, sizeof(note));
 			proxy_fallback(argv[0], &ss[0], r, note[0] ? note :
-			    NULL);
+			    NULL, supervised);
+		}
 		set_env(ss, n, r, &o, &stay);
 		st = -1;
 		if (supervised && (st = run_supervised(path, argv, ss, n, r,
 		    note, sizeof(note))) == -1) {
 			unsetenv("TUNNELWRAP_LAUNCHER");
-			proxy_fallback(argv[0], &ss[0], r, note);
+			logit("%s: no seccomp supervisor here (%s): only its "
+			    "proxy-aware connections are tunneled", path, note);
 		}
 		/* Forwards alone (no COMMAND): like ssh -N, the helper keeps them. */
 		if (st == -1)

@@ -43,7 +43,7 @@
  * TCP to port 53) would ask the system resolver for names the rules
  * resolve remotely.  Until the helper answers DNS itself, such a connect
  * or send fails with EACCES, unless the process carries the shim (whose
- * send hooks check every query by name).  Addresses, synthetic ones from
+ * send hooks check every query by name) and is no Go program.  Addresses, synthetic ones from
  * a remote lookup included, are tunneled as usual.
  *
  * Signals.  The filter asks the kernel to wait killably once we have
@@ -82,6 +82,7 @@
 #include <bsd/string.h>
 
 #include "../common/proto.h"
+#include "../common/reach.h"
 #include "../common/synth.h"
 #include "../rules/rules.h"
 #include "client.h"
@@ -347,15 +348,22 @@ take_fd(pid_t tid, int fd)
 	return copy;
 }
 
-/* Does the process of thread tid carry the shim (which checks its DNS)? */
+/*
+ * Are the DNS queries of thread tid's process checked by the shim?  Only
+ * if it carries the shim and is no Go program (whose own resolver makes
+ * raw system calls past the shim's send hooks).
+ */
 static int
-has_shim(pid_t tid)
+dns_checked(pid_t tid)
 {
 	char path[64], buf[8192];
 	size_t keep = 0;
 	ssize_t n;
 	int fd, found = 0;
 
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)tid);
+	if (reach_file(path) != REACH_OK)
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
@@ -644,7 +652,7 @@ decide(struct sv *sv, struct call *c)
 		act = rules_match_addr(sv->conf->rules, sa, &m);
 	describe(sa, synthetic ? name : NULL, what, sizeof(what));
 	if (act == RULES_DIRECT && !synthetic) {
-		if (port == 53 && !has_shim(c->pid)) {
+		if (port == 53 && !dns_checked(c->pid)) {
 			verbose("%s: a DNS query of pid %d's own, refused: "
 			    "names resolve through the rules", what,
 			    (int)c->pid);
