@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 31
+tb_plan 32
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -160,5 +160,14 @@ check "Intercept=proxy: today's proxy variables, said in one line" \
     sh -c "grep -q 'is statically linked\|is a Go program' '$ERR' &&
         [ \$(wc -l <'$ERR') = 1 ]"
 check_trap_caught "negative control: Intercept=proxy, a raw dial goes direct" "$mark"
+# A container whose own filter refuses seccomp(2) (tests/progs/noseccomp.c).
+if nosec=$(tb_cc noseccomp 2>"$T/cc.err"); then
+	cli "$nosec" tunnelwrap -f "$TB_RULES" "$BB" wget -q -O - http://wiki.corp.test/
+	check "no seccomp here: one line saying so, then the proxy variables" \
+	    sh -c "grep -q 'no seccomp supervisor here (seccomp user notification: Function not implemented)' '$ERR' &&
+	        [ \$(wc -l <'$ERR') = 1 ] && grep -q 'intranet wiki OK' '$OUT'"
+else
+	fail "noseccomp builds" "$(cat "$T/cc.err")"
+fi
 tw -f "$TB_RULES" -o Intercept=bogus true
 check "Intercept=bogus is refused" sh -c "[ $RC = 255 ] && grep -q 'Intercept=bogus' '$ERR'"
