@@ -779,6 +779,19 @@ class Bench:
                 self.add(("exec", t, AES), res)
                 log(f"  exec {TNAME[t]:11} p50 {res.get('p50_ms', 0):.3f} ms")
 
+    def connloop_once(self, t, n):
+        """n direct connects by the client through transport t."""
+        b = self.bed
+        argv, env = b.argv(t, AES, "connloop", None)
+        argv = argv[:-1] + ["connloop", DIRECT_ADDR, str(b.port["echo"]),
+                            str(n)]
+        r = run(argv, env, b.tmp, 120)
+        res = r.kv()
+        res["ok"] = r.rc == 0
+        if not res["ok"]:
+            res["error"] = r.err.strip()[-300:]
+        return res
+
     # direct connects through the shim: the rules send DIRECT_ADDR direct
     def connloop(self):
         b, p = self.bed, self.p
@@ -786,14 +799,7 @@ class Bench:
         n = p["connloop"] // p["connloop_reps"]
         for i in range(p["connloop_reps"]):
             for t in rotate(["direct", "tw"], i):
-                argv, env = b.argv(t, AES, "connloop", None)
-                argv = argv[:-1] + ["connloop", DIRECT_ADDR,
-                                    str(b.port["echo"]), str(n)]
-                r = run(argv, env, b.tmp, 120)
-                res = r.kv()
-                res["ok"] = r.rc == 0
-                if not res["ok"]:
-                    res["error"] = r.err.strip()[-300:]
+                res = self.connloop_once(t, n)
                 self.add(("connloop", t, AES), res)
                 log(f"  connloop {TNAME[t]:11} connect "
                     f"{res.get('connect_tmean_ns', 0):6.0f} ns, raw "
@@ -816,14 +822,7 @@ class Bench:
             for t in rotate(["tw", "twsec"], i):
                 res = b.measure(t, AES, "lat", "echo", p["lat"])
                 self.add(("sec-lat", t, AES), res)
-                argv, env = b.argv(t, AES, "connloop", None)
-                argv = argv[:-1] + ["connloop", DIRECT_ADDR,
-                                    str(b.port["echo"]), str(n)]
-                r = run(argv, env, b.tmp, 120)
-                cl = r.kv()
-                cl["ok"] = r.rc == 0
-                if not cl["ok"]:
-                    cl["error"] = r.err.strip()[-300:]
+                cl = self.connloop_once(t, n)
                 self.add(("sec-connloop", t, AES), cl)
                 log(f"  {TNAME[t]:11} tunneled p50 "
                     f"{res.get('p50_us', 0):7.1f} us; direct connect "
