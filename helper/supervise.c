@@ -708,22 +708,28 @@ decide(struct sv *sv, struct call *c)
 }
 
 /*
- * Read the destination of call c (addr, alen in the program) and decide.
+ * Read the destination of call c (addr, len in the program) and decide.
  * Families other than inet, and lengths the kernel refuses anyway, go on.
  */
 static void
-judge(struct sv *sv, struct call *c, uint64_t addr, uint64_t alen)
+judge(struct sv *sv, struct call *c, uint64_t addr, int len)
 {
 	struct sockaddr *sa = (struct sockaddr *)&c->sa;
 	struct rules_match m;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	size_t alen;
 	int r;
 
-	if (addr == 0 || alen < sizeof(sa_family_t) ||
-	    alen > sizeof(c->sa)) {
+	/*
+	 * The kernel takes the length as an int: judge that, not the
+	 * register, whose upper half a program may fill with anything.
+	 */
+	if (addr == 0 || len < (int)sizeof(sa_family_t) ||
+	    len > (int)sizeof(c->sa)) {
 		answer(sv, c->id, CONTINUE, 0);		/* the kernel refuses */
 		return;
 	}
+	alen = (size_t)len;
 	memset(&c->sa, 0, sizeof(c->sa));
 	c->salen = (socklen_t)alen;
 	r = peek(c->pid, addr, &c->sa, alen);
@@ -786,7 +792,7 @@ judge_msghdr(struct sv *sv, struct call *c, uint64_t addr)
 		c->data = (uint64_t)iov.iov_base;
 		c->datalen = iov.iov_len;
 	}
-	judge(sv, c, (uint64_t)mh.msg_name, mh.msg_namelen);
+	judge(sv, c, (uint64_t)mh.msg_name, (int)mh.msg_namelen);
 	return 1;
 }
 
@@ -845,16 +851,21 @@ handle(struct sv *sv)
 	c.id = sv->req->id;
 	c.pid = (pid_t)sv->req->pid;
 	c.fd = (int)d->args[0];
+	debug3("notification %llu: pid %d, system call %d (%d, %#llx, %#llx, "
+	    "%#llx, %#llx, %#llx)", (unsigned long long)c.id, (int)c.pid,
+	    d->nr, c.fd, (unsigned long long)d->args[1],
+	    (unsigned long long)d->args[2], (unsigned long long)d->args[3],
+	    (unsigned long long)d->args[4], (unsigned long long)d->args[5]);
 	switch (d->nr) {
 	case __NR_connect:
-		judge(sv, &c, d->args[1], d->args[2]);
+		judge(sv, &c, d->args[1], (int)d->args[2]);
 		return;
 	case __NR_sendto:
 		c.is_send = 1;
 		c.flags = (int)d->args[3];
 		c.data = d->args[1];
 		c.datalen = d->args[2];
-		judge(sv, &c, d->args[4], d->args[5]);
+		judge(sv, &c, d->args[4], (int)d->args[5]);
 		return;
 	case __NR_sendmsg:
 		c.is_send = 1;

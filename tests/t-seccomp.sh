@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 32
+tb_plan 34
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -118,16 +118,40 @@ import ctypes, socket, struct
 libc = ctypes.CDLL(None, use_errno=True)
 s = socket.socket()
 sa = struct.pack("<HH4s8x", socket.AF_INET, socket.htons(80), socket.inet_aton("198.51.100.20"))
-r = libc.syscall(42, s.fileno(), sa, len(sa))
+# The kernel reads addrlen as an int: junk in the upper half of the register
+# must not change what the supervisor decides.
+junk = lambda n: ctypes.c_long(n | (0x5a5a5a5a << 32))
+r = libc.syscall(42, s.fileno(), sa, junk(len(sa)))
 print("raw connect", r, ctypes.get_errno())
-s.sendall(b"GET / HTTP/1.0\r\nHost: wiki.corp.test\r\n\r\n")
-print(s.recv(4096).decode().split("\r\n\r\n", 1)[-1].strip())'
+req = b"GET / HTTP/1.0\r\nHost: wiki.corp.test\r\n\r\n"
+def body(s):
+    s.settimeout(20)
+    d = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            return d.decode().split("\r\n\r\n", 1)[-1].strip()
+        d += b
+s.sendall(req)
+print("connect:", body(s))
+f = socket.socket()
+n = libc.syscall(44, f.fileno(), req, len(req), 0x20000000, sa, junk(len(sa)))
+print("raw fastopen", n == len(req), ctypes.get_errno() if n < 0 else 0)
+print("fastopen:", body(f))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sa9 = struct.pack("<HH4s8x", socket.AF_INET, socket.htons(9), socket.inet_aton("198.51.100.20"))
+r = libc.syscall(44, u.fileno(), b"x", 1, 0, sa9, junk(len(sa9)))
+print("raw udp", r, ctypes.get_errno())'
 	[ -n "${O:-}" ] || O=$OUT
 }
 O=
 check_never_direct "Intercept=seccomp, raw syscall(SYS_connect)" raw_probe "$TB_RULES"
-check "Intercept=seccomp: a raw connect(2) past the shim goes through the tunnel" \
-    sh -c "grep -qx 'raw connect 0 0' '$O' && grep -q 'intranet wiki OK' '$O'"
+check "Intercept=seccomp: a raw connect(2) past the shim (junk in addrlen's upper half) goes through the tunnel" \
+    sh -c "grep -qx 'raw connect 0 0' '$O' && grep -q '^connect:.*intranet wiki OK' '$O'"
+check "Intercept=seccomp: a raw Fast Open sendto(2): connected through the tunnel, data sent" \
+    sh -c "grep -qx 'raw fastopen True 0' '$O' && grep -q '^fastopen:.*intranet wiki OK' '$O'"
+check "Intercept=seccomp: a raw UDP sendto(2) to a tunneled address: ENETUNREACH" \
+    grep -qx 'raw udp -1 101' "$O"
 
 # --- the supervisor killed mid-run ------------------------------------------
 mark=$(tb_trap_mark)
