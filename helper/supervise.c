@@ -119,6 +119,10 @@
 #define COMPAT_IO_URING_SETUP	425
 #endif
 
+#ifndef SIN6_LEN_RFC2133
+#define SIN6_LEN_RFC2133	24	/* sockaddr_in6 without sin6_scope_id */
+#endif
+
 #define MAX_WAITERS	1024		/* blocking connects in progress */
 #define TFO_MAX		(64 * 1024)	/* Fast Open data we send for it */
 #define MMSG_MAX	1024		/* UIO_MAXIOV: sendmmsg sends no more */
@@ -742,15 +746,19 @@ judge(struct sv *sv, struct call *c, uint64_t addr, int len)
 		answer(sv, c->id, r == -EFAULT ? EFAULT : EACCES, 0);
 		return;
 	}
+	/*
+	 * Shorter than the kernel takes: refuse it ourselves (EINVAL, as the
+	 * kernel would) rather than let it decide on a length we did not.
+	 * IPv6 takes the RFC 2133 length, without the scope (read as 0).
+	 */
 	switch (sa->sa_family) {
 	case AF_INET:
-		if (alen < sizeof(struct sockaddr_in))
-			break;
-		decide(sv, c);
-		return;
 	case AF_INET6:
-		if (alen < sizeof(struct sockaddr_in6))
-			break;
+		if (alen < (sa->sa_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : SIN6_LEN_RFC2133)) {
+			answer(sv, c->id, EINVAL, 0);
+			return;
+		}
 		decide(sv, c);
 		return;
 	case AF_UNIX:
@@ -785,8 +793,11 @@ judge_msghdr(struct sv *sv, struct call *c, uint64_t addr)
 
 	if ((r = peek(c->pid, addr, &mh, sizeof(mh))) < 0)
 		return r;
-	if (mh.msg_name == NULL)
+	if (mh.msg_name == NULL || mh.msg_namelen == 0)
 		return 0;
+	/* The kernel cuts a longer name to the size of sockaddr_storage. */
+	if ((int)mh.msg_namelen > (int)sizeof(struct sockaddr_storage))
+		mh.msg_namelen = sizeof(struct sockaddr_storage);
 	if (mh.msg_iovlen > 0 && mh.msg_iov != NULL &&
 	    peek(c->pid, (uint64_t)mh.msg_iov, &iov, sizeof(iov)) == 0) {
 		c->data = (uint64_t)iov.iov_base;
@@ -815,11 +826,13 @@ mmsg(struct sv *sv, struct call *c, uint64_t vec, uint64_t n)
 		if (peek(c->pid, vec + i * sizeof(struct mmsghdr), &mh,
 		    sizeof(mh)) < 0)
 			break;		/* the kernel: EFAULT */
-		if (mh.msg_name == NULL)
+		if (mh.msg_name == NULL || mh.msg_namelen == 0)
 			continue;
+		if ((int)mh.msg_namelen < 0)
+			break;		/* the kernel: EINVAL */
 		memset(&one, 0, sizeof(one));
-		if (mh.msg_namelen > sizeof(one) || peek(c->pid,
-		    (uint64_t)mh.msg_name, &one, mh.msg_namelen) < 0)
+		if (peek(c->pid, (uint64_t)mh.msg_name, &one, mh.msg_namelen >
+		    sizeof(one) ? sizeof(one) : mh.msg_namelen) < 0)
 			break;
 		if (!named) {
 			first = one;

@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 34
+tb_plan 36
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -141,7 +141,30 @@ print("fastopen:", body(f))
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sa9 = struct.pack("<HH4s8x", socket.AF_INET, socket.htons(9), socket.inet_aton("198.51.100.20"))
 r = libc.syscall(44, u.fileno(), b"x", 1, 0, sa9, junk(len(sa9)))
-print("raw udp", r, ctypes.get_errno())'
+print("raw udp", r, ctypes.get_errno())
+# IPv6 at the RFC 2133 length (24 bytes, no scope), which the kernel takes
+s6 = socket.socket(socket.AF_INET6)
+sa6 = struct.pack("<HHI16s", socket.AF_INET6, socket.htons(80), 0,
+    socket.inet_pton(socket.AF_INET6, "2001:db8:2::20"))
+r = libc.syscall(42, s6.fileno(), sa6, len(sa6))
+print("raw connect6 24", r, ctypes.get_errno() if r < 0 else 0)
+if r == 0:
+    s6.sendall(req)
+    print("connect6:", body(s6))
+# sendmsg with a name longer than sockaddr_storage: the kernel cuts it
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint),
+        ("iov", ctypes.POINTER(iovec)), ("iovlen", ctypes.c_size_t),
+        ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+        ("flags", ctypes.c_int)]
+name = ctypes.create_string_buffer(sa9 + bytes(184), 200)
+data = ctypes.create_string_buffer(b"x", 1)
+v = iovec(ctypes.cast(data, ctypes.c_void_p), 1)
+m = msghdr(ctypes.cast(name, ctypes.c_void_p), 200, ctypes.pointer(v), 1, None, 0, 0)
+r = libc.syscall(46, u.fileno(), ctypes.byref(m), 0)
+print("raw sendmsg long name", r, ctypes.get_errno())'
 	[ -n "${O:-}" ] || O=$OUT
 }
 O=
@@ -152,6 +175,10 @@ check "Intercept=seccomp: a raw Fast Open sendto(2): connected through the tunne
     sh -c "grep -qx 'raw fastopen True 0' '$O' && grep -q '^fastopen:.*intranet wiki OK' '$O'"
 check "Intercept=seccomp: a raw UDP sendto(2) to a tunneled address: ENETUNREACH" \
     grep -qx 'raw udp -1 101' "$O"
+check "Intercept=seccomp: a raw IPv6 connect at the 24-byte length goes through the tunnel" \
+    sh -c "grep -qx 'raw connect6 24 0 0' '$O' && grep -q '^connect6:.*intranet wiki OK' '$O'"
+check "Intercept=seccomp: a raw sendmsg(2) with a name longer than the kernel takes: ENETUNREACH" \
+    grep -qx 'raw sendmsg long name -1 101' "$O"
 
 # --- the supervisor killed mid-run ------------------------------------------
 mark=$(tb_trap_mark)
