@@ -823,9 +823,13 @@ mmsg(struct sv *sv, struct call *c, uint64_t vec, uint64_t n)
 	if (n > MMSG_MAX)
 		n = MMSG_MAX;	/* as the kernel: it sends no more */
 	for (i = 0; i < n; i++) {
+		/*
+		 * What we cannot read, the program may map before the
+		 * kernel reads it: fail the call rather than let it on.
+		 */
 		if (peek(c->pid, vec + i * sizeof(struct mmsghdr), &mh,
 		    sizeof(mh)) < 0)
-			break;		/* the kernel: EFAULT */
+			goto fault;
 		if (mh.msg_name == NULL || mh.msg_namelen == 0)
 			continue;
 		if ((int)mh.msg_namelen < 0)
@@ -833,7 +837,7 @@ mmsg(struct sv *sv, struct call *c, uint64_t vec, uint64_t n)
 		memset(&one, 0, sizeof(one));
 		if (peek(c->pid, (uint64_t)mh.msg_name, &one, mh.msg_namelen >
 		    sizeof(one) ? sizeof(one) : mh.msg_namelen) < 0)
-			break;
+			goto fault;
 		if (!named) {
 			first = one;
 			at = i;
@@ -849,8 +853,14 @@ mmsg(struct sv *sv, struct call *c, uint64_t vec, uint64_t n)
 		answer(sv, c->id, CONTINUE, 0);
 		return;
 	}
-	if (judge_msghdr(sv, c, vec + at * sizeof(struct mmsghdr)) == 0)
+	if ((i = (uint64_t)judge_msghdr(sv, c, vec + at *
+	    sizeof(struct mmsghdr))) == 0)
 		answer(sv, c->id, CONTINUE, 0);
+	else if ((int)i < 0)
+		goto fault;
+	return;
+ fault:
+	answer(sv, c->id, EFAULT, 0);
 }
 
 static void
@@ -885,8 +895,8 @@ handle(struct sv *sv)
 		c.flags = (int)d->args[2];
 		if ((r = judge_msghdr(sv, &c, d->args[1])) == 0)
 			answer(sv, c.id, CONTINUE, 0);
-		else if (r < 0)
-			answer(sv, c.id, CONTINUE, 0);	/* the kernel: EFAULT */
+		else if (r < 0)		/* unreadable now, maybe not later */
+			answer(sv, c.id, EFAULT, 0);
 		return;
 	case __NR_sendmmsg:
 		c.is_send = 1;
