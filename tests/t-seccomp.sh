@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 36
+tb_plan 37
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -107,6 +107,10 @@ tw -f "$TB_RULES" sh -c "printf 'via nc\n' | $NOPROXY $BB nc 198.51.100.20 7"
 check "busybox nc (static) to the intranet echo server: through the tunnel" \
     grep -qx 'via nc' "$OUT"
 
+# A blocking connect to a closed intranet port: the helper's reason.
+tw -f "$TB_RULES" $NOPROXY "$BB" nc 198.51.100.20 81
+check "busybox nc to a closed intranet port: Connection refused, as the bastion saw it" \
+    sh -c "[ $RC != 0 ] && grep -q 'Connection refused' '$ERR'"
 tw -f "$TB_RULES" "$BB" wget -q -O - http://wiki.corp.test/
 check "busybox wget by name: the proxy variables carry the name, nothing said" \
     sh -c "grep -q 'intranet wiki OK' '$OUT' && [ ! -s '$ERR' ]"
