@@ -13,8 +13,9 @@
  * behind then lose their supervisor: the kernel fails their notified
  * calls with ENOSYS.  Nothing ever goes direct for want of an answer.
  *
- * The filter (filter_install) notifies connect, sendmsg, sendmmsg and
- * sendto with an address or MSG_FASTOPEN; io_uring_setup fails (ENOSYS:
+ * The filter (filter_install) notifies connect, sendmsg, sendmmsg,
+ * sendto with an address or MSG_FASTOPEN, and getpeername (a tunneled
+ * socket's peer is the destination, not the helper); io_uring_setup fails (ENOSYS:
  * its connects would bypass the filter), and so do the other ABIs' socket
  * calls (x32, i386 socketcall).  Everything else runs untouched.
  *
@@ -195,8 +196,8 @@ filter_install(void)
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		    offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
-		/* 2: another ABI (i386 on x86_64): to 24 */
-		BPF_JUMP(BPF_JMP | BPF_JA, 21, 0, 0),
+		/* 2: another ABI (i386 on x86_64): to 25 */
+		BPF_JUMP(BPF_JMP | BPF_JA, 22, 0, 0),
 		LD_NR,
 #ifdef __x86_64__
 		/* 4: x32 system calls */
@@ -207,37 +208,38 @@ filter_install(void)
 		BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0),
 #endif
 		/* 6 */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getpeername, 5, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmsg, 4, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmmsg, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendto, 4, 0),
 		/* 10 */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendto, 4, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 2, 0),
 		RET(SECCOMP_RET_ALLOW),
-		/* 12: connect, sendmsg, sendmmsg */
+		/* 13: connect, getpeername, sendmsg, sendmmsg */
 		RET(NOTIFY),
-		/* 13: io_uring_setup */
+		/* 14: io_uring_setup */
 		RET(REFUSE(ENOSYS)),
-		/* 14: sendto: with an address, or MSG_FASTOPEN */
+		/* 15: sendto: with an address, or MSG_FASTOPEN */
 		LD_ARG(4, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
 		RET(NOTIFY),
 		LD_ARG(4, 1),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
 		RET(NOTIFY),
-		/* 20 */
+		/* 21 */
 		LD_ARG(3, 0),
 		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MSG_FASTOPEN, 0, 1),
 		RET(NOTIFY),
 		RET(SECCOMP_RET_ALLOW),
-		/* 24: the other ABI's socket calls fail; the rest runs */
+		/* 25: the other ABI's socket calls fail; the rest runs */
 		LD_NR,
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_SOCKETCALL, 6, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_CONNECT, 5, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_SENDTO, 4, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_SENDMSG, 3, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_SENDMMSG, 2, 0),
-		/* 30 */
+		/* 31 */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_IO_URING_SETUP, 1,
 		    0),
 		RET(SECCOMP_RET_ALLOW),
@@ -863,6 +865,78 @@ mmsg(struct sv *sv, struct call *c, uint64_t vec, uint64_t n)
 	answer(sv, c->id, EFAULT, 0);
 }
 
+/* Write len bytes at addr in pid; 0, or -errno. */
+static int
+poke(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len }, remote = { (void *)addr,
+	    len };
+
+	return process_vm_writev(pid, &local, 1, &remote, 1, 0) ==
+	    (ssize_t)len ? 0 : -EFAULT;
+}
+
+/*
+ * getpeername(2) on a socket we tunneled names the helper's loopback end;
+ * answer with the destination the program connected to instead, as the
+ * shim does, which the helper keeps by the socket's local address.  Any
+ * other socket: the kernel answers.
+ */
+static void
+peer(struct sv *sv, const struct call *c, uint64_t addr, uint64_t lenp)
+{
+	struct sockaddr_storage ss, local;
+	const struct sockaddr_in *sin = (const void *)&ss;
+	const struct sockaddr_in6 *sin6 = (const void *)&ss;
+	struct proto_addr la, dest;
+	socklen_t len = sizeof(ss), dlen;
+	size_t i;
+	int sock, ulen, st = -1;
+
+	if ((sock = take_fd(c->pid, c->fd)) < 0)
+		goto kernel;
+	if (getpeername(sock, (struct sockaddr *)&ss, &len) == -1 ||
+	    !((ss.ss_family == AF_INET && ntohl(sin->sin_addr.s_addr) >> 24 ==
+	    127) || (ss.ss_family == AF_INET6 &&
+	    (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)))))
+		goto kernel;
+	len = sizeof(local);
+	if (getsockname(sock, (struct sockaddr *)&local, &len) == -1)
+		goto kernel;
+	proto_addr_from_sockaddr(&la, (struct sockaddr *)&local);
+	for (i = 0; i < sv->conf->nsessions && st != 0; i++) {
+		memset(&dest, 0, sizeof(dest));
+		st = client_exchange(sv->conf->sessions[i].path, PROTO_PEER,
+		    &la, sizeof(la), -1, &dest, sizeof(dest));
+	}
+	if (st != 0 || (dlen = proto_addr_to_sockaddr(&dest, &ss)) == 0)
+		goto kernel;
+	close(sock);
+	sock = -1;
+	if (peek(c->pid, lenp, &ulen, sizeof(ulen)) < 0) {
+		answer(sv, c->id, EFAULT, 0);
+		return;
+	}
+	if (ulen < 0) {
+		answer(sv, c->id, EINVAL, 0);
+		return;
+	}
+	/* Like the kernel: cut to the caller's room, report the full size. */
+	if (poke(c->pid, addr, &ss, (size_t)ulen < dlen ? (size_t)ulen :
+	    dlen) < 0 || (ulen = (int)dlen, poke(c->pid, lenp, &ulen,
+	    sizeof(ulen))) < 0) {
+		answer(sv, c->id, EFAULT, 0);
+		return;
+	}
+	answer(sv, c->id, 0, 0);
+	return;
+ kernel:
+	if (sock >= 0)
+		close(sock);
+	answer(sv, c->id, CONTINUE, 0);
+}
+
 static void
 handle(struct sv *sv)
 {
@@ -882,6 +956,9 @@ handle(struct sv *sv)
 	switch (d->nr) {
 	case __NR_connect:
 		judge(sv, &c, d->args[1], (int)d->args[2]);
+		return;
+	case __NR_getpeername:
+		peer(sv, &c, d->args[1], d->args[2]);
 		return;
 	case __NR_sendto:
 		c.is_send = 1;

@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 37
+tb_plan 38
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -48,6 +48,10 @@ check "Go, synthetic address from a remote lookup, HTTP through the tunnel" \
     grep -q "^ok http $SYN:80 .*intranet wiki OK" "$O"
 check "Go, intranet IPv6 address, HTTP through the tunnel" \
     grep -q '^ok http \[2001:db8:2::20\]:80 .*intranet wiki OK' "$O"
+check "Go: RemoteAddr (getpeername) names the destination, not the helper" \
+    sh -c "grep -q '^ok http 198.51.100.20:80 peer=198.51.100.20:80 ' '$O' &&
+        grep -q '^ok http $SYN:80 peer=$SYN:80 ' '$O' &&
+        grep -q '^ok http \[2001:db8:2::20\]:80 peer=\[2001:db8:2::20\]:80 ' '$O'"
 check "Go: no proxy line, nothing said without -v" \
     sh -c "! grep -q 'proxy' '$E'"
 

@@ -1,7 +1,7 @@
 // godial - a CGO_ENABLED=0 Go client for tests/t-seccomp.sh: raw system
 // calls and Go's own resolver, no proxy variables.  One line per result.
 //
-//	godial http HOST:PORT...   GET / on each, print "ok http HOST:PORT FIRST-BODY-LINE"
+//	godial http HOST:PORT...   GET / on each, print "ok http HOST:PORT peer=REMOTEADDR FIRST-BODY-LINE"
 //	godial many N HOST:PORT    N goroutines dial an echo server at once
 //	godial lookup NAME         net.LookupHost
 //	godial loop SECONDS HOST:PORT  print our parent's pid, then dial every 100 ms
@@ -25,6 +25,7 @@ func get(addr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	peer := c.RemoteAddr().String()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	fmt.Fprintf(c, "GET / HTTP/1.0\r\nHost: wiki.corp.test\r\n\r\n")
@@ -36,7 +37,7 @@ func get(addr string) (string, error) {
 	if i := strings.Index(s, "\r\n\r\n"); i >= 0 {
 		s = s[i+4:]
 	}
-	return strings.SplitN(s, "\n", 2)[0], nil
+	return "peer=" + peer + " " + strings.SplitN(s, "\n", 2)[0], nil
 }
 
 func echo(addr string, i int) error {
