@@ -14,8 +14,9 @@
  * calls with ENOSYS.  Nothing ever goes direct for want of an answer.
  *
  * The filter (filter_install) notifies connect, sendmsg, sendmmsg,
- * sendto with an address or MSG_FASTOPEN, and getpeername (a tunneled
- * socket's peer is the destination, not the helper); io_uring_setup fails (ENOSYS:
+ * sendto with an address or MSG_FASTOPEN, getpeername (a tunneled
+ * socket's peer is the destination, not the helper) and
+ * getsockopt(SO_ERROR) (a failed one's reason, not ECONNRESET); io_uring_setup fails (ENOSYS:
  * its connects would bypass the filter), and so do the other ABIs' socket
  * calls (x32, i386 socketcall).  Everything else runs untouched.
  *
@@ -196,8 +197,8 @@ filter_install(void)
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		    offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
-		/* 2: another ABI (i386 on x86_64): to 25 */
-		BPF_JUMP(BPF_JMP | BPF_JA, 22, 0, 0),
+		/* 2: another ABI (i386 on x86_64): to 32 */
+		BPF_JUMP(BPF_JMP | BPF_JA, 29, 0, 0),
 		LD_NR,
 #ifdef __x86_64__
 		/* 4: x32 system calls */
@@ -208,38 +209,47 @@ filter_install(void)
 		BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0),
 #endif
 		/* 6 */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 6, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getpeername, 5, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmsg, 4, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmmsg, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 7, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getpeername, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmsg, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendmmsg, 4, 0),
 		/* 10 */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendto, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendto, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getsockopt, 14, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 2, 0),
 		RET(SECCOMP_RET_ALLOW),
-		/* 13: connect, getpeername, sendmsg, sendmmsg */
+		/* 14: connect, getpeername, sendmsg, sendmmsg */
 		RET(NOTIFY),
-		/* 14: io_uring_setup */
+		/* 15: io_uring_setup */
 		RET(REFUSE(ENOSYS)),
-		/* 15: sendto: with an address, or MSG_FASTOPEN */
+		/* 16: sendto: with an address, or MSG_FASTOPEN */
 		LD_ARG(4, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
 		RET(NOTIFY),
 		LD_ARG(4, 1),
+		/* 20 */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
 		RET(NOTIFY),
-		/* 21 */
 		LD_ARG(3, 0),
 		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MSG_FASTOPEN, 0, 1),
 		RET(NOTIFY),
+		/* 25 */
 		RET(SECCOMP_RET_ALLOW),
-		/* 25: the other ABI's socket calls fail; the rest runs */
+		/* 26: getsockopt(SOL_SOCKET, SO_ERROR) only */
+		LD_ARG(1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_SOCKET, 0, 3),
+		LD_ARG(2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SO_ERROR, 0, 1),
+		/* 30 */
+		RET(NOTIFY),
+		RET(SECCOMP_RET_ALLOW),
+		/* 32: the other ABI's socket calls fail; the rest runs */
 		LD_NR,
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_SOCKETCALL, 6, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_CONNECT, 5, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_SENDTO, 4, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_SENDMSG, 3, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_SENDMMSG, 2, 0),
-		/* 31 */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_IO_URING_SETUP, 1,
 		    0),
 		RET(SECCOMP_RET_ALLOW),
@@ -937,6 +947,56 @@ peer(struct sv *sv, const struct call *c, uint64_t addr, uint64_t lenp)
 	answer(sv, c->id, CONTINUE, 0);
 }
 
+/*
+ * getsockopt(SOL_SOCKET, SO_ERROR): a parked connect that failed shows the
+ * kernel's ECONNRESET; answer with the reason the helper recorded, as the
+ * shim does.  Reading SO_ERROR clears it, so once read we answer ourselves.
+ */
+static void
+sockerr(struct sv *sv, const struct call *c, uint64_t val, uint64_t lenp)
+{
+	socklen_t len = sizeof(int);
+	struct proto_outcome oc;
+	struct stat st;
+	size_t i;
+	int sock, err = 0, ulen, r;
+
+	if ((sock = take_fd(c->pid, c->fd)) < 0 ||
+	    getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err == 0) {
+		if (sock >= 0)
+			close(sock);
+		answer(sv, c->id, CONTINUE, 0);	/* nothing read, or 0 */
+		return;
+	}
+	if (err == ECONNRESET && fstat(sock, &st) == 0) {
+		oc.ino = st.st_ino;
+		for (i = 0; i < sv->conf->nsessions; i++)
+			if ((r = client_exchange(sv->conf->sessions[i].path,
+			    PROTO_OUTCOME, &oc, sizeof(oc), -1, NULL, 0)) > 0) {
+				err = r;
+				break;
+			}
+	}
+	close(sock);
+	if (peek(c->pid, lenp, &ulen, sizeof(ulen)) < 0) {
+		answer(sv, c->id, EFAULT, 0);
+		return;
+	}
+	if (ulen < 0) {
+		answer(sv, c->id, EINVAL, 0);
+		return;
+	}
+	if ((size_t)ulen > sizeof(err))
+		ulen = sizeof(err);
+	if (poke(c->pid, val, &err, (size_t)ulen) < 0 ||
+	    poke(c->pid, lenp, &ulen, sizeof(ulen)) < 0) {
+		answer(sv, c->id, EFAULT, 0);
+		return;
+	}
+	answer(sv, c->id, 0, 0);
+}
+
 static void
 handle(struct sv *sv)
 {
@@ -959,6 +1019,9 @@ handle(struct sv *sv)
 		return;
 	case __NR_getpeername:
 		peer(sv, &c, d->args[1], d->args[2]);
+		return;
+	case __NR_getsockopt:
+		sockerr(sv, &c, d->args[3], d->args[4]);
 		return;
 	case __NR_sendto:
 		c.is_send = 1;

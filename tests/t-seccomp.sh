@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 38
+tb_plan 40
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -58,6 +58,17 @@ check "Go: no proxy line, nothing said without -v" \
 tw -f "$TB_RULES" "$GODIAL" http 192.0.2.99:80
 check "Go, denied address: EACCES (permission denied)" \
     grep -q '^fail http 192.0.2.99:80 .*permission denied' "$OUT"
+
+tw -f "$TB_RULES" "$GODIAL" http 198.51.100.20:81
+check "Go, closed intranet port: connection refused" \
+    grep -q '^fail http 198.51.100.20:81 .*connection refused' "$OUT"
+# A name the bastion cannot resolve: the helper's reason, EHOSTUNREACH,
+# not the kernel's ECONNRESET (SO_ERROR answered by the supervisor).
+tw -f "$TB_RULES" getent ahostsv4 nosuch.corp.test
+NOSUCH=$(awk 'NR == 1 { print $1 }' "$OUT")
+tw -f "$TB_RULES" "$GODIAL" http "$NOSUCH:80"
+check "Go, a name the bastion cannot resolve: no route to host, the helper's reason" \
+    grep -q "^fail http $NOSUCH:80 .*no route to host" "$OUT"
 
 mark=$(tb_trap_mark)
 tw -f "$TB_RULES" "$GODIAL" lookup wiki.corp.test
