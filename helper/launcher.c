@@ -795,6 +795,12 @@ supervise_nested(char **argv)
 		sv[n].name = p;
 		sv[n++].path = eq + 1;
 	}
+	/* The shim left us out (preload/hook-exec.c); the program gets it. */
+	if ((v = getenv("TUNNELWRAP_LD_PRELOAD")) != NULL) {
+		if (*v != '\0')
+			setenv("LD_PRELOAD", v, 1);
+		unsetenv("TUNNELWRAP_LD_PRELOAD");
+	}
 	conf.rules = r;
 	conf.sessions = sv;
 	conf.nsessions = n;

@@ -151,8 +151,9 @@ supervised(const struct exec_call *c, const char *path, char *const envp[],
     const char *why)
 {
 	const char *launcher = env_value(envp, "TUNNELWRAP_LAUNCHER");
+	const char *preload;
 	struct exec_call s = *c;
-	size_t argc;
+	size_t argc, n, i;
 	int saved = errno, r;
 
 	if (launcher == NULL || *launcher != '/' || c->argv == NULL ||
@@ -161,8 +162,26 @@ supervised(const struct exec_call *c, const char *path, char *const envp[],
 	for (argc = 0; c->argv[argc] != NULL; argc++)
 		if (argc > ENV_MAX)
 			return -1;
+	for (n = 0; envp[n] != NULL; n++)
+		if (n > ENV_MAX)
+			return -1;
+	if ((preload = env_value(envp, "LD_PRELOAD")) == NULL)
+		preload = "";
 	{
-		const char *av[argc + 4];
+		const char *av[argc + 4], *env[n + 1];
+		char saved_preload[sizeof("TUNNELWRAP_LD_PRELOAD=") +
+		    strlen(preload)];
+
+		/*
+		 * The launcher is no guest: it runs without the shim, and puts
+		 * LD_PRELOAD back for the program (TUNNELWRAP_LD_PRELOAD).
+		 */
+		snprintf(saved_preload, sizeof(saved_preload),
+		    "TUNNELWRAP_LD_PRELOAD=%s", preload);
+		for (i = 0; i < n; i++)
+			env[i] = strncmp(envp[i], "LD_PRELOAD=", 11) == 0 ?
+			    saved_preload : envp[i];
+		env[n] = NULL;
 
 		av[0] = launcher;
 		av[1] = "--supervise";
@@ -175,7 +194,7 @@ supervised(const struct exec_call *c, const char *path, char *const envp[],
 		shim_log(1, "%s; its connections are supervised (seccomp)",
 		    why);
 		errno = saved;
-		r = call_real(&s, envp);
+		r = call_real(&s, (char *const *)env);
 	}
 	if (r == 0 && (c->kind == SPAWN || c->kind == SPAWNP))
 		return 0;
