@@ -297,6 +297,12 @@ supervise_probe(char *why, size_t len)
 
 /* --- the program's memory and descriptors ---------------------------- */
 
+static int
+still_valid(struct sv *sv, uint64_t id)
+{
+	return ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
 /* Copy len bytes at addr in pid; 0, or -errno. */
 static int
 peek(pid_t pid, uint64_t addr, void *buf, size_t len)
@@ -345,9 +351,14 @@ tgid_of(pid_t tid)
 	return (pid_t)atoi(p + 6);
 }
 
-/* Our own copy of descriptor fd of thread tid; -errno on failure. */
+/*
+ * Our own copy of descriptor fd of the thread that sent notification id;
+ * -errno on failure.  The notification is checked once we hold a pidfd:
+ * the thread was then alive, so the pidfd is that thread's, not a reused
+ * number's.  (pidfd_getfd sets close-on-exec on the copy.)
+ */
 static int
-take_fd(pid_t tid, int fd)
+take_fd(struct sv *sv, uint64_t id, pid_t tid, int fd)
 {
 	int pidfd, copy, e;
 	pid_t tgid;
@@ -357,15 +368,14 @@ take_fd(pid_t tid, int fd)
 		pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
 	if (pidfd == -1)
 		return -errno;
+	if (!still_valid(sv, id)) {
+		close(pidfd);
+		return -ESRCH;
+	}
 	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	e = errno;
 	close(pidfd);
-	if (copy == -1)
-		return -e;
-	if (fcntl(copy, F_SETFD, FD_CLOEXEC) == -1) {
-		/* pidfd_getfd sets it; make sure anyway */
-	}
-	return copy;
+	return copy == -1 ? -e : copy;
 }
 
 /*
@@ -404,12 +414,6 @@ dns_checked(pid_t tid)
 }
 
 /* --- answers -------------------------------------------------------- */
-
-static int
-still_valid(struct sv *sv, uint64_t id)
-{
-	return ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
 
 /* Answer notification id: err 0 (val as the result), an errno, or -1
  * for CONTINUE.  A notification gone meanwhile is no error. */
@@ -699,7 +703,7 @@ decide(struct sv *sv, struct call *c)
 		answer(sv, c->id, EACCES, 0);
 		return;
 	}
-	if ((sock = take_fd(c->pid, c->fd)) < 0) {
+	if ((sock = take_fd(sv, c->id, c->pid, c->fd)) < 0) {
 		answer(sv, c->id, sock == -EBADF ? EBADF : ENETUNREACH, 0);
 		return;
 	}
@@ -903,7 +907,7 @@ peer(struct sv *sv, const struct call *c, uint64_t addr, uint64_t lenp)
 	size_t i;
 	int sock, ulen, st = -1;
 
-	if ((sock = take_fd(c->pid, c->fd)) < 0)
+	if ((sock = take_fd(sv, c->id, c->pid, c->fd)) < 0)
 		goto kernel;
 	if (getpeername(sock, (struct sockaddr *)&ss, &len) == -1 ||
 	    !((ss.ss_family == AF_INET && ntohl(sin->sin_addr.s_addr) >> 24 ==
@@ -961,7 +965,7 @@ sockerr(struct sv *sv, const struct call *c, uint64_t val, uint64_t lenp)
 	size_t i;
 	int sock, err = 0, ulen, r;
 
-	if ((sock = take_fd(c->pid, c->fd)) < 0 ||
+	if ((sock = take_fd(sv, c->id, c->pid, c->fd)) < 0 ||
 	    getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
 	    err == 0) {
 		if (sock >= 0)
