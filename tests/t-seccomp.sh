@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 40
+tb_plan 42
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -198,6 +198,43 @@ check "Intercept=seccomp: a raw IPv6 connect at the 24-byte length goes through 
     sh -c "grep -qx 'raw connect6 24 0 0' '$O' && grep -q '^connect6:.*intranet wiki OK' '$O'"
 check "Intercept=seccomp: a raw sendmsg(2) with a name longer than the kernel takes: ENETUNREACH" \
     grep -qx 'raw sendmsg long name -1 101' "$O"
+
+# --- signals while notified calls wait ------------------------------------
+# A timer signal every 200 us (no SA_RESTART) while blocking raw connects
+# to tunneled addresses wait for the supervisor: each one must end
+# connected (EINTR, EALREADY on the way are the kernel's own answers), and
+# nothing go direct.
+mark=$(tb_trap_mark)
+tw -f "$TB_RULES" -o Intercept=seccomp python3 -c '
+import ctypes, errno, signal, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+hits = [0]
+signal.signal(signal.SIGALRM, lambda *a: hits.__setitem__(0, hits[0] + 1))
+signal.siginterrupt(signal.SIGALRM, True)
+signal.setitimer(signal.ITIMER_REAL, 0.0002, 0.0002)
+sa = struct.pack("<HH4s8x", socket.AF_INET, socket.htons(7), socket.inet_aton("198.51.100.20"))
+good = intr = 0
+for i in range(20):
+    s = socket.socket()
+    while True:
+        r = libc.syscall(42, s.fileno(), sa, len(sa))
+        e = ctypes.get_errno() if r < 0 else 0
+        if r == 0 or e == errno.EISCONN:
+            break
+        if e not in (errno.EINTR, errno.EALREADY, errno.EINPROGRESS):
+            raise SystemExit("connect: " + errno.errorcode.get(e, str(e)))
+        intr += 1
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    s.settimeout(10)
+    s.sendall(b"sig %d\n" % i)
+    good += s.recv(64) == b"sig %d\n" % i
+    s.close()
+    signal.setitimer(signal.ITIMER_REAL, 0.0002, 0.0002)
+signal.setitimer(signal.ITIMER_REAL, 0)
+print("echoed", good, "signals", hits[0] > 0, "interrupted", intr)'
+check "signals every 200 us during 20 blocking raw connects: all connected, all echoed" \
+    grep -q '^echoed 20 signals True' "$OUT"
+check_no_leak "signals during notified connects: nothing reached the trap" "$mark"
 
 # --- the supervisor killed mid-run ------------------------------------------
 mark=$(tb_trap_mark)
