@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 42
+tb_plan 44
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -129,6 +129,12 @@ check "busybox nc to a closed intranet port: Connection refused, as the bastion 
 tw -f "$TB_RULES" "$BB" wget -q -O - http://wiki.corp.test/
 check "busybox wget by name: the proxy variables carry the name, nothing said" \
     sh -c "grep -q 'intranet wiki OK' '$OUT' && [ ! -s '$ERR' ]"
+
+# The launcher stays the parent: the program's exit status and death are its own.
+tw -f "$TB_RULES" "$BB" sh -c 'exit 7'
+check "supervised program's exit status is tunnelwrap's (7)" test "$RC" = 7
+tw -f "$TB_RULES" "$BB" sh -c 'kill -TERM $$'
+check "supervised program killed by SIGTERM: tunnelwrap dies of it too (143)" test "$RC" = 143
 
 # --- Intercept=seccomp: a dynamic program's raw connect(2) ----------------
 raw_probe() {
