@@ -10,7 +10,7 @@
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 44
+tb_plan 45
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -135,6 +135,16 @@ tw -f "$TB_RULES" "$BB" sh -c 'exit 7'
 check "supervised program's exit status is tunnelwrap's (7)" test "$RC" = 7
 tw -f "$TB_RULES" "$BB" sh -c 'kill -TERM $$'
 check "supervised program killed by SIGTERM: tunnelwrap dies of it too (143)" test "$RC" = 143
+
+tb_spawn "$TB_NS_CLI" "$T/term.out" tunnelwrap -f "$TB_RULES" "$BB" sh -c \
+    'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
+term=$SPAWNED
+tb_wait 10 grep -q ready "$T/term.out"
+kill -TERM "$term"
+wait "$term"
+rc=$?
+check "SIGTERM to tunnelwrap reaches the supervised program (it exits 3)" \
+    sh -c "[ $rc = 3 ] && grep -q 'got TERM' '$T/term.out'"
 
 # --- Intercept=seccomp: a dynamic program's raw connect(2) ----------------
 raw_probe() {
