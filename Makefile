@@ -41,7 +41,7 @@ SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh libbsd libcrypto 2>/dev/null)
 LAUNCH_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null) -Wl,-Bdynamic
 
 RULES_SRC  = rules/rules.c rules/match.c rules/dump.c
-COMMON_SRC = common/proto.c common/reach.c
+COMMON_SRC = common/proto.c common/reach.c common/synth.c
 SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c \
 	     preload/hook-send.c preload/hook-listen.c preload/hook-exec.c \
@@ -52,7 +52,7 @@ HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c helper/prefetch.c \
 	     helper/dns.c helper/dns-msg.c helper/sockdiag.c helper/handover.c
-LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c \
+LAUNCH_SRC = helper/launcher.c helper/supervise.c helper/client.c helper/rundir.c helper/fwdspec.c \
 	     helper/remote.c helper/ctlcmd.c helper/sshg.c helper/sessname.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c helper/strict.c
 

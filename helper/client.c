@@ -2,6 +2,7 @@
  * client.c - requests from the launcher to a helper.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -11,6 +12,8 @@
 
 #include "../common/proto.h"
 #include "client.h"
+
+#define CLIENT_EXCHANGE_TIMEOUT	10	/* seconds for one helper answer */
 
 int
 client_dial(const char *path)
@@ -72,4 +75,34 @@ client_call(int fd, uint16_t type, const void *body, size_t len, char **text)
 			free(buf);
 	}
 	return h.status;
+}
+
+int
+client_exchange(const char *path, uint16_t type, const void *body,
+    size_t len, int passfd, void *reply, size_t replylen)
+{
+	struct timeval tv = { CLIENT_EXCHANGE_TIMEOUT, 0 };
+	struct proto_hdr h;
+	int fd, r;
+
+	if ((fd = client_dial(path)) < 0)
+		return fd;
+	/* A helper that hangs must not hang every connect we supervise. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	proto_hdr_init(&h, type, (uint32_t)len, 0);
+	if ((r = proto_send(fd, &h, body, len, passfd)) < 0 ||
+	    (r = proto_recv(fd, &h, sizeof(h), NULL)) < 0)
+		goto out;
+	if (h.magic != PROTO_MAGIC || h.version != PROTO_VERSION ||
+	    h.type != (type | PROTO_REPLY) || h.len > replylen) {
+		r = -EPROTO;
+		goto out;
+	}
+	if (h.len > 0 && (r = proto_recv(fd, reply, h.len, NULL)) < 0)
+		goto out;
+	r = h.status;
+ out:
+	close(fd);
+	return r;
 }

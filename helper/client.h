@@ -15,5 +15,14 @@ int	client_dial(const char *path);
  */
 int	client_call(int fd, uint16_t type, const void *body, size_t len,
 	    char **text);
+/*
+ * One exchange on a fresh connection to the helper at path: a request
+ * with passfd attached (if >= 0), a reply body of at most replylen bytes
+ * into reply.  Returns the reply status (0 or a positive errno) or -errno
+ * when the helper cannot be reached, misbehaves, or takes more than ten
+ * seconds (-EAGAIN).
+ */
+int	client_exchange(const char *path, uint16_t type, const void *body,
+	    size_t len, int passfd, void *reply, size_t replylen);
 
 #endif

@@ -46,6 +46,7 @@
 #include "rundir.h"
 #include "sessname.h"
 #include "sshg.h"
+#include "supervise.h"
 
 #ifndef TW_VERSION
 #define TW_VERSION "0.1"
@@ -74,6 +75,7 @@ struct opts {
 	const char	*log_target;	/* -o LogTarget= */
 	const char	*log_level;	/* -o LogLevel= */
 	int		 strict;	/* -o Strict=yes: no io_uring */
+	const char	*intercept;	/* -o Intercept=auto|seccomp|proxy */
 	int		 pty, x11, agent;
 };
 
@@ -596,8 +598,9 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 #endif
 	    "../lib/tunnelwrap/libtunnelwrap.so", NULL };
 	char shim[PATH_MAX], *preload, *dump, *sessions = NULL, *tmp;
-	char log[64], level[16], *tty;
+	char log[64], level[16], *tty, self[PATH_MAX];
 	const char *old = getenv("LD_PRELOAD");
+	ssize_t sl;
 	struct stat st;
 	size_t len, i;
 	int fl;
@@ -627,6 +630,13 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("TUNNELWRAP_RULESET", dump, 1);
 	setenv("TUNNELWRAP_SESSIONS", sessions ? sessions : "", 1);
+	/* The shim runs static and Go programs through us (--supervise). */
+	if ((o->intercept == NULL || strcasecmp(o->intercept, "proxy") != 0) &&
+	    (sl = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[sl] = '\0';
+		setenv("TUNNELWRAP_LAUNCHER", self, 1);
+	} else
+		unsetenv("TUNNELWRAP_LAUNCHER");
 	/* For prompts and scripts: PS1='${TUNNELWRAP_SESSION:+(tw) }...' */
 	setenv("TUNNELWRAP_SESSION", n > 0 ? ss[0].rs->name : "", 1);
 	/*
@@ -666,13 +676,15 @@ set_env(struct session_ref *ss, size_t n, const struct rules *r,
 }
 
 /*
- * COMMAND cannot be reached by the shim: say so, and point the proxy
- * variables common tools read at the helper's proxy endpoint (SOCKS5 and
- * HTTP on one port, same rules, same session), where the user set none.
+ * COMMAND cannot be reached by the shim: point the proxy variables common
+ * tools read at the helper's proxy endpoint (SOCKS5 and HTTP on one port,
+ * same rules, same session), where the user set none, and say so (with
+ * note), or, when the seccomp supervisor reaches it (quiet), only at -v:
+ * they then carry what its own resolver cannot, names.
  */
 static void
 proxy_fallback(const char *command, const struct session_ref *s,
-    const struct rules *r)
+    const struct rules *r, const char *note, int quiet)
 {
 	static const char *const http_vars[] = { "http_proxy", "https_proxy",
 	    "HTTP_PROXY", "HTTPS_PROXY", NULL };
@@ -704,14 +716,89 @@ proxy_fallback(const char *command, const struct session_ref *s,
 		fatal("%s; and no proxy for it: %s", why, err);
 	}
 	free(dump);
-	logit("%s; its proxy-aware connections use 127.0.0.1:%d "
-	    "(http_proxy, ALL_PROXY)", why, port);
+	(quiet ? verbose : logit)("%s%s%s; its proxy-aware connections use "
+	    "127.0.0.1:%d (http_proxy, ALL_PROXY)", why, note ? "; " : "",
+	    note ? note : "", port);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	for (v = http_vars; *v != NULL; v++)
 		setenv(*v, url, 0);
 	snprintf(url, sizeof(url), "socks5h://127.0.0.1:%d", port);
 	for (v = socks_vars; *v != NULL; v++)
 		setenv(*v, url, 0);
+}
+
+/* COMMAND's exit status as ours; dies of the signal that killed it. */
+static int
+exit_like(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status)) {
+		struct rlimit nocore = { 0, 0 };
+
+		/* Die of the same signal, without a core of our own. */
+		setrlimit(RLIMIT_CORE, &nocore);
+		signal(WTERMSIG(status), SIG_DFL);
+		kill(getpid(), WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return 255;
+}
+
+/*
+ * Should COMMAND (found at path) run under the seccomp supervisor?  For
+ * static and Go programs, or every program with Intercept=seccomp; never
+ * for setuid, setgid or file-capability programs (no_new_privs would run
+ * them without their privileges).  Returns 1, or 0 with a note for the
+ * proxy fallback's line in note (or "" when there is nothing to say).
+ */
+static int
+want_supervised(const struct opts *o, const char *command, char *path,
+    size_t plen, char *note, size_t nlen)
+{
+	char why[256];
+	enum reach rc;
+
+	note[0] = '\0';
+	if (o->intercept != NULL && strcasecmp(o->intercept, "proxy") == 0)
+		return 0;
+	if (reach_lookup(command, path, plen) == -1)
+		return 0;
+	rc = reach_file(path);
+	if (rc == REACH_SETUID || rc == REACH_SETGID || rc == REACH_CAPS)
+		return 0;
+	if (rc == REACH_OK && (o->intercept == NULL ||
+	    strcasecmp(o->intercept, "seccomp") != 0))
+		return 0;
+	if (supervise_probe(why, sizeof(why)) == -1) {
+		snprintf(note, nlen, "no seccomp supervisor here (%s)", why);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Run COMMAND at path under the seccomp supervisor; returns its exit
+ * status, or -1 (a line said why) when the supervisor could not start and
+ * nothing ran.
+ */
+static int
+run_supervised(const char *path, char **argv, const struct session_ref *ss,
+    size_t n, const struct rules *r, char *why, size_t wlen)
+{
+	struct supervise_session sv[n ? n : 1];
+	struct supervise_conf conf = { r, sv, n };
+	size_t i;
+	int status;
+
+	for (i = 0; i < n; i++) {
+		sv[i].name = ss[i].rs->name;
+		sv[i].path = ss[i].path;
+	}
+	verbose("%s: supervised (seccomp)", path);
+	if (supervise_run(path, argv, &conf, &status, why, wlen) == -1)
+		return -1;
+	return exit_like(status);
 }
 
 /*
@@ -748,18 +835,84 @@ run_command(char **argv, int exec_directly)
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
 			fatal("waitpid: %s", strerror(errno));
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status)) {
-		struct rlimit nocore = { 0, 0 };
+	return exit_like(status);
+}
 
-		/* Die of the same signal, without a core of our own. */
-		setrlimit(RLIMIT_CORE, &nocore);
-		signal(WTERMSIG(status), SIG_DFL);
-		kill(getpid(), WTERMSIG(status));
-		return 128 + WTERMSIG(status);
+#define NESTED_SESSIONS	16
+
+/*
+ * tunnelwrap --supervise PATH ARG0 [ARG...]: how the shim's exec hooks run
+ * a static or Go program that a wrapped program starts
+ * (preload/hook-exec.c).  Rules and sessions come from the environment
+ * the first launcher set; we supervise PATH as we do COMMAND, or, where we
+ * cannot, give it the proxy variables as before.  We become its parent in
+ * the process that exec'd it: same pid, its exit status ours.
+ */
+static int
+supervise_nested(char **argv)
+{
+	const char *text = getenv("TUNNELWRAP_RULESET");
+	const char *spec = getenv("TUNNELWRAP_SESSIONS");
+	const char *logpath = getenv("TUNNELWRAP_LOG");
+	const char *v = getenv("TUNNELWRAP_VERBOSE");
+	struct supervise_session sv[NESTED_SESSIONS];
+	struct supervise_conf conf;
+	struct session_ref ref;
+	struct rules *r = NULL;
+	char *specs, *p, *eq, why[512], note[600];
+	size_t n = 0;
+	int fd, status, errors = 0, quiet = 1;
+
+	log_init("tunnelwrap", LOG_ERROR);
+	if (logpath != NULL && (fd = open(logpath, O_WRONLY | O_APPEND |
+	    O_CLOEXEC | O_NOCTTY)) != -1) {
+		log_set_fd(fd);
+		log_init("tunnelwrap", LOG_INFO + (v ? atoi(v) : 0));
 	}
-	return 255;
+	if (text == NULL || spec == NULL || rules_parse_string(text,
+	    "TUNNELWRAP_RULESET", &r, print_error, &errors) == -1) {
+		/* Not wrapped after all (a cleared environment): just run. */
+		execv(argv[0], argv + 1);
+		fatal("%s: %s", argv[0], strerror(errno));
+	}
+	if ((specs = strdup(spec)) == NULL)
+		fatal("out of memory");
+	for (p = strtok(specs, ";"); p != NULL && n < NESTED_SESSIONS;
+	    p = strtok(NULL, ";")) {
+		if ((eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		sv[n].name = p;
+		sv[n++].path = eq + 1;
+	}
+	/* The shim left us out (preload/hook-exec.c); the program gets it. */
+	if ((v = getenv("TUNNELWRAP_LD_PRELOAD")) != NULL) {
+		if (*v != '\0')
+			setenv("LD_PRELOAD", v, 1);
+		unsetenv("TUNNELWRAP_LD_PRELOAD");
+	}
+	conf.rules = r;
+	conf.sessions = sv;
+	conf.nsessions = n;
+	if (supervise_probe(why, sizeof(why)) == -1) {
+		snprintf(note, sizeof(note), "no seccomp supervisor here (%s)",
+		    why);
+		quiet = 0;
+	}
+	memset(&ref, 0, sizeof(ref));
+	ref.path = ref.name.path;
+	if (n > 0 && strlcpy(ref.name.path, sv[0].path,
+	    sizeof(ref.name.path)) < sizeof(ref.name.path))
+		proxy_fallback(argv[0], &ref, r, quiet ? NULL : note, quiet);
+	if (quiet && supervise_run(argv[0], argv + 1, &conf, &status, why,
+	    sizeof(why)) == 0)
+		return exit_like(status);
+	if (quiet)
+		logit("%s: no seccomp supervisor here (%s): only its "
+		    "proxy-aware connections are tunneled", argv[0], why);
+	unsetenv("TUNNELWRAP_LAUNCHER");
+	execv(argv[0], argv + 1);
+	fatal("%s: %s", argv[0], strerror(errno));
 }
 
 /*
@@ -882,6 +1035,8 @@ main(int argc, char **argv)
 	int ch, st;
 
 	memset(&o, 0, sizeof(o));
+	if (argc > 3 && strcmp(argv[1], "--supervise") == 0)
+		return supervise_nested(argv + 2);
 	log_init("tunnelwrap", LOG_INFO);
 	/*
 	 * -O status --json: the one long option, taken out before getopt,
@@ -954,6 +1109,13 @@ main(int argc, char **argv)
 					fatal("HelperTimeout=%s: expected seconds "
 					    "(0 < N <= 86400)", optarg + 14);
 				setenv("TUNNELWRAP_HELPER_TIMEOUT", optarg + 14, 1);
+			} else if (strncasecmp(optarg, "Intercept=", 10) == 0) {
+				o.intercept = optarg + 10;
+				if (strcasecmp(o.intercept, "auto") != 0 &&
+				    strcasecmp(o.intercept, "seccomp") != 0 &&
+				    strcasecmp(o.intercept, "proxy") != 0)
+					fatal("Intercept=%s: expected auto, "
+					    "seccomp or proxy", o.intercept);
 			} else
 				strvec_push(&o.sshopts, &o.nsshopts, optarg);
 			break;
@@ -1039,7 +1201,8 @@ main(int argc, char **argv)
 		send_forwards(&o, &ss[0], r);
 		st = remote_run(ss[0].path, argv, argc, o.pty, o.x11, o.agent);
 	} else {
-		int by_pid = argc > 0, stay;
+		char path[PATH_MAX], note[512];
+		int by_pid = argc > 0, stay, supervised = 0;
 
 		for (i = 0; i < n; i++) {
 			session_attach(&ss[i], &o, r, argc > 0);
@@ -1047,14 +1210,26 @@ main(int argc, char **argv)
 			by_pid = by_pid && ss[i].by_pid;
 		}
 		send_forwards(&o, &ss[0], r);
-		if (argc > 0 && n > 0)
-			proxy_fallback(argv[0], &ss[0], r);
+		if (argc > 0 && n > 0) {
+			supervised = want_supervised(&o, argv[0], path,
+			    sizeof(path), note, sizeof(note));
+			proxy_fallback(argv[0], &ss[0], r, note[0] ? note :
+			    NULL, supervised);
+		}
 		set_env(ss, n, r, &o, &stay);
 		if (argc > 0 && o.strict &&
 		    strict_refuse_io_uring(err, sizeof(err)) == -1)
 			fatal("%s", err);
+		st = -1;
+		if (supervised && (st = run_supervised(path, argv, ss, n, r,
+		    note, sizeof(note))) == -1) {
+			unsetenv("TUNNELWRAP_LAUNCHER");
+			logit("%s: no seccomp supervisor here (%s): only its "
+			    "proxy-aware connections are tunneled", path, note);
+		}
 		/* Forwards alone (no COMMAND): like ssh -N, the helper keeps them. */
-		st = argc > 0 ? run_command(argv, by_pid && !stay) : 0;
+		if (st == -1)
+			st = argc > 0 ? run_command(argv, by_pid && !stay) : 0;
 	}
 	for (i = 0; i < n; i++) {
 		while (ss[i].nopts > ss[i].rs->noptions + o.nsshopts)

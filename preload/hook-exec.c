@@ -14,6 +14,10 @@
  *
  * They also pass the table of tunneled sockets to the new image
  * (TUNNELWRAP_FDS, fdtab.c), for getpeername.
+ * Where the launcher left its path (TUNNELWRAP_LAUNCHER), the program
+ * is run through it instead (`tunnelwrap --supervise PATH ARGV...`): it
+ * stays the program's parent and supervises its connects with a seccomp
+ * filter, no proxy variables needed (helper/supervise.c).
  *
  * These hooks may run in a vfork() child (Python's subprocess does that):
  * nothing here allocates; the new environment lives on the stack.  The
@@ -99,6 +103,81 @@ env_has(char *const envp[], const char *name)
 	return 0;
 }
 
+/* The value of variable name in envp, or NULL. */
+static const char *
+env_value(char *const envp[], const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/*
+ * Run the program at path through the launcher named in envp, which
+ * supervises it with a seccomp filter (helper/supervise.c):
+ * `tunnelwrap --supervise PATH ARGV...`, in this process (exec) or the
+ * spawned one.  Returns 0 when it ran (a spawn), or -1 when it could not
+ * (the caller then goes on the old way; an exec that worked never returns).
+ */
+static int
+supervised(const struct exec_call *c, const char *path, char *const envp[],
+    const char *why)
+{
+	const char *launcher = env_value(envp, "TUNNELWRAP_LAUNCHER");
+	const char *preload;
+	struct exec_call s = *c;
+	size_t argc, n, i;
+	int saved = errno, r;
+
+	if (launcher == NULL || *launcher != '/' || c->argv == NULL ||
+	    c->argv[0] == NULL)
+		return -1;
+	for (argc = 0; c->argv[argc] != NULL; argc++)
+		if (argc > ENV_MAX)
+			return -1;
+	for (n = 0; envp[n] != NULL; n++)
+		if (n > ENV_MAX)
+			return -1;
+	if ((preload = env_value(envp, "LD_PRELOAD")) == NULL)
+		preload = "";
+	{
+		const char *av[argc + 4], *env[n + 1];
+		char saved_preload[sizeof("TUNNELWRAP_LD_PRELOAD=") +
+		    strlen(preload)];
+
+		/*
+		 * The launcher is no guest: it runs without the shim, and puts
+		 * LD_PRELOAD back for the program (TUNNELWRAP_LD_PRELOAD).
+		 */
+		snprintf(saved_preload, sizeof(saved_preload),
+		    "TUNNELWRAP_LD_PRELOAD=%s", preload);
+		for (i = 0; i < n; i++)
+			env[i] = strncmp(envp[i], "LD_PRELOAD=", 11) == 0 ?
+			    saved_preload : envp[i];
+		env[n] = NULL;
+
+		av[0] = launcher;
+		av[1] = "--supervise";
+		av[2] = path;
+		memcpy(av + 3, c->argv, (argc + 1) * sizeof(av[0]));
+		s.kind = c->kind == EXEC_VE || c->kind == EXEC_VPE ? EXEC_VE :
+		    SPAWN;
+		s.file = launcher;
+		s.argv = (char *const *)av;
+		shim_log(1, "%s; its connections are supervised (seccomp)",
+		    why);
+		errno = saved;
+		r = call_real(&s, (char *const *)env);
+	}
+	if (r == 0 && (c->kind == SPAWN || c->kind == SPAWNP))
+		return 0;
+	errno = saved;
+	return -1;
+}
+
 /*
  * Run c, adding the proxy variables to envp if c->file is a program the
  * shim cannot reach.  Both arrays live in this frame until the call.
@@ -124,6 +203,8 @@ exec_reach(const struct exec_call *c, char *const envp[])
 		return call_real(c, envp);
 	}
 	reach_why(r, path, why, sizeof(why));
+	if (supervised(c, path, envp, why) == 0)
+		return 0;
 	for (n = 0; envp[n] != NULL; n++)
 		;
 	if (n > ENV_MAX || (port = get_proxy_port()) < 0) {

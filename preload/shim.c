@@ -168,8 +168,8 @@ shim_init(void)
 	/* Sockets tunneled by the image that exec'ed us (hook-exec.c). */
 	fdtab_import(getenv("TUNNELWRAP_FDS"), st->sessions, st->nsessions);
 	st->ruleset = strdup(text);	/* NULL: no proxy for exec'd programs */
-	rules_synthetic_v4(st->rules, &st->pool4, &st->pool4_len);
-	rules_synthetic_v6(st->rules, &st->pool6, &st->pool6_len);
+	rules_synthetic_v4(st->rules, &st->pools.v4, &st->pools.v4len);
+	rules_synthetic_v6(st->rules, &st->pools.v6, &st->pools.v6len);
 	st->active = 1;
  out:
 	errno = saved;
@@ -198,18 +198,6 @@ shim_session(const char *name)
 	return NULL;
 }
 
-static int
-in_prefix(const uint8_t *addr, const uint8_t *net, int len)
-{
-	int full = len / 8, rest = len % 8;
-
-	if (memcmp(addr, net, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	return ((addr[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
-}
-
 uint16_t
 shim_port(const struct sockaddr *sa)
 {
@@ -223,40 +211,15 @@ shim_port(const struct sockaddr *sa)
 const struct sockaddr *
 shim_unmap(const struct sockaddr *sa, struct sockaddr_in *buf)
 {
-	const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-	if (sa->sa_family != AF_INET6 ||
-	    !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-		return sa;
-	memset(buf, 0, sizeof(*buf));
-	buf->sin_family = AF_INET;
-	buf->sin_port = sin6->sin6_port;
-	memcpy(&buf->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
-	return (const struct sockaddr *)buf;
+	return synth_unmap(sa, buf);
 }
 
 int
 shim_is_synthetic(const struct sockaddr *sa)
 {
 	const struct shim *st = shim_get();
-	struct sockaddr_in v4;
 
-	if (!st->active)
-		return 0;
-	sa = shim_unmap(sa, &v4);
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		return in_prefix((const uint8_t *)&sin->sin_addr,
-		    (const uint8_t *)&st->pool4, st->pool4_len);
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		return in_prefix((const uint8_t *)&sin6->sin6_addr,
-		    (const uint8_t *)&st->pool6, st->pool6_len);
-	}
-	return 0;
+	return st->active && synth_contains(&st->pools, sa);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include <signal.h>
 
 #include "../common/proto.h"
+#include "../common/synth.h"
 #include "../rules/rules.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
@@ -82,10 +83,7 @@ struct shim {
 	char		*ruleset;	/* its text, for the helper's proxy */
 	struct shim_session *sessions;
 	size_t		 nsessions;
-	struct in_addr	 pool4;		/* synthetic pools */
-	int		 pool4_len;
-	struct in6_addr	 pool6;
-	int		 pool6_len;
+	struct synth_pools pools;	/* synthetic addresses */
 	int		 verbose;
 	int		 helper_timeout_ms;	/* bound on every helper wait */
 	char		 logpath[64];	/* /proc/PID/fd/2 of the launcher */

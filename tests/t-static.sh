@@ -5,7 +5,9 @@
 # at the helper's proxy endpoint (same rules, same session), so tools that
 # honour them still go through the tunnel.  The same when a wrapped program
 # runs them (a shell, env, make, Python's subprocess with vfork, and
-# posix_spawn): the shim's exec hooks detect them.
+# posix_spawn): the shim's exec hooks detect them.  All with
+# -o Intercept=proxy: without it, static and Go programs run under the
+# seccomp supervisor instead (t-seccomp.sh).
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "unreachable programs" || exit 0
@@ -27,16 +29,16 @@ indirect() {
 	printf 'all:\n\t%s http://wiki.corp.test/\n' "$prog" >"$T/Makefile"
 	for how in "sh -c" env "python3 subprocess" "python3 posix_spawn" make; do
 		case $how in
-		"sh -c") tw_piped -f "$TB_RULES" sh -c "$prog http://wiki.corp.test/" ;;
-		env) tw_piped -f "$TB_RULES" env "$prog" http://wiki.corp.test/ ;;
-		"python3 subprocess") tw_piped -f "$TB_RULES" python3 -c '
+		"sh -c") tw_piped -f "$TB_RULES" -o Intercept=proxy sh -c "$prog http://wiki.corp.test/" ;;
+		env) tw_piped -f "$TB_RULES" -o Intercept=proxy env "$prog" http://wiki.corp.test/ ;;
+		"python3 subprocess") tw_piped -f "$TB_RULES" -o Intercept=proxy python3 -c '
 import subprocess, sys
 subprocess.run([sys.argv[1], "http://wiki.corp.test/"], check=True)' "$prog" ;;
-		"python3 posix_spawn") tw_piped -f "$TB_RULES" python3 -c '
+		"python3 posix_spawn") tw_piped -f "$TB_RULES" -o Intercept=proxy python3 -c '
 import os, sys
 pid = os.posix_spawn(sys.argv[1], [sys.argv[1], "http://wiki.corp.test/"], os.environ)
 os.waitpid(pid, 0)' "$prog" ;;
-		make) tw_piped -f "$TB_RULES" make -s -f "$T/Makefile" ;;
+		make) tw_piped -f "$TB_RULES" -o Intercept=proxy make -s -f "$T/Makefile" ;;
 		esac
 		check "$name run by $how: one warning, then fetched through the tunnel" \
 		    sh -c "grep -q 'intranet wiki OK' '$OUT' &&
@@ -45,12 +47,12 @@ os.waitpid(pid, 0)' "$prog" ;;
 }
 
 if command -v busybox >/dev/null && ! ldd "$(command -v busybox)" >/dev/null 2>&1; then
-	tw -f "$TB_RULES" busybox wget -q -O - http://wiki.corp.test/
+	tw -f "$TB_RULES" -o Intercept=proxy busybox wget -q -O - http://wiki.corp.test/
 	check "static busybox wget: one-line warning naming the reason" \
 	    sh -c "grep -q 'statically linked' '$ERR' && [ \$(wc -l <'$ERR') = 1 ]"
 	check "static busybox wget: fetched through the proxy and the tunnel" \
 	    grep -q 'intranet wiki OK' "$OUT"
-	tw_piped -f "$TB_RULES" sh -c 'busybox wget -q -O - http://wiki.corp.test/'
+	tw_piped -f "$TB_RULES" -o Intercept=proxy sh -c 'busybox wget -q -O - http://wiki.corp.test/'
 	check "static busybox run by a shell: warned, fetched through the tunnel" \
 	    sh -c "grep -q 'intranet wiki OK' '$OUT' && grep -q 'statically linked' '$OUT'"
 else
@@ -111,7 +113,7 @@ GO
 	    HOME=$T GOCACHE=$T/gocache GOPATH=$T/gopath CGO_ENABLED=0 \
 	    go build -o "$T/gofetch.bin" . ) >"$T/gobuild.log" 2>&1
 	if [ -x "$T/gofetch.bin" ]; then
-		tw -f "$TB_RULES" "$T/gofetch.bin" http://wiki.corp.test/
+		tw -f "$TB_RULES" -o Intercept=proxy "$T/gofetch.bin" http://wiki.corp.test/
 		check "static Go program: warned" grep -q 'statically linked\|Go program' "$ERR"
 		check "static Go program: fetched through the proxy and the tunnel" \
 		    grep -q 'intranet wiki OK' "$OUT"

@@ -62,7 +62,7 @@ FOOTNOTE = """
   call in the same process, with and without the shim.
 """
 TNAME = {"direct": "direct", "sshL": "ssh -L", "sshD": "ssh -D+pc4",
-         "tw": "tunnelwrap"}
+         "tw": "tunnelwrap", "twsec": "tw seccomp"}
 
 PROFILES = {
     "full": dict(rounds=3, bulk=1 * GiB, lat=500, par=200, par_bytes=MiB,
@@ -495,9 +495,10 @@ socks5 127.0.0.1 {dp}
         e["XDG_RUNTIME_DIR"] = xdg
         return e
 
-    def tw_argv(self, cipher):
+    def tw_argv(self, cipher, seccomp=False):
         return [self.tw, "-F", self.ssh_config, "-f", self.rules,
-                "-o", f"Ciphers={cipher}", "--"]
+                "-o", f"Ciphers={cipher}"] + \
+            (["-o", "Intercept=seccomp"] if seccomp else []) + ["--"]
 
     def find_helper(self, xdg):
         for pid, (_, _, cmd) in proc_table().items():
@@ -566,6 +567,9 @@ socks5 127.0.0.1 {dp}
         if transport == "sshD":
             return ["proxychains4", "-q", "-f", self.pcconf[cipher]] + tail, \
                 self.env
+        if transport == "twsec":    # the filter alone decides: no shim
+            return self.tw_argv(cipher, True) + ["env", "-u", "LD_PRELOAD"] \
+                + tail, self.tw_env(self.xdg[cipher])
         if transport == "tw":
             return self.tw_argv(cipher) + tail, self.tw_env(self.xdg[cipher])
         return tail, self.env
@@ -575,7 +579,7 @@ socks5 127.0.0.1 {dp}
         w = {"sshd": descendants(self.sshd)}
         if transport in ("sshL", "sshD"):
             w["ssh"] = [self.ssh_procs[(transport, cipher)]]
-        elif transport == "tw":
+        elif transport in ("tw", "twsec"):
             w["helper"] = [self.helper_pid(cipher)]
         return w
 
@@ -699,7 +703,8 @@ class Bench:
         only = self.only
         if not only or {"bulk", "lat", "par"} & only:
             self.rounds(only)
-        for name in ("cold", "exec", "connloop", "gai", "scale", "stall"):
+        for name in ("cold", "exec", "connloop", "seccomp", "gai", "scale",
+                     "stall"):
             if not only or name in only:
                 getattr(self, name if name != "exec" else "per_exec")()
 
@@ -812,6 +817,19 @@ class Bench:
                 self.add(("exec", t, AES), res)
                 log(f"  exec {TNAME[t]:11} p50 {res.get('p50_ms', 0):.3f} ms")
 
+    def connloop_once(self, t, n):
+        """n direct connects by the client through transport t."""
+        b = self.bed
+        argv, env = b.argv(t, AES, "connloop", None)
+        argv = argv[:-1] + ["connloop", DIRECT_ADDR, str(b.port["echo"]),
+                            str(n)]
+        r = run(argv, env, b.tmp, 120)
+        res = r.kv()
+        res["ok"] = r.rc == 0
+        if not res["ok"]:
+            res["error"] = r.err.strip()[-300:]
+        return res
+
     # direct connects through the shim: the rules send DIRECT_ADDR direct
     def connloop(self):
         b, p = self.bed, self.p
@@ -819,14 +837,7 @@ class Bench:
         n = p["connloop"] // p["connloop_reps"]
         for i in range(p["connloop_reps"]):
             for t in rotate(["direct", "tw"], i):
-                argv, env = b.argv(t, AES, "connloop", None)
-                argv = argv[:-1] + ["connloop", DIRECT_ADDR,
-                                    str(b.port["echo"]), str(n)]
-                r = run(argv, env, b.tmp, 120)
-                res = r.kv()
-                res["ok"] = r.rc == 0
-                if not res["ok"]:
-                    res["error"] = r.err.strip()[-300:]
+                res = self.connloop_once(t, n)
                 self.add(("connloop", t, AES), res)
                 log(f"  connloop {TNAME[t]:11} connect "
                     f"{res.get('connect_tmean_ns', 0):6.0f} ns, raw "
@@ -837,6 +848,24 @@ class Bench:
         st = run([b.tw, "-f", b.rules, "-O", "status"], b.tw_env(b.xdg[AES]),
                  b.tmp, 10)
         self.status_text = st.out
+
+    # -o Intercept=seccomp with the shim removed (env -u LD_PRELOAD): the
+    # same client, each connect(2) notified to the launcher's supervisor
+    # (helper/supervise.c), against the shim
+    def seccomp(self):
+        b, p = self.bed, self.p
+        log("seccomp supervisor: notified connects against the shim's")
+        n = p["connloop"] // p["connloop_reps"]
+        for i in range(p["connloop_reps"]):
+            for t in rotate(["tw", "twsec"], i):
+                res = b.measure(t, AES, "lat", "echo", p["lat"])
+                self.add(("sec-lat", t, AES), res)
+                cl = self.connloop_once(t, n)
+                self.add(("sec-connloop", t, AES), cl)
+                log(f"  {TNAME[t]:11} tunneled p50 "
+                    f"{res.get('p50_us', 0):7.1f} us; direct connect "
+                    f"{cl.get('connect_tmean_ns', 0):6.0f} ns, raw "
+                    f"{cl.get('raw_tmean_ns', 0):6.0f} ns")
 
     def gai(self):
         b, p = self.bed, self.p
@@ -1150,6 +1179,23 @@ def report(bench, prof, profile_name, build):
                  ""))
     rows.append((s, "  same name again (shim cache) / /etc/hosts name",
                  fmt(g_l, ".1f"), "", "", fmt(g_c, ".1f"), "", ""))
+    sec = {(t, k, f): B.get(k, t, AES, f) for t in ("tw", "twsec")
+           for k, f in (("sec-lat", "p50_us"), ("sec-lat", "cpu_total"),
+                        ("sec-connloop", "connect_tmean_ns"),
+                        ("sec-connloop", "raw_tmean_ns"))}
+    if sec[("tw", "sec-lat", "p50_us")] is not None:
+        s2 = "seccomp supervisor (-o Intercept=seccomp): shim | notified"
+        for k, f, lbl, spec in (
+                ("sec-lat", "p50_us", "tunneled connect + echo + close, "
+                 "p50 us", ".0f"),
+                ("sec-connloop", "connect_tmean_ns", "direct loopback "
+                 "connect() (CONTINUE), ns*", ".0f"),
+                ("sec-connloop", "raw_tmean_ns", "  raw connect system "
+                 "call, ns*", ".0f")):
+            rows.append((s2, lbl, "", "", "", f"{fmt(sec[('tw', k, f)], spec)}"
+                         f" | {fmt(sec[('twsec', k, f)], spec)}", "",
+                         fmt(ratio(sec[("twsec", k, f)],
+                                   sec[("tw", k, f)]), ".2f")))
     s = "scale"
     sc_t = B.r.get(("scale-cmp", "tw", AES), [{}])[0]
     sc_L = B.r.get(("scale-cmp", "sshL", AES), [{}])[0]
@@ -1407,7 +1453,7 @@ def main():
                     help="keep the temporary directory (logs)")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--only", help="comma-separated subset of: bulk, lat, "
-                    "par, cold, exec, connloop, gai, scale, stall")
+                    "par, cold, exec, connloop, seccomp, gai, scale, stall")
     ap.add_argument("--hold", type=float, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--label", help="what was measured, for results.md")
     args = ap.parse_args()

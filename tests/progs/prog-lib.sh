@@ -70,10 +70,11 @@ pstate() {
 	printf '%s\n' "${_PM_STATE[$1]:-}"
 }
 # pskipcheck PROG NAME WHY: a check of PROG that a documented limit keeps
-# from working (README's Limits: programs the shim cannot reach).
+# from working (README's Limits: programs the shim cannot reach, or the
+# line $PSKIP_README names).
 pskipcheck() {
 	_pm_reg "$1"
-	skip_limit "$1: $2 ($3)" "and name lookups go out directly, as without tunnelwrap"
+	skip_limit "$1: $2 ($3)" "${PSKIP_README:-and name lookups go out directly, as without tunnelwrap}"
 }
 pnote() {
 	_pm_reg "$1"
