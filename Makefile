@@ -48,7 +48,8 @@ SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/names.c helper/session.c helper/sshconf.c helper/status.c \
 	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \
-	     helper/log-syslog.c helper/strvec.c helper/prefetch.c
+	     helper/log-syslog.c helper/strvec.c helper/prefetch.c \
+	     helper/window.c
 LAUNCH_SRC = helper/launcher.c helper/client.c helper/rundir.c helper/fwdspec.c \
 	     helper/remote.c helper/ctlcmd.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c

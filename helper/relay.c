@@ -62,6 +62,7 @@
 #define BACKLOG_MAX	(4 * 1024 * 1024)
 #define OPEN_TIMEOUT	60		/* seconds for a channel to open */
 #define READS_PER_EVENT	4		/* fairness between connections */
+#define UP_MIN_READ	(32 * 1024)	/* the least a read from a program */
 
 static void	local_io(struct helper *, struct watch *, uint32_t);
 static void	conn_update(struct conn *);
@@ -224,20 +225,17 @@ local_shutdown(struct conn *c)
 	c->local_shut = 1;
 }
 
+/* The data callback's work: returns how many of len bytes were taken. */
 static int
-on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
-    int is_stderr, void *userdata)
+deliver(struct conn *c, void *data, uint32_t len, int is_stderr)
 {
-	struct conn *c = userdata;
 	ssize_t n;
 
-	(void)s;
-	(void)ch;
 	if (is_stderr && c->exec != NULL)
 		return exec_stderr(c, data, len);
 	if (is_stderr || c->dead || c->local_broken)
 		return (int)len;		/* nobody to deliver to */
-	if (len > BACKLOG_MAX) {
+	if (len > BACKLOG_MAX + c->win.target) {
 		error("conn %llu: %s:%u: the bastion ignored the channel window "
 		    "(%u bytes queued): resetting the connection",
 		    (unsigned long long)c->id, c->host, c->port, len);
@@ -271,6 +269,21 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 		conn_update(c);
 	}
 	return (int)n;
+}
+
+static int
+on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct conn *c = userdata;
+	int taken;
+
+	(void)s;
+	(void)ch;
+	taken = deliver(c, data, len, is_stderr);
+	if (!is_stderr)
+		window_data(c, len, (uint32_t)taken);
+	return taken;
 }
 
 static void
@@ -962,6 +975,7 @@ down_flush(struct conn *c)
 		    avail : (int)(DOWN_CHUNK - c->down.len), 0);
 		if (n <= 0)
 			break;
+		window_taken(c, (uint32_t)n);
 		c->down.len += n;
 		if (c->x11_filter) {
 			int r = x11_rewrite(c);
@@ -985,6 +999,37 @@ down_flush(struct conn *c)
 			local_shutdown(c);
 	}
 	c->h->need_reap = 1;
+}
+
+int
+relay_down_pending(const struct conn *c)
+{
+	return down_pending(c);
+}
+
+/*
+ * Bytes window.c's top-up read out of libssh: they come before anything
+ * libssh still holds, so they go first (down_flush sends c->down first).
+ * Called only when nothing was pending.
+ */
+void
+relay_down_stash(struct conn *c, const char *data, size_t len)
+{
+	size_t cap = len > DOWN_CHUNK ? len : DOWN_CHUNK;
+
+	if (down_pending(c) || c->down.data != NULL) {
+		/* Never reorder: append (the buffer holds what is left). */
+		char *p = realloc(c->down.data, c->down.len + cap);
+
+		if (p == NULL)
+			fatal("out of memory");
+		c->down.data = p;
+	} else if ((c->down.data = malloc(cap)) == NULL)
+		fatal("out of memory");
+	memcpy(c->down.data + c->down.len, data, len);
+	c->down.len += len;
+	c->down_blocked = 1;		/* down_flush on the next EPOLLOUT */
+	conn_update(c);
 }
 
 /*
@@ -1040,11 +1085,12 @@ up_read(struct conn *c)
 {
 	struct helper *h = c->h;
 	uint32_t win;
+	size_t want;
 	ssize_t n;
-	int i;
+	int i, room;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
-		if (session_congested(h)) {
+		if ((room = session_room(h)) == 0) {
 			c->wait_flush = 1;	/* session output backed up */
 			h->nwaiting++;
 			return;
@@ -1054,8 +1100,14 @@ up_read(struct conn *c)
 			h->nwaiting++;
 			return;
 		}
-		n = read(c->local.fd, h->iobuf,
-		    win < h->iobuf_len ? win : h->iobuf_len);
+		/* What the window allows and the session socket takes now:
+		 * more would wait in libssh, ahead of other channels. */
+		want = win < h->iobuf_len ? win : h->iobuf_len;
+		if ((size_t)room < want)
+			want = room > UP_MIN_READ ? (size_t)room : UP_MIN_READ;
+		if (win < want)
+			want = win;
+		n = read(c->local.fd, h->iobuf, want);
 		if (n == 0) {
 			c->local_eof = 1;
 			ssh_channel_send_eof(c->ch);
@@ -1073,7 +1125,7 @@ up_read(struct conn *c)
 		}
 		if (up_write(c, h->iobuf, (size_t)n) != 0)
 			return;
-		if ((size_t)n < h->iobuf_len && (uint32_t)n < win)
+		if ((size_t)n < want)
 			return;			/* drained the socket */
 	}
 }
@@ -1201,6 +1253,7 @@ conn_free(struct helper *h, struct conn *c)
 
 	TAILQ_REMOVE(&h->conns, c, entry);
 	h->nconns--;
+	window_conn_free(c);
 	if (c->wait_window || c->wait_flush)
 		h->nwaiting--;
 	if (c->exec != NULL)

@@ -2,11 +2,11 @@
  * delay.c - a delay line for the WAN benchmark: every byte is held a
  * fixed time in each direction, with unbounded buffering.
  *
- *   bench-delay TARGET_PORT DELAY_US
+ *   bench-delay TARGET_PORT DELAY_US [ADDR [PORT]]
  *
- * Listens on 127.0.0.1 (a port chosen by the kernel, printed as
- * "port=P" on stdout once it serves) and relays each accepted connection
- * to 127.0.0.1:TARGET_PORT.  What is read from one side is stamped with
+ * Listens on ADDR:PORT (default 127.0.0.1 and a port chosen by the
+ * kernel; printed as "port=P" on stdout once it serves) and relays each
+ * accepted connection to ADDR:TARGET_PORT (IPv4).  What is read from one side is stamped with
  * its arrival time and written to the other side DELAY_US microseconds
  * later, never earlier; reads never stop (the buffer grows as needed), so
  * TCP itself stays as fast as loopback and only flow control above it
@@ -16,7 +16,7 @@
  * EOF travels like a byte: it is passed on (shutdown SHUT_WR) once every
  * byte before it has been written.  A reset or error on either side ends
  * the pair.  One thread, epoll, nanosecond timeouts (epoll_pwait2).  Runs
- * until killed or until stdin reaches EOF.
+ * until killed or until stdin (when a pipe) reaches EOF.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -321,8 +321,9 @@ main(int argc, char **argv)
 	char *buf;
 	int l, one = 1, i, n;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: bench-delay TARGET_PORT DELAY_US\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: bench-delay TARGET_PORT DELAY_US "
+		    "[ADDR [PORT]]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -331,9 +332,16 @@ main(int argc, char **argv)
 	target.sin_family = AF_INET;
 	target.sin_port = htons((uint16_t)atoi(argv[1]));
 	target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (argc > 3 && inet_pton(AF_INET, argv[3], &target.sin_addr) != 1) {
+		fprintf(stderr, "bench-delay: %s: not an IPv4 address\n",
+		    argv[3]);
+		return 2;
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_addr = target.sin_addr;
+	if (argc > 4)
+		sin.sin_port = htons((uint16_t)atoi(argv[4]));
 	if ((buf = malloc(READ_LEN)) == NULL)
 		die("malloc");
 	if ((l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -346,7 +354,12 @@ main(int argc, char **argv)
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		die("epoll_create1");
 	add(l, TAG_LISTENER);
-	add(0, TAG_STDIN);
+	memset(&evs[0], 0, sizeof(evs[0]));
+	evs[0].events = EPOLLIN;
+	evs[0].data.u64 = TAG_STDIN;
+	/* A pipe or socket on stdin ends us at EOF; /dev/null cannot. */
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &evs[0]) == -1 && errno != EPERM)
+		die("epoll_ctl stdin");
 	printf("port=%u\n", ntohs(sin.sin_port));
 	fflush(stdout);
 	for (;;) {
