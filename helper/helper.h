@@ -303,7 +303,6 @@ struct helper {
 	int		 compression;
 	uint64_t	 rekey_bytes;	/* RekeyLimit; 0 = libssh's default */
 	uint32_t	 rekey_secs;
-	int		 sndbuf;	/* session socket's SO_SNDBUF */
 	char		 notice[512];	/* last thing the user should know */
 	int		 told_prohibited;	/* once per session */
 	char		*iobuf;		/* one shared read buffer */
@@ -349,7 +348,7 @@ void	session_close(struct helper *);
 /* Once a second: keepalive, liveness, reconnect scheduling. */
 void	session_tick(struct helper *);
 /* Unsent bytes the session socket holds at most (TCP_NOTSENT_LOWAT). */
-#define SESSION_LOWAT	(256 * 1024)
+#define SESSION_LOWAT	(2 * 1024 * 1024)
 /* Nonzero while the session's output is really backed up. */
 int	session_congested(struct helper *);
 /* Bytes the session takes now without queueing in libssh; 0: congested. */
@@ -366,7 +365,8 @@ void	window_init(struct helper *);
 void	window_data(struct conn *, uint32_t len, uint32_t taken);
 /* Bytes read out of libssh's buffer (down_flush). */
 void	window_taken(struct conn *, uint32_t n);
-/* After the pump: measure, grow or shrink, top up (never in callbacks). */
+/* After the pump: measure, grow or shrink, top up (never in callbacks);
+ * before relay_after_pump, which sees what the top-ups' reads brought. */
 void	window_after_pump(struct helper *);
 void	window_conn_free(struct conn *);
 void	window_session_down(struct helper *);

@@ -158,8 +158,8 @@ loop_run(struct helper *h)
 		}
 		if (prefetch_pending() && h->session_up)
 			session_pump(h);
-		relay_after_pump(h);
 		window_after_pump(h);
+		relay_after_pump(h);
 		fwd_pump(h);
 		session_check(h);
 		if (h->need_reap)

@@ -62,7 +62,6 @@
 #define BACKLOG_MAX	(4 * 1024 * 1024)
 #define OPEN_TIMEOUT	60		/* seconds for a channel to open */
 #define READS_PER_EVENT	4		/* fairness between connections */
-#define UP_MIN_READ	(32 * 1024)	/* the least a read from a program */
 
 static void	local_io(struct helper *, struct watch *, uint32_t);
 static void	conn_update(struct conn *);
@@ -1087,10 +1086,10 @@ up_read(struct conn *c)
 	uint32_t win;
 	size_t want;
 	ssize_t n;
-	int i, room;
+	int i;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
-		if ((room = session_room(h)) == 0) {
+		if (session_congested(h)) {
 			c->wait_flush = 1;	/* session output backed up */
 			h->nwaiting++;
 			return;
@@ -1100,13 +1099,9 @@ up_read(struct conn *c)
 			h->nwaiting++;
 			return;
 		}
-		/* What the window allows and the session socket takes now:
-		 * more would wait in libssh, ahead of other channels. */
+		/* What the window allows; the session socket had room (what
+		 * it refuses waits in libssh: one read's worth at most). */
 		want = win < h->iobuf_len ? win : h->iobuf_len;
-		if ((size_t)room < want)
-			want = room > UP_MIN_READ ? (size_t)room : UP_MIN_READ;
-		if (win < want)
-			want = win;
 		n = read(c->local.fd, h->iobuf, want);
 		if (n == 0) {
 			c->local_eof = 1;

@@ -462,7 +462,6 @@ go_live(struct helper *h, ssh_session s)
 {
 	int one = 1, fd, lowat;
 	unsigned int tmo;
-	socklen_t len;
 
 	h->ssh = s;
 	h->ka = NULL;
@@ -473,10 +472,6 @@ go_live(struct helper *h, ssh_session s)
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	lowat = SESSION_LOWAT;
 	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
-	len = sizeof(h->sndbuf);
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &h->sndbuf, &len) == -1 ||
-	    h->sndbuf <= 0)
-		h->sndbuf = 256 * 1024;
 	/* Unacknowledged data this long means the link is gone. */
 	tmo = (unsigned)(h->alive_interval * h->alive_countmax * 1000);
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
@@ -643,8 +638,11 @@ session_pump(struct helper *h)
  * bastion woke us: half of sshd's window was in flight at best.  With
  * TCP_NOTSENT_LOWAT (go_live) the kernel takes no more than
  * SESSION_LOWAT unsent bytes and reports the socket writable again when
- * it has room, which is when we resume (session_update_interest).
- * Returns how much the session takes now without queueing in libssh.
+ * it has room, which is when we resume (session_update_interest).  2 MiB
+ * is one bastion window: one upload never waits on it, and many cannot
+ * queue more than that in the kernel (less cost more throughput on a
+ * busy 2-CPU loopback: the helper was not back in time to refill it).
+ * Returns how much the session takes now.
  */
 int
 session_room(struct helper *h)

@@ -248,6 +248,8 @@ top_up(struct conn *c, uint64_t now)
 
 	n = ssh_channel_read_timeout(c->ch, wc->scratch, w->target, 0, 0);
 	wc->topups++;
+	/* It may have processed packets (an open confirmed, a window). */
+	c->h->pumped = 1;
 	/*
 	 * The first byte past the old edge cannot arrive before this
 	 * adjustment has gone there and the byte come back: one round trip,
@@ -312,6 +314,7 @@ window_after_pump(struct helper *h)
 		if (h->session_up)
 			window_conn(c, now);
 	}
+	session_update_interest(h);	/* an adjustment may wait to go */
 }
 
 void
