@@ -149,6 +149,7 @@ struct winctl {
 	uint64_t	 rtt_min;	/* ns, from the window; 0: unknown */
 	uint64_t	 rtt_last;	/* ns, the latest sample */
 	uint64_t	 grown, shrunk, topups;	/* counters, for -O status */
+	int		 trim;		/* conns freed: malloc_trim when idle */
 	char		*scratch;	/* max_conn bytes, touched only in part */
 };
 
@@ -369,6 +370,8 @@ void	window_taken(struct conn *, uint32_t n);
  * before relay_after_pump, which sees what the top-ups' reads brought. */
 void	window_after_pump(struct helper *);
 void	window_conn_free(struct conn *);
+/* After a reap: with no connection left, return free heap memory. */
+void	window_idle(struct helper *);
 void	window_session_down(struct helper *);
 /* For -O status: text lines / the JSON session object's members. */
 void	window_status(struct helper *, void (*put)(void *, const char *, ...),

@@ -38,11 +38,14 @@
  *  first (relay_down_stash).  A reader that stops is never topped up, so
  *  the helper holds at most its window for it.  A connection starts on
  *  libssh's own window and is tuned once it has received half of it:
- *  short exchanges never cost more than they did.
+ *  short exchanges never cost more than they did, nor do readers slower
+ *  than the path (curl --limit-rate): only half a window taken as fast as
+ *  it came starts the tuning.
  */
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,11 +289,17 @@ window_conn(struct conn *c, uint64_t now)
 	    c->local_broken || c->remote_eof || c->x11_filter)
 		return;
 	if (w->target == 0) {
-		if (w->rx < WIN_LIBSSH / 2 || set_target(c, WIN_BASE) == 0)
+		/* Half libssh's window taken as it came: tune from now on. */
+		if (w->blocked) {
+			w->blocked = 0;
+			w->epoch_rx = w->rx;
+			return;
+		}
+		if (w->rx - w->epoch_rx < WIN_LIBSSH / 2 ||
+		    set_target(c, WIN_BASE) == 0)
 			return;
 		w->epoch_t = now;
 		w->epoch_rx = w->rx;
-		w->blocked = 0;
 	} else
 		retune(c, now);
 	/* What may still come plus what libssh holds, against the target. */
@@ -327,6 +336,21 @@ window_conn_free(struct conn *c)
 	c->win.due = 0;
 	wc->total -= c->win.target;
 	c->win.target = 0;
+	wc->trim = 1;
+}
+
+/*
+ * After the reap.  With no connection left, give the heap's free memory
+ * back: libssh's per-channel buffers grow to a window, and glibc keeps
+ * what they leave in its heap, so a busy hour would stay in RSS.
+ */
+void
+window_idle(struct helper *h)
+{
+	if (h->win.trim && h->nconns == 0) {
+		malloc_trim(0);
+		h->win.trim = 0;
+	}
 }
 
 /* A new session may take another path: measure its round trip afresh. */

@@ -1424,7 +1424,7 @@ def targets_text(targets, md=False):
         else:
             out.append(f"  [{mark:7}] {text}: {val}")
     if md:
-        out.insert(0, "| target (issue 4) | measured | |\n|---|---|---|")
+        out.insert(0, "| target (issues 4, 12) | measured | |\n|---|---|---|")
     return "\n".join(out)
 
 
@@ -1655,8 +1655,11 @@ def main():
                         f"- tunnelwrap measured: "
                         f"{args.label or ('build of ' + mach['commit'] + ' work tree, ' + bed.build)}\n"
                         f"- sshd, server, clients all on loopback; figures "
-                        f"are medians over {prof['rounds']} interleaved "
-                        f"rounds; ratios are tunnelwrap / `ssh -L` "
+                        + ("are one run each, the transports' order "
+                           "rotating from test to test" if wan_only else
+                           f"are medians over {prof['rounds']} interleaved "
+                           "rounds (WAN: one run each)") +
+                        f"; ratios are tunnelwrap / `ssh -L` "
                         f"(tw/ssh-L) and tunnelwrap / `ssh -D` + "
                         f"proxychains4 (tw/pc4)\n"
                         f"- CPU: every process involved (client incl. shim "
@@ -1667,6 +1670,11 @@ def main():
                         f"tens of percent between runs (other work, CPU "
                         f"placement); CPU per GiB is steadier: compare "
                         f"ratios within one run\n")
+                if wan_only:
+                    f.write(f"- load average at the end: "
+                            f"{os.getloadavg()[0]:.1f} (2 CPUs shared with "
+                            "other work: WAN figures are CPU-bound where "
+                            "the window is not the limit)\n")
                 if have_plot:
                     f.write("\n![throughput and connection latency]"
                             "(results.svg)\n")
