@@ -134,9 +134,11 @@ struct win {
 	uint64_t	 probe_edge;	/* a round trip being measured */
 	uint64_t	 probe_t;	/* ns; 0: none */
 	uint64_t	 epoch_t, epoch_rx;	/* the current RTT's start */
+	uint64_t	 epoch_samples;	/* wc->samples then */
 	uint64_t	 rate;		/* bytes/s in the last RTT */
 	unsigned	 due:1;		/* on the due list */
 	unsigned	 blocked:1;	/* the reader fell behind this RTT */
+	unsigned	 settled:1;	/* met a queue: grow by eighths */
 };
 
 /* Window memory for the session, see window.c. */
@@ -148,6 +150,7 @@ struct winctl {
 	uint64_t	 peak;		/* its high-water mark */
 	uint64_t	 rtt_min;	/* ns, from the window; 0: unknown */
 	uint64_t	 rtt_last;	/* ns, the latest sample */
+	uint64_t	 samples;	/* how many so far */
 	uint64_t	 grown, shrunk, topups;	/* counters, for -O status */
 	int		 trim;		/* conns freed: malloc_trim when idle */
 	char		*scratch;	/* max_conn bytes, touched only in part */

@@ -24,12 +24,12 @@
  *
  *  Once per round trip: if the peer sent more than half the window in
  *  it (the window is what holds it back), the reader took every byte at
- *  once (never fell behind), and no queue builds (the latest sample
- *  within 5/4 of the minimum + 2 ms), the window grows to four times
- *  what came in one round trip, at most doubling, up to ChannelWindowMax
- *  and only while the sum of all windows stays within ChannelWindowTotal.
- *  A queue building brings it back towards 5/4 x rate x round trip, by a
- *  quarter at most per round trip and never below the 2 MiB base, so a
+ *  once (never fell behind), and no queue builds (a sample of this round
+ *  trip within 9/8 of the minimum + 1 ms), the window grows to four times
+ *  what came in one round trip, at most doubling (after the first queue:
+ *  by a sixteenth), up to ChannelWindowMax and only while the sum of all
+ *  windows stays within ChannelWindowTotal.  A queue brings it back to
+ *  9/8 x what passed in a round trip, never below the 2 MiB base, so a
  *  bulk download does not bury a keystroke's echo on the same session.
  *
  *  Top up when less than 7/8 of the window is left, after the pump (a
@@ -69,7 +69,7 @@
 #define WIN_MAX_DEFAULT	(16 * MiB)
 #define WIN_TOTAL_DEFAULT (64ull * MiB)
 #define WIN_MAX_LIMIT	(1024 * MiB)	/* SSH's uint32 window, with room */
-#define QUEUE_SLACK_NS	2000000ull	/* 2 ms */
+#define QUEUE_SLACK_NS	1000000ull	/* 1 ms */
 #define MIN_EPOCH_NS	1000000ull	/* 1 ms */
 
 static uint64_t
@@ -202,26 +202,46 @@ set_target(struct conn *c, uint64_t want)
 	return c->win.target;
 }
 
-/* Once per round trip: grow while the window limits, shrink on a queue. */
+/*
+ * Once per round trip: grow while the window limits, shrink on a queue.
+ * Only a round trip measured during this one counts (a stale sample
+ * would grow a window into a queue it has not seen yet).  Until the first
+ * queue a window doubles; after it, it grows by a sixteenth per round
+ * trip, so that it hovers just above rate x round trip instead of swinging
+ * through a queue of a whole window (the rate is smoothed over round
+ * trips: a burst out of a queue is no rate of the path).
+ */
 static void
 retune(struct conn *c, uint64_t now)
 {
 	struct winctl *wc = &c->h->win;
 	struct win *w = &c->win;
 	uint64_t rtt = wc->rtt_min, span = now - w->epoch_t, per_rtt, old;
-	int queue;
+	int queue, fresh;
 
 	if (rtt == 0 || span < (rtt > MIN_EPOCH_NS ? rtt : MIN_EPOCH_NS))
 		return;
-	per_rtt = (w->rx - w->epoch_rx) * rtt / span;
-	w->rate = (w->rx - w->epoch_rx) * 1000000000ull / span;
-	queue = wc->rtt_last > rtt * 5 / 4 + QUEUE_SLACK_NS;
+	per_rtt = (w->rx - w->epoch_rx) * 1000000000ull / span;
+	w->rate = w->rate ? (3 * w->rate + per_rtt) / 4 : per_rtt;
+	per_rtt = w->rate * rtt / 1000000000ull;
+	fresh = wc->samples != w->epoch_samples;
+	/*
+	 * A queue: the latest round trip long, or data still coming while
+	 * the first byte past the old edge is overdue (it waits behind it).
+	 */
+	queue = (fresh && wc->rtt_last > rtt * 9 / 8 + QUEUE_SLACK_NS) ||
+	    (w->probe_t != 0 && now - w->probe_t > rtt * 9 / 8 +
+	    QUEUE_SLACK_NS && w->rx > w->epoch_rx);
 	old = w->target;
-	if (!queue && !w->blocked && 2 * per_rtt > w->target)
-		set_target(c, 4 * per_rtt < 2 * old ? 4 * per_rtt : 2 * old);
-	else if (queue && old > WIN_BASE && per_rtt * 5 / 4 < old)
-		set_target(c, per_rtt * 5 / 4 > old * 3 / 4 ? per_rtt * 5 / 4 :
-		    old * 3 / 4);
+	if (fresh && !queue && !w->blocked && 2 * per_rtt > old)
+		set_target(c, w->settled ? old + old / 16 :
+		    4 * per_rtt < 2 * old ? 4 * per_rtt : 2 * old);
+	else if (queue && old > WIN_BASE) {
+		/* What the bottleneck passed in a round trip, and an eighth. */
+		w->settled = 1;
+		if (per_rtt * 9 / 8 < old)
+			set_target(c, per_rtt * 9 / 8);
+	}
 	if (w->target > old) {
 		wc->grown++;
 		verbose("conn %llu: window %llu -> %u KiB (%.1f MB/s, round "
@@ -237,6 +257,7 @@ retune(struct conn *c, uint64_t now)
 	}
 	w->epoch_t = now;
 	w->epoch_rx = w->rx;
+	w->epoch_samples = wc->samples;
 	w->blocked = 0;
 }
 
@@ -281,6 +302,7 @@ window_conn(struct conn *c, uint64_t now)
 
 	if (w->probe_t != 0 && w->rx >= w->probe_edge) {
 		wc->rtt_last = now - w->probe_t;
+		wc->samples++;
 		if (wc->rtt_min == 0 || wc->rtt_last < wc->rtt_min)
 			wc->rtt_min = wc->rtt_last;
 		w->probe_t = 0;
@@ -300,6 +322,7 @@ window_conn(struct conn *c, uint64_t now)
 			return;
 		w->epoch_t = now;
 		w->epoch_rx = w->rx;
+		w->epoch_samples = wc->samples;
 	} else
 		retune(c, now);
 	/* What may still come plus what libssh holds, against the target. */
