@@ -28,9 +28,11 @@
  *  trip within 9/8 of the minimum + 1 ms), the window grows to four times
  *  what came in one round trip, at most doubling (after the first queue:
  *  by a sixteenth), up to ChannelWindowMax and only while the sum of all
- *  windows stays within ChannelWindowTotal.  A queue brings it back to
- *  9/8 x what passed in a round trip, never below the 2 MiB base, so a
- *  bulk download does not bury a keystroke's echo on the same session.
+ *  windows stays within ChannelWindowTotal.  A queue (a long sample, or
+ *  the first byte past the old edge overdue while data still comes)
+ *  brings it back to 9/8 x what passed in a round trip (smoothed), never
+ *  below the 2 MiB base, so a bulk download does not bury a keystroke's
+ *  echo on the same session.
  *
  *  Top up when less than 7/8 of the window is left, after the pump (a
  *  libssh call from a callback would re-enter it), and only while every
