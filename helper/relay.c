@@ -56,8 +56,9 @@
 #define DOWN_CHUNK	(64 * 1024)
 /*
  * Data libssh holds for a channel beyond what it can legitimately hold: it
- * grants at most 1.28 MB of window, and tops it up only below 640 KB
- * queued.  A bastion that sends past that ignores flow control.
+ * grants 1.28 MB of window and tops it up only below 640 KB queued, and
+ * window.c grants at most the connection's target (on_data adds it).  A
+ * bastion that sends past that ignores flow control.
  */
 #define BACKLOG_MAX	(4 * 1024 * 1024)
 #define OPEN_TIMEOUT	60		/* seconds for a channel to open */
