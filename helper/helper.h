@@ -134,6 +134,38 @@ struct chunk {
 	size_t		 off, len;
 };
 
+/* A connection's receive window, see window.c. */
+struct win {
+	TAILQ_ENTRY(conn) due_entry;	/* on h->win.due */
+	uint32_t	 target;	/* window kept granted; 0: libssh's */
+	uint32_t	 held;		/* bytes libssh holds for us */
+	uint64_t	 rx;		/* bytes received on the channel */
+	uint64_t	 edge;		/* rx the peer may reach (estimate) */
+	uint64_t	 probe_edge;	/* a round trip being measured */
+	uint64_t	 probe_t;	/* ns; 0: none */
+	uint64_t	 epoch_t, epoch_rx;	/* the current RTT's start */
+	uint64_t	 epoch_samples;	/* wc->samples then */
+	uint64_t	 rate;		/* bytes/s in the last RTT */
+	unsigned	 due:1;		/* on the due list */
+	unsigned	 blocked:1;	/* the reader fell behind this RTT */
+	unsigned	 settled:1;	/* met a queue: grow by eighths */
+};
+
+/* Window memory for the session, see window.c. */
+struct winctl {
+	TAILQ_HEAD(, conn) due;		/* conns that received data */
+	uint32_t	 max_conn;	/* ChannelWindowMax */
+	uint64_t	 max_total;	/* ChannelWindowTotal */
+	uint64_t	 total;		/* sum of the targets */
+	uint64_t	 peak;		/* its high-water mark */
+	uint64_t	 rtt_min;	/* ns, from the window; 0: unknown */
+	uint64_t	 rtt_last;	/* ns, the latest sample */
+	uint64_t	 samples;	/* how many so far */
+	uint64_t	 grown, shrunk, topups;	/* counters, for -O status */
+	int		 trim;		/* conns freed: malloc_trim when idle */
+	char		*scratch;	/* max_conn bytes, touched only in part */
+};
+
 struct conn {
 	TAILQ_ENTRY(conn) entry;
 	struct helper	*h;
@@ -187,6 +219,7 @@ struct conn {
 	struct timespec	 started;
 	time_t		 deadline;	/* OPENING: give up then (ETIMEDOUT) */
 	uint64_t	 bytes_up, bytes_down;
+	struct win	 win;		/* download flow control */
 	uint64_t	 last_up, last_down;	/* at the previous tick */
 	double		 rate_up, rate_down;	/* bytes/s, smoothed */
 };
@@ -229,6 +262,8 @@ struct helper_config {
 	const char	*pool4, *pool6;	/* synthetic pools (CIDR) */
 	const char	*log_target;	/* NULL (file by the socket), "syslog",
 					   "file:PATH" */
+	uint32_t	 win_max;	/* -o ChannelWindowMax, 0: default */
+	uint64_t	 win_total;	/* -o ChannelWindowTotal, 0: default */
 };
 
 struct helper {
@@ -261,6 +296,7 @@ struct helper {
 	struct sockaddr_storage park4_addr, park6_addr;
 	socklen_t	 park4_len, park6_len;
 	struct conn_list conns;
+	struct winctl	 win;
 	size_t		 nconns;
 	uint64_t	 next_id;
 	unsigned	 attached;	/* launchers running a COMMAND */
@@ -289,7 +325,6 @@ struct helper {
 	int		 compression;
 	uint64_t	 rekey_bytes;	/* RekeyLimit; 0 = libssh's default */
 	uint32_t	 rekey_secs;
-	int		 sndbuf;	/* session socket's SO_SNDBUF */
 	char		 notice[512];	/* last thing the user should know */
 	int		 told_prohibited;	/* once per session */
 	char		*iobuf;		/* one shared read buffer */
@@ -340,10 +375,34 @@ void	session_pump(struct helper *);
 void	session_close(struct helper *);
 /* Once a second: keepalive, liveness, reconnect scheduling. */
 void	session_tick(struct helper *);
+/* Unsent bytes the session socket holds at most (TCP_NOTSENT_LOWAT). */
+#define SESSION_LOWAT	(2 * 1024 * 1024)
 /* Nonzero while the session's output is really backed up. */
 int	session_congested(struct helper *);
+/* Bytes the session takes now without queueing in libssh; 0: congested. */
+int	session_room(struct helper *);
 /* Register interest in the session socket (EPOLLOUT while output waits). */
 void	session_update_interest(struct helper *);
+
+/* window.c */
+/* -o ChannelWindowMax/Total: 1 if opt is one of them (fatal() when its
+ * value is bad), 0 for any other option. */
+int	window_option(struct helper_config *, const char *opt);
+void	window_init(struct helper *);
+/* Accounting from the data callback: len bytes buffered, taken of them. */
+void	window_data(struct conn *, uint32_t len, uint32_t taken);
+/* Bytes read out of libssh's buffer (down_flush). */
+void	window_taken(struct conn *, uint32_t n);
+/* After the pump: measure, grow or shrink, top up (never in callbacks);
+ * before relay_after_pump, which sees what the top-ups' reads brought. */
+void	window_after_pump(struct helper *);
+void	window_conn_free(struct conn *);
+/* After a reap: with no connection left, return free heap memory. */
+void	window_idle(struct helper *);
+void	window_session_down(struct helper *);
+/* For -O status: text lines / the JSON session object's members. */
+void	window_status(struct helper *, void (*put)(void *, const char *, ...),
+	    void *, int json);
 
 /* sshconf.c */
 /* Apply ssh configuration for cfg->dest to the session; fatal() on error. */
@@ -378,6 +437,10 @@ void	relay_session_up(struct helper *);
 void	relay_tick(struct helper *);
 int	relay_outcome(struct helper *, uint64_t ino);
 const struct proto_addr *relay_peer(struct helper *, const struct proto_addr *);
+
+/* relay.c, for window.c: bytes read out of libssh, delivered first. */
+void	relay_down_stash(struct conn *, const char *, size_t);
+int	relay_down_pending(const struct conn *);
 
 /* relay.c, for forward.c and proxy.c */
 /* A conn for an accepted, connected socket: opens a channel to host:port. */

@@ -158,11 +158,14 @@ loop_run(struct helper *h)
 		}
 		if (prefetch_pending() && h->session_up)
 			session_pump(h);
+		window_after_pump(h);
 		relay_after_pump(h);
 		fwd_pump(h);
 		session_check(h);
-		if (h->need_reap)
+		if (h->need_reap) {
 			relay_reap(h);
+			window_idle(h);
+		}
 		if (monotime() != last_tick) {
 			last_tick = monotime();
 			resume_paused(h);

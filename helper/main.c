@@ -198,7 +198,11 @@ main(int argc, char **argv)
 		case 'F': h.cfg.ssh_config = optarg; break;
 		case 'i': strvec_push(&h.cfg.identities, &h.cfg.nidentities, optarg);
 			break;
-		case 'o': strvec_push(&h.cfg.options, &h.cfg.noptions, optarg); break;
+		case 'o':
+			if (!window_option(&h.cfg, optarg))
+				strvec_push(&h.cfg.options, &h.cfg.noptions,
+				    optarg);
+			break;
 		case 'p': h.cfg.pool4 = optarg; break;
 		case 'P': h.cfg.pool6 = optarg; break;
 		case 'r': h.cfg.ready_fd = atoi(optarg); break;
@@ -237,6 +241,7 @@ main(int argc, char **argv)
 	loop_init(&h);
 	session_open(&h);
 	relay_init(&h);
+	window_init(&h);
 	ctl_init(&h);
 	verbose("helper %d serving %s on %s", (int)getpid(), h.peer_desc,
 	    h.cfg.socket_path);

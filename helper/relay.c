@@ -68,8 +68,9 @@
 #define DOWN_CHUNK	(64 * 1024)
 /*
  * Data libssh holds for a channel beyond what it can legitimately hold: it
- * grants at most 1.28 MB of window, and tops it up only below 640 KB
- * queued.  A bastion that sends past that ignores flow control.
+ * grants 1.28 MB of window and tops it up only below 640 KB queued, and
+ * window.c grants at most the connection's target (on_data adds it).  A
+ * bastion that sends past that ignores flow control.
  */
 #define BACKLOG_MAX	(4 * 1024 * 1024)
 #define OPEN_TIMEOUT	60		/* seconds for a channel to open */
@@ -237,20 +238,17 @@ local_shutdown(struct conn *c)
 	c->local_shut = 1;
 }
 
+/* The data callback's work: returns how many of len bytes were taken. */
 static int
-on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
-    int is_stderr, void *userdata)
+deliver(struct conn *c, void *data, uint32_t len, int is_stderr)
 {
-	struct conn *c = userdata;
 	ssize_t n;
 
-	(void)s;
-	(void)ch;
 	if (is_stderr && c->exec != NULL)
 		return exec_stderr(c, data, len);
 	if (is_stderr || c->dead || c->local_broken)
 		return (int)len;		/* nobody to deliver to */
-	if (len > BACKLOG_MAX) {
+	if (len > BACKLOG_MAX + c->win.target) {
 		error("conn %llu: %s:%u: the bastion ignored the channel window "
 		    "(%u bytes queued): resetting the connection",
 		    (unsigned long long)c->id, c->host, c->port, len);
@@ -284,6 +282,21 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 		conn_update(c);
 	}
 	return (int)n;
+}
+
+static int
+on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct conn *c = userdata;
+	int taken;
+
+	(void)s;
+	(void)ch;
+	taken = deliver(c, data, len, is_stderr);
+	if (!is_stderr)
+		window_data(c, len, (uint32_t)taken);
+	return taken;
 }
 
 static void
@@ -1143,6 +1156,7 @@ down_flush(struct conn *c)
 		    avail : (int)(DOWN_CHUNK - c->down.len), 0);
 		if (n <= 0)
 			break;
+		window_taken(c, (uint32_t)n);
 		c->down.len += n;
 		if (c->x11_filter) {
 			int r = x11_rewrite(c);
@@ -1166,6 +1180,37 @@ down_flush(struct conn *c)
 			local_shutdown(c);
 	}
 	c->h->need_reap = 1;
+}
+
+int
+relay_down_pending(const struct conn *c)
+{
+	return down_pending(c);
+}
+
+/*
+ * Bytes window.c's top-up read out of libssh: they come before anything
+ * libssh still holds, so they go first (down_flush sends c->down first).
+ * Called only when nothing was pending.
+ */
+void
+relay_down_stash(struct conn *c, const char *data, size_t len)
+{
+	size_t cap = len > DOWN_CHUNK ? len : DOWN_CHUNK;
+
+	if (down_pending(c) || c->down.data != NULL) {
+		/* Never reorder: append (the buffer holds what is left). */
+		char *p = realloc(c->down.data, c->down.len + cap);
+
+		if (p == NULL)
+			fatal("out of memory");
+		c->down.data = p;
+	} else if ((c->down.data = malloc(cap)) == NULL)
+		fatal("out of memory");
+	memcpy(c->down.data + c->down.len, data, len);
+	c->down.len += len;
+	c->down_blocked = 1;		/* down_flush on the next EPOLLOUT */
+	conn_update(c);
 }
 
 /*
@@ -1221,6 +1266,7 @@ up_read(struct conn *c)
 {
 	struct helper *h = c->h;
 	uint32_t win;
+	size_t want;
 	ssize_t n;
 	int i;
 
@@ -1235,8 +1281,10 @@ up_read(struct conn *c)
 			h->nwaiting++;
 			return;
 		}
-		n = read(c->local.fd, h->iobuf,
-		    win < h->iobuf_len ? win : h->iobuf_len);
+		/* What the window allows; the session socket had room (what
+		 * it refuses waits in libssh: one read's worth at most). */
+		want = win < h->iobuf_len ? win : h->iobuf_len;
+		n = read(c->local.fd, h->iobuf, want);
 		if (n == 0) {
 			c->local_eof = 1;
 			ssh_channel_send_eof(c->ch);
@@ -1254,7 +1302,7 @@ up_read(struct conn *c)
 		}
 		if (up_write(c, h->iobuf, (size_t)n) != 0)
 			return;
-		if ((size_t)n < h->iobuf_len && (uint32_t)n < win)
+		if ((size_t)n < want)
 			return;			/* drained the socket */
 	}
 }
@@ -1385,6 +1433,7 @@ conn_free(struct helper *h, struct conn *c)
 
 	TAILQ_REMOVE(&h->conns, c, entry);
 	h->nconns--;
+	window_conn_free(c);
 	if (c->wait_window || c->wait_flush)
 		h->nwaiting--;
 	if (c->exec != NULL)

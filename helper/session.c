@@ -521,9 +521,8 @@ keepalive_tick(struct helper *h, time_t now)
 static void
 go_live(struct helper *h, ssh_session s)
 {
-	int one = 1, fd;
+	int one = 1, fd, lowat;
 	unsigned int tmo;
-	socklen_t len;
 
 	h->ssh = s;
 	h->ka = NULL;
@@ -532,10 +531,8 @@ go_live(struct helper *h, ssh_session s)
 	fd = ssh_get_fd(s);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	len = sizeof(h->sndbuf);
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &h->sndbuf, &len) == -1 ||
-	    h->sndbuf <= 0)
-		h->sndbuf = 256 * 1024;
+	lowat = SESSION_LOWAT;
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 	/* Unacknowledged data this long means the link is gone. */
 	tmo = (unsigned)(h->alive_interval * h->alive_countmax * 1000);
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
@@ -584,6 +581,7 @@ session_lost(struct helper *h, const char *why)
 {
 	error("connection to %s lost: %s; reconnecting", h->peer_desc, why);
 	relay_session_down(h);
+	window_session_down(h);
 	fwd_session_down(h);
 	drop_session(h);
 	h->losses++;
@@ -694,22 +692,40 @@ session_pump(struct helper *h)
 
 /*
  * Is the session's output really backed up?  libssh's SSH_WRITE_PENDING
- * is set after nearly every send, so it cannot tell; the kernel's unsent
- * queue on the session socket can, together with libssh's own view when
- * that queue is full.  Local reads pause only then.
+ * is set after nearly every send, so it cannot tell.  The kernel's queue
+ * can, but only its unsent part (SIOCOUTQNSD): bytes sent and not yet
+ * acknowledged are the network's business, and counting them (SIOCOUTQ)
+ * against the socket's first SO_SNDBUF paused uploads after a few KiB
+ * on any path slower than loopback, until the next packet from the
+ * bastion woke us: half of sshd's window was in flight at best.  With
+ * TCP_NOTSENT_LOWAT (go_live) the kernel takes no more than
+ * SESSION_LOWAT unsent bytes and reports the socket writable again when
+ * it has room, which is when we resume (session_update_interest).  2 MiB
+ * is one bastion window: one upload never waits on it, and many cannot
+ * queue more than that in the kernel (less cost more throughput on a
+ * busy 2-CPU loopback: the helper was not back in time to refill it).
+ * Returns how much the session takes now.
  */
 int
-session_congested(struct helper *h)
+session_room(struct helper *h)
 {
 	int q;
 
 	if (!h->session_up)
-		return 1;
-	if (ioctl(h->sshw.fd, SIOCOUTQ, &q) == -1)
-		return (ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING) != 0;
-	return q > h->sndbuf / 2;
+		return 0;
+	if (ioctl(h->sshw.fd, SIOCOUTQNSD, &q) == -1)
+		return (ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING) ? 0 :
+		    SESSION_LOWAT;
+	return q < SESSION_LOWAT ? SESSION_LOWAT - q : 0;
 }
 
+int
+session_congested(struct helper *h)
+{
+	return session_room(h) == 0;
+}
+
+/* EPOLLOUT while libssh has output, or while readers wait for room. */
 void
 session_update_interest(struct helper *h)
 {
@@ -717,7 +733,8 @@ session_update_interest(struct helper *h)
 
 	if (!h->session_up)
 		return;
-	if (ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING)
+	if ((ssh_get_poll_flags(h->ssh) & SSH_WRITE_PENDING) ||
+	    (h->nwaiting > 0 && session_congested(h)))
 		want |= EPOLLOUT;
 	watch_set(h, &h->sshw, want);
 }

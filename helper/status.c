@@ -134,6 +134,7 @@ status_text(struct helper *h)
 	    h->attached, h->attached == 1 ? "" : "s");
 	if (h->notice[0] != '\0')
 		put(&t, "notice       %s\n", h->notice);
+	window_status(h, put_cb, &t, 0);
 	fwd_status(h, put_cb, &t);
 	dns_status(h, put_cb, &t);
 	TAILQ_FOREACH(c, &h->conns, entry)
@@ -218,7 +219,8 @@ status_json(struct helper *h)
 	    h->losses, h->reconnects, (unsigned long long)h->total_conns,
 	    (unsigned long long)up, (unsigned long long)down,
 	    (unsigned long long)h->open_retries);
-	put(&t, "\"forwards\":");
+	window_status(h, put_cb, &t, 1);
+	put(&t, ",\"forwards\":");
 	fwd_json(h, put_cb, &t);
 	put(&t, ",\"dns\":");
 	dns_json(h, put_cb, &t);
@@ -234,9 +236,10 @@ status_json(struct helper *h)
 		put(&t, ",\"port\":%u,\"rule\":", c->port);
 		put_json_str(&t, c->rule);
 		put(&t, ",\"state\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,"
-		    "\"age_s\":%lld}", state_name(c),
+		    "\"window\":%u,\"held\":%u,\"age_s\":%lld}", state_name(c),
 		    (unsigned long long)c->bytes_up,
-		    (unsigned long long)c->bytes_down,
+		    (unsigned long long)c->bytes_down, c->win.target,
+		    c->win.held,
 		    (long long)(now - c->started.tv_sec));
 		first = 0;
 	}

@@ -23,6 +23,15 @@ client, and every sshd process below the listener (the per-connection
 monitor and its unprivileged child).  The echo/sink/source server is the
 same for all transports and is left out of the totals.
 
+The WAN section (issue 12) puts a delay line (delay.c: every byte held
+RTT/2 each way, unbounded buffering; this kernel has no sch_netem) in
+front of the same sshd, per round trip (0, 10, 50, 100 ms; quick: 50 ms,
+one stream each way) with its own ssh -L, ssh -D and helper, aes128-gcm:
+one stream down and up, 8 streams, connect + first byte, and 1-byte
+echoes while a download runs on the same session.  `--only wan` runs
+just that and writes results-wan.md; --rtt, --wan-tests and --tw-opt
+(a helper -o option) narrow it for development.
+
 Everything started is killed by PID when the run ends, however it ends.
 """
 import argparse
@@ -76,6 +85,20 @@ PROFILES = {
                   scale=1000, scale_cmp=1000, scale_secs=20,
                   stall=64 * MiB, stall_secs=1.0),
 }
+
+# The WAN section: the same sshd behind a delay line (delay.c), per round
+# trip.  Bytes per one-stream transfer are sized for ~1-3 s at ssh's rate;
+# 8 streams move a quarter of that each.  keys: 1-byte echoes GAP ms
+# apart while a download runs on the same session.
+WAN_PROFILES = {
+    "full": dict(rtts=[0, 10, 50, 100], tests=["down", "up", "par", "lat",
+                                               "keys"],
+                 bytes={0: 256 * MiB, 10: 128 * MiB, 50: 64 * MiB,
+                        100: 32 * MiB}, par=8, lat=10, keys=20, gap=20),
+    "quick": dict(rtts=[50], tests=["down", "up"], bytes={50: 32 * MiB},
+                  par=8, lat=5, keys=10, gap=20),
+}
+WAN_TRANSPORTS = ["sshL", "sshD", "tw"]
 
 
 def log(msg):
@@ -331,6 +354,7 @@ class Bed:
         self.bin = os.path.join(self.tmp, "bin")
         self.client = os.path.join(self.bin, "bench-client")
         self.server_bin = os.path.join(self.bin, "bench-server")
+        self.delay_bin = os.path.join(self.bin, "bench-delay")
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("LD_PRELOAD", "TUNNELWRAP",
                                          "SSH_AUTH_SOCK", "SSH_AGENT"))}
@@ -360,6 +384,7 @@ class Bed:
         cflags = ["-O2", "-g", "-std=c11", "-D_GNU_SOURCE", "-Wall",
                   "-Wextra", "-Werror"]
         for src, out, extra in (("server.c", self.server_bin, []),
+                                ("delay.c", self.delay_bin, []),
                                 ("client.c", self.client, ["-pthread"])):
             subprocess.run(["cc"] + cflags + ["-o", out,
                                               os.path.join(HERE, src)] + extra,
@@ -456,32 +481,36 @@ default direct
             self.start_ssh(c)
             self.start_helper(c)
 
-    def start_ssh(self, cipher):
+    def start_ssh(self, cipher, key=None):
+        """ssh -L and ssh -D for cipher, to the Host alias key (default:
+        bench, loopback); recorded under key or cipher."""
         d = self.tmp
-        short = CIPHER_SHORT[cipher]
+        host = key or "bench"
+        short = key or CIPHER_SHORT[cipher]
+        cipher, key = cipher, key or cipher
         lp = {k: free_port() for k in ("echo", "sink", "source")}
         argv = ["ssh", "-F", self.ssh_config, "-N", "-c", cipher,
                 "-o", "ExitOnForwardFailure=yes"]
         for k, p in lp.items():
             argv += ["-L", f"127.0.0.1:{p}:{SERVICE_ADDR}:{self.port[k]}"]
-        pid, _ = spawn(argv + ["bench"], self.env, f"{d}/sshL-{short}.log")
-        self.ssh_procs[("sshL", cipher)] = pid
-        self.lports[cipher] = lp
+        pid, _ = spawn(argv + [host], self.env, f"{d}/sshL-{short}.log")
+        self.ssh_procs[("sshL", key)] = pid
+        self.lports[key] = lp
         if not wait_listening(lp["source"], pid):
             sys.exit(f"bench: ssh -L did not come up:\n" +
                      open(f"{d}/sshL-{short}.log").read()[-2000:])
         dp = free_port()
         pid, _ = spawn(["ssh", "-F", self.ssh_config, "-N", "-c", cipher,
                         "-o", "ExitOnForwardFailure=yes", "-D",
-                        f"127.0.0.1:{dp}", "bench"], self.env,
+                        f"127.0.0.1:{dp}", host], self.env,
                        f"{d}/sshD-{short}.log")
-        self.ssh_procs[("sshD", cipher)] = pid
-        self.dports[cipher] = dp
+        self.ssh_procs[("sshD", key)] = pid
+        self.dports[key] = dp
         if not wait_listening(dp, pid):
             sys.exit(f"bench: ssh -D did not come up:\n" +
                      open(f"{d}/sshD-{short}.log").read()[-2000:])
-        self.pcconf[cipher] = f"{d}/proxychains-{short}.conf"
-        with open(self.pcconf[cipher], "w") as f:
+        self.pcconf[key] = f"{d}/proxychains-{short}.conf"
+        with open(self.pcconf[key], "w") as f:
             f.write(f"""strict_chain
 quiet_mode
 tcp_read_time_out 15000
@@ -490,12 +519,74 @@ tcp_connect_time_out 8000
 socks5 127.0.0.1 {dp}
 """)
 
+    # the WAN section: one delay line, ssh -L/-D and helper per round trip
+    def wan_up(self, rtt, tw_opts=()):
+        """Start a delay line of rtt ms in front of sshd and every
+        transport through it; returns the key their tables use."""
+        d = self.tmp
+        key = f"wan{rtt}"
+        log_path = f"{d}/delay-{rtt}.out"
+        pid, w = spawn([self.delay_bin, str(self.sshd_port),
+                        str(rtt * 1000 // 2)], self.env, log_path,
+                       stdin_pipe=True)
+        self.wan_procs = [(pid, w)]
+        end = time.monotonic() + 5
+        txt = ""
+        while time.monotonic() < end and "\n" not in txt:
+            time.sleep(0.01)
+            txt = open(log_path).read()
+        m = re.search(r"port=(\d+)", txt)
+        if not m:
+            sys.exit("bench: the delay line did not start:\n" + txt[-500:])
+        port = int(m.group(1))
+        hk = open(self.hostkey + ".pub").read().split()
+        with open(f"{d}/known_hosts", "a") as f:
+            f.write(f"[127.0.0.1]:{port} {hk[0]} {hk[1]}\n")
+        with open(self.ssh_config, "a") as f:
+            f.write(f"Host {key}\n    HostName 127.0.0.1\n    Port {port}\n"
+                    f"    User {self.user}\n")
+        self.rules_for = getattr(self, "rules_for", {})
+        self.rules_for[key] = f"{d}/rules-{key}"
+        with open(self.rules_for[key], "w") as f:
+            f.write(open(self.rules).read().replace(
+                "session b bench ", f"session b {key} "))
+        self.tw_extra = getattr(self, "tw_extra", {})
+        self.tw_extra[key] = list(tw_opts)
+        self.start_ssh(AES, key)
+        self.start_helper(AES, key)
+        return key
+
+    def wan_down(self, key):
+        xdg = self.xdg.pop(key)
+        run([self.tw, "-f", self.rules_for[key], "-O", "stop"],
+            self.tw_env(xdg), self.tmp, 5)
+        hp = self.helper.pop(key)
+        end = time.monotonic() + 3
+        while alive(hp) and time.monotonic() < end:
+            time.sleep(0.01)
+        kill_pid(hp)
+        PROCS.forget(hp)
+        for kind in ("sshL", "sshD"):
+            pid = self.ssh_procs.pop((kind, key))
+            kill_pid(pid)
+            PROCS.forget(pid)
+        for pid, w in self.wan_procs:
+            os.close(w)
+            kill_pid(pid)
+            PROCS.forget(pid)
+        self.wan_procs = []
+
     def tw_env(self, xdg):
         e = dict(self.env)
         e["XDG_RUNTIME_DIR"] = xdg
         return e
 
     def tw_argv(self, cipher, seccomp=False):
+        """cipher: a cipher (loopback) or a WAN key (aes128-gcm)."""
+        if cipher in getattr(self, "rules_for", {}):
+            return [self.tw, "-F", self.ssh_config, "-f",
+                    self.rules_for[cipher], "-o", f"Ciphers={AES}"] + \
+                self.tw_extra[cipher] + ["--"]
         return [self.tw, "-F", self.ssh_config, "-f", self.rules,
                 "-o", f"Ciphers={cipher}"] + \
             (["-o", "Intercept=seccomp"] if seccomp else []) + ["--"]
@@ -507,8 +598,10 @@ socks5 127.0.0.1 {dp}
                 return pid
         return None
 
-    def start_helper(self, cipher):
-        xdg = os.path.join(self.tmp, "xdg-" + CIPHER_SHORT[cipher])
+    def start_helper(self, cipher, key=None):
+        name = key or CIPHER_SHORT[cipher]
+        cipher = key or cipher
+        xdg = os.path.join(self.tmp, "xdg-" + name)
         os.makedirs(xdg, mode=0o700, exist_ok=True)
         self.xdg[cipher] = xdg
         r = run(self.tw_argv(cipher) + [self.client, "nop"],
@@ -523,7 +616,8 @@ socks5 127.0.0.1 {dp}
     def helper_pid(self, cipher):
         pid = self.helper[cipher]
         if not alive(pid):
-            log(f"bench: helper {pid} ({CIPHER_SHORT[cipher]}) went away; "
+            log(f"bench: helper {pid} ({CIPHER_SHORT.get(cipher, cipher)}) "
+                "went away; "
                 "its log:\n" + self.helper_log(cipher)[-1500:])
             new = self.find_helper(self.xdg[cipher])
             if new:
@@ -564,6 +658,10 @@ socks5 127.0.0.1 {dp}
         if kind is not None:
             tail = [self.client, mode, host, str(port)] + \
                 [str(x) for x in rest]
+        if mode == "keys":      # the echo port, then the source's
+            src = self.lports[cipher]["source"] if transport == "sshL" \
+                else self.port["source"]
+            tail = tail[:4] + [str(src)] + tail[4:]
         if transport == "sshD":
             return ["proxychains4", "-q", "-f", self.pcconf[cipher]] + tail, \
                 self.env
@@ -681,6 +779,8 @@ class Bench:
         self.bed, self.p = bed, prof
         self.r = {}             # (test, transport, cipher) -> [result dict]
         self.only = set()
+        self.wan_prof = WAN_PROFILES["full"]
+        self.tw_opts = []       # -o options for the WAN helpers
         self.notes = []
         self.errors = []
 
@@ -707,6 +807,41 @@ class Bench:
                      "stall"):
             if not only or name in only:
                 getattr(self, name if name != "exec" else "per_exec")()
+        if not only or "wan" in only:
+            self.wan()
+
+    # across a delay line: one stream, 8 streams, connect, keystrokes
+    def wan(self):
+        b, w = self.bed, self.wan_prof
+        for rtt in w["rtts"]:
+            log(f"WAN: round trip {rtt} ms")
+            key = b.wan_up(rtt, self.tw_opts)
+            size = w["bytes"][rtt]
+            for i, test in enumerate(w["tests"]):
+                for t in rotate(WAN_TRANSPORTS, i):
+                    if test in ("down", "up"):
+                        res = b.measure(t, key, test, "source" if test ==
+                                        "down" else "sink", size)
+                        val = f"{res.get('mbps', 0):8.1f} MB/s"
+                    elif test == "par":
+                        res = b.measure(t, key, "par", "source", w["par"],
+                                        size // 4)
+                        if res.get("total"):
+                            res["mbps"] = w["par"] * (size // 4) / 1e6 / \
+                                res["total"]
+                        val = f"{res.get('mbps', 0):8.1f} MB/s"
+                    elif test == "lat":
+                        res = b.measure(t, key, "lat", "echo", w["lat"])
+                        val = f"p50 {res.get('p50_us', 0) / 1e3:7.1f} ms"
+                    else:
+                        res = b.measure(t, key, "keys", "echo", w["keys"],
+                                        w["gap"])
+                        val = (f"p50 {res.get('p50_us', 0) / 1e3:7.1f} ms "
+                               f"p99 {res.get('p99_us', 0) / 1e3:7.1f} ms "
+                               f"(bulk {res.get('bulk_mbps', 0):.0f} MB/s)")
+                    self.add((f"wan-{test}", t, rtt), res)
+                    log(f"  {rtt:3} ms {test:4} {TNAME[t]:11} {val}")
+            b.wan_down(key)
 
     def rounds(self, only):
         p, b = self.p, self.bed
@@ -1307,6 +1442,50 @@ def report(bench, prof, profile_name, build):
     return rows, targets, fig
 
 
+def wan_report(bench):
+    """Rows (table_text's shape, no direct column) and targets."""
+    B, w = bench, bench.wan_prof
+    rows, targets = [], []
+    what = {"down": ("download MB/s", "mbps", 1, ".1f", False),
+            "up": ("upload MB/s", "mbps", 1, ".1f", False),
+            "par": (f"{w['par']} streams MB/s (total)", "mbps", 1, ".1f",
+                    False),
+            "lat": ("connect + first byte p50 ms", "p50_us", 1e3, ".1f",
+                    True),
+            "keys": ("echo under a download p50 ms", "p50_us", 1e3, ".1f",
+                     True)}
+    for rtt in w["rtts"]:
+        sec = f"WAN: round trip {rtt} ms (delay line; aes128-gcm)"
+        for test in w["tests"]:
+            lbls = [what[test]]
+            if test == "keys":
+                lbls.append(("echo under a download p99 ms", "p99_us", 1e3,
+                             ".1f", True))
+                lbls.append(("  the download meanwhile MB/s", "bulk_mbps", 1,
+                             ".1f", False))
+            for lbl, field, div, spec, lower in lbls:
+                v = [B.get(f"wan-{test}", t, rtt, field) for t in
+                     WAN_TRANSPORTS]
+                v = [x / div if x is not None else None for x in v]
+                L, D, T = v
+                rows.append((sec, lbl, "-", fmt(L, spec), fmt(D, spec),
+                             fmt(T, spec), fmt(ratio(T, L), ".2f"),
+                             fmt(ratio(T, D), ".2f")))
+                r = ratio(T, L)
+                if r is None or rtt == 0:
+                    continue
+                if test in ("down", "up") or (test == "par" and rtt == 50):
+                    targets.append((f"WAN {rtt} ms {lbl}: tw/ssh-L >= 1.0",
+                                    f"{r:.2f}x", r >= 1.0))
+                elif rtt == 50 and field == "p99_us":
+                    targets.append((f"WAN 50 ms {lbl}: tw/ssh-L <= 1.0",
+                                    f"{r:.2f}x", r <= 1.0))
+                elif rtt == 50 and test == "lat":
+                    targets.append((f"WAN 50 ms {lbl}: tw/ssh-L <= 1.05",
+                                    f"{r:.2f}x", r <= 1.05))
+    return rows, targets
+
+
 def table_text(rows, md=False):
     hdr = ("figure", "direct", "ssh -L", "ssh -D+pc4", "tunnelwrap",
            "tw/ssh-L", "tw/pc4")
@@ -1346,7 +1525,7 @@ def targets_text(targets, md=False):
         else:
             out.append(f"  [{mark:7}] {text}: {val}")
     if md:
-        out.insert(0, "| target (issue 4) | measured | |\n|---|---|---|")
+        out.insert(0, "| target (issues 4, 12) | measured | |\n|---|---|---|")
     return "\n".join(out)
 
 
@@ -1453,7 +1632,14 @@ def main():
                     help="keep the temporary directory (logs)")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--only", help="comma-separated subset of: bulk, lat, "
-                    "par, cold, exec, connloop, seccomp, gai, scale, stall")
+                    "par, cold, exec, connloop, seccomp, gai, scale, stall, "
+                    "wan")
+    ap.add_argument("--rtt", help="WAN round trips in ms, comma-separated "
+                    "(default 0,10,50,100; quick: 50)")
+    ap.add_argument("--wan-tests", help="WAN subset of: down, up, par, lat, "
+                    "keys")
+    ap.add_argument("--tw-opt", action="append", default=[],
+                    help="-o option for the WAN section's helpers (repeat)")
     ap.add_argument("--hold", type=float, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--label", help="what was measured, for results.md")
     args = ap.parse_args()
@@ -1489,6 +1675,16 @@ def main():
         bed.setup()
         bench = Bench(bed, prof)
         bench.only = set(args.only.split(",")) if args.only else set()
+        bench.wan_prof = dict(WAN_PROFILES[name])
+        if args.rtt:
+            bench.wan_prof["rtts"] = [int(x) for x in args.rtt.split(",")]
+            for r in bench.wan_prof["rtts"]:
+                bench.wan_prof["bytes"].setdefault(
+                    r, WAN_PROFILES["full"]["bytes"].get(r, 64 * MiB))
+        if args.wan_tests:
+            bench.wan_prof["tests"] = args.wan_tests.split(",")
+        for o in args.tw_opt:
+            bench.tw_opts += ["-o", o]
         bench.run_all()
         if args.hold:   # for profiling by hand: the bed stays up a while
             log(f"bench: holding the bed for {args.hold:.0f} s; helper "
@@ -1515,11 +1711,23 @@ def main():
                 f"medians over {prof['rounds']} interleaved rounds; sshd, "
                 f"server and clients on loopback; run took {elapsed:.0f} s")
         print(head)
-        print(table_text(rows))
-        print(FOOTNOTE)
-        print("\nCPU s/GiB by process (bulk)")
-        print(cpu_breakdown(bench, prof))
-        print("\ntargets (issue 4; ratios against ssh -L, aes128-gcm)")
+        wan_only = bench.only == {"wan"}
+        wrows, wtargets = wan_report(bench) if \
+            (not bench.only or "wan" in bench.only) else ([], [])
+        if wan_only:
+            targets = []
+        else:
+            print(table_text(rows))
+            print(FOOTNOTE)
+            print("\nCPU s/GiB by process (bulk)")
+            print(cpu_breakdown(bench, prof))
+        if wrows:
+            print("\nWAN (sshd behind a userspace delay line; "
+                  "tests/bench/delay.c)")
+            print(table_text(wrows))
+        targets = targets + wtargets
+        print("\ntargets (issues 4 and 12; ratios against ssh -L, "
+              "aes128-gcm)")
         print(targets_text(targets))
         missed = sum(1 for t in targets if not t[2])
         print(f"\n{len(targets) - missed} of {len(targets)} targets met")
@@ -1533,9 +1741,12 @@ def main():
                 print("  " + e)
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
+            # --only wan keeps the loopback results and writes its own
             svg = os.path.join(out_dir, "results.svg")
-            have_plot = plot(fig, prof, mach, date, svg, bed.tmp)
-            md = os.path.join(out_dir, "results.md")
+            have_plot = not wan_only and plot(fig, prof, mach, date, svg,
+                                              bed.tmp)
+            md = os.path.join(out_dir, "results-wan.md" if wan_only else
+                              "results.md")
             with open(md, "w") as f:
                 f.write(f"# tunnelwrap benchmark\n\n"
                         f"Generated by `make bench{'-quick' if args.quick else ''}` "
@@ -1549,8 +1760,11 @@ def main():
                         f"commit {mach['commit']}, {bed.build}\n"
                         f"- {carried_text(bed)}\n"
                         f"- sshd, server, clients all on loopback; figures "
-                        f"are medians over {prof['rounds']} interleaved "
-                        f"rounds; ratios are tunnelwrap / `ssh -L` "
+                        + ("are one run each, the transports' order "
+                           "rotating from test to test" if wan_only else
+                           f"are medians over {prof['rounds']} interleaved "
+                           "rounds (WAN: one run each)") +
+                        f"; ratios are tunnelwrap / `ssh -L` "
                         f"(tw/ssh-L) and tunnelwrap / `ssh -D` + "
                         f"proxychains4 (tw/pc4)\n"
                         f"- CPU: every process involved (client incl. shim "
@@ -1561,13 +1775,25 @@ def main():
                         f"tens of percent between runs (other work, CPU "
                         f"placement); CPU per GiB is steadier: compare "
                         f"ratios within one run\n")
+                if wan_only:
+                    f.write(f"- load average at the end: "
+                            f"{os.getloadavg()[0]:.1f} (2 CPUs shared with "
+                            "other work: WAN figures are CPU-bound where "
+                            "the window is not the limit)\n")
                 if have_plot:
                     f.write("\n![throughput and connection latency]"
                             "(results.svg)\n")
-                f.write(table_text(rows, md=True) + "\n\n" + FOOTNOTE.strip()
-                        + "\n")
-                f.write("\n**CPU s/GiB by process (bulk)**\n\n")
-                f.write(cpu_breakdown(bench, prof, md=True) + "\n")
+                if not wan_only:
+                    f.write(table_text(rows, md=True) + "\n\n" +
+                            FOOTNOTE.strip() + "\n")
+                    f.write("\n**CPU s/GiB by process (bulk)**\n\n")
+                    f.write(cpu_breakdown(bench, prof, md=True) + "\n")
+                if wrows:
+                    f.write("\n### WAN: sshd behind a userspace delay line "
+                            "(tests/bench/delay.c)\n\nEvery byte held RTT/2 "
+                            "each way, unbounded buffering; direct has no "
+                            "column (it does not cross the bastion).\n")
+                    f.write(table_text(wrows, md=True) + "\n")
                 f.write("\n**Targets**\n\n" + targets_text(targets, md=True)
                         + "\n")
                 f.write(f"\n{len(targets) - missed} of {len(targets)} "

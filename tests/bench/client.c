@@ -28,6 +28,11 @@
  *   stall HOST PORT BYTES SECS   ask a source for BYTES, read nothing for
  *                                SECS seconds, then read and check it all
  *   exec N CMD [ARG]...          N x (fork, exec CMD, wait)
+ *   keys HOST PORT SRCPORT N GAP_MS
+ *                                a bulk download from the source at
+ *                                SRCPORT runs in a thread; after a second
+ *                                of it, N x 1-byte echo (one keystroke)
+ *                                on one connection to PORT, GAP_MS apart
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -471,6 +476,96 @@ mode_par(size_t n, uint64_t bytes)
 	return 0;
 }
 
+/* --- keystrokes under a bulk download ----------------------------------- */
+
+static int	echo_byte(int, char);
+
+struct bulk_job {
+	pthread_t	 tid;
+	int		 fd;
+	volatile int	 stop;
+	uint64_t	 got, t0, t1;
+	int		 err;
+};
+
+static void *
+bulk_run(void *arg)
+{
+	struct bulk_job *j = arg;
+	static char buf[IO_LEN];
+	ssize_t n;
+
+	j->t0 = now_ns();
+	while (!j->stop) {
+		if ((n = read(j->fd, buf, sizeof(buf))) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (!j->stop)
+				j->err = n == 0 ? EPIPE : errno;
+			break;
+		}
+		j->got += (uint64_t)n;
+	}
+	j->t1 = now_ns();
+	return NULL;
+}
+
+/*
+ * Interactive latency on a busy session: the download shares the
+ * transport (the same ssh, the same helper) with the keystrokes, so a
+ * keystroke's echo waits behind whatever the transport queued for it.
+ */
+static int
+mode_keys(uint16_t srcport, size_t n, uint64_t gap_ms)
+{
+	struct timespec gap = { (time_t)(gap_ms / 1000),
+	    (long)(gap_ms % 1000) * 1000000L }, warm = { 1, 0 };
+	struct bulk_job job;
+	unsigned char req[8];
+	uint64_t *lat, t0;
+	uint16_t echo_port = target.sin_port;
+	size_t i;
+	int fd;
+
+	if ((lat = calloc(n, sizeof(*lat))) == NULL)
+		fail("calloc");
+	memset(&job, 0, sizeof(job));
+	target.sin_port = htons(srcport);
+	if ((job.fd = dial()) == -1)
+		fail("connect to the source");
+	target.sin_port = echo_port;
+	put_be64(req, (uint64_t)1 << 40);
+	if (write_all(job.fd, req, sizeof(req)) == -1)
+		fail("write");
+	if ((errno = pthread_create(&job.tid, NULL, bulk_run, &job)) != 0)
+		fail("pthread_create");
+	nanosleep(&warm, NULL);
+	if ((fd = dial()) == -1)
+		fail("connect to echo");
+	for (i = 0; i < n; i++) {
+		nanosleep(&gap, NULL);
+		t0 = now_ns();
+		if (echo_byte(fd, 'k') == -1)
+			fail("echo");
+		lat[i] = now_ns() - t0;
+	}
+	close(fd);
+	job.stop = 1;
+	shutdown(job.fd, SHUT_RDWR);
+	pthread_join(job.tid, NULL);
+	close(job.fd);
+	if (job.err != 0) {
+		errno = job.err;
+		fail("bulk download");
+	}
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("n=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f bulk_mbps=%.1f "
+	    "cpu=%.4f\n", n, pct(lat, n, 50) / 1e3, pct(lat, n, 99) / 1e3,
+	    lat[n - 1] / 1e3, job.got / 1e6 / ((job.t1 - job.t0) / 1e9),
+	    cpu_self());
+	return 0;
+}
+
 /* --- cold start --------------------------------------------------------- */
 
 static int
@@ -854,7 +949,8 @@ usage(void)
 	    "       bench-client gai SUFFIX N distinct|same\n"
 	    "       bench-client hold HOST PORT N THREADS SECS\n"
 	    "       bench-client stall HOST PORT BYTES SECS\n"
-	    "       bench-client exec N CMD [ARG]...\n");
+	    "       bench-client exec N CMD [ARG]...\n"
+	    "       bench-client keys HOST PORT SRCPORT N GAP_MS\n");
 	exit(2);
 }
 
@@ -893,6 +989,9 @@ main(int argc, char **argv)
 	if (strcmp(m, "hold") == 0 && argc == 7)
 		return mode_hold(num(argv[4], "count"), num(argv[5], "threads"),
 		    atof(argv[6]));
+	if (strcmp(m, "keys") == 0 && argc == 7)
+		return mode_keys((uint16_t)num(argv[4], "port"),
+		    num(argv[5], "count"), num(argv[6], "gap"));
 	if (strcmp(m, "stall") == 0 && argc == 6)
 		return mode_stall(num(argv[4], "bytes"), atof(argv[5]));
 	usage();
