@@ -115,11 +115,11 @@ check:
 asan:
 	$(MAKE) B=build-asan SANITIZE=address,undefined all
 
-# (packaging, completion and lint tests have nothing to sanitize; t-stress
-# measures memory, which under ASan is its quarantine; fuzz, valgrind and
-# TSan bring their own instrumentation)
+# (packaging, completion, lint, dependency and bed tests have nothing to
+# sanitize; t-stress measures memory, which under ASan is its quarantine;
+# fuzz, valgrind and TSan bring their own instrumentation)
 ASAN_TESTS = $(filter-out t-package.sh t-install.sh t-completion.sh t-units.sh \
-	     t-fuzz.sh t-valgrind.sh t-tsan.sh t-stress.sh, \
+	     t-fuzz.sh t-valgrind.sh t-tsan.sh t-stress.sh t-deps.sh t-testbed.sh, \
 	     $(notdir $(wildcard tests/t-*.sh)))
 check-asan:
 	tests/deps check
