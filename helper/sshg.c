@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
@@ -147,6 +148,23 @@ run_capture(char *const argv[], char **out, char *err, size_t errlen)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
+/*
+ * Options of tunnelwrap's own that travel with ssh's (on a session line,
+ * or -o): the helper takes them (window.c); ssh -G would refuse them.
+ */
+static int
+own_option(const char *kv)
+{
+	static const char *const own[] = { "ChannelWindowMax=",
+	    "ChannelWindowTotal=" };
+	size_t i;
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strncasecmp(kv, own[i], strlen(own[i])) == 0)
+			return 1;
+	return 0;
+}
+
 int
 sshg_resolve(const struct sshg_query *q, char **out, char *err,
     size_t errlen)
@@ -174,6 +192,8 @@ sshg_resolve(const struct sshg_query *q, char **out, char *err,
 		av[n++] = q->ssh_config;
 	}
 	for (i = 0; i < q->noptions; i++) {
+		if (own_option(q->options[i]))
+			continue;
 		av[n++] = "-o";
 		av[n++] = q->options[i];
 	}

@@ -589,7 +589,10 @@ tunnel(struct sv *sv, const struct call *c, int sock, const char *name,
 		goto fail;
 	}
 	memset(&req, 0, sizeof(req));
+	/* The program's pid and its number for the socket, as the shim
+	 * sends its own: the helper checks (kcmp) that it still holds it. */
 	req.pid = (uint32_t)c->pid;
+	req.fd = c->fd;
 	proto_addr_from_sockaddr(&req.dest, (const struct sockaddr *)&c->sa);
 	if (name != NULL)
 		strlcpy(req.host, name, sizeof(req.host));
