@@ -157,7 +157,7 @@ sa = struct.pack("<HH4s8x", socket.AF_INET, socket.htons(80), socket.inet_aton("
 # must not change what the supervisor decides.
 junk = lambda n: ctypes.c_long(n | (0x5a5a5a5a << 32))
 r = libc.syscall(42, s.fileno(), sa, junk(len(sa)))
-print("raw connect", r, ctypes.get_errno())
+print("raw connect", r, ctypes.get_errno() if r < 0 else 0)  # errno is unspecified on success
 req = b"GET / HTTP/1.0\r\nHost: wiki.corp.test\r\n\r\n"
 def body(s):
     s.settimeout(20)
