@@ -125,9 +125,20 @@ else:
     select.select([], [s], [], 10)
     e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     print("connect gave up:", errno.errorcode.get(e, e), flush=True)
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", myport))
+# The kernel lets the port go a moment after the connect gave up (the
+# helper's copy of the socket is closed when it notices): retry the bind.
+for i in range(100):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        l.bind(("127.0.0.1", myport))
+        break
+    except OSError:
+        l.close()
+        time.sleep(0.05)
+else:
+    print("port never freed", myport, flush=True)
+    sys.exit(1)
 l.listen(8)
 print("listening on the freed port", myport, flush=True)
 l.settimeout(12)
