@@ -357,6 +357,20 @@ sys_io(struct helper *h, struct watch *w, uint32_t events)
 
 static void	framed_io(struct helper *, struct watch *, uint32_t);
 
+/* x's query as DNS over TCP sends it: a two-byte length first (malloc'ed). */
+static unsigned char *
+tcp_framed(const struct dnsq *x)
+{
+	unsigned char *framed;
+
+	if ((framed = malloc(2 + x->msglen)) == NULL)
+		fatal("out of memory");
+	framed[0] = (unsigned char)(x->msglen >> 8);
+	framed[1] = (unsigned char)x->msglen;
+	memcpy(framed + 2, x->msg, x->msglen);
+	return framed;
+}
+
 /* TCP to the system's resolver: once connected, the framed query. */
 static void
 sys_tcp_connected(struct helper *h, struct watch *w, uint32_t events)
@@ -373,11 +387,7 @@ sys_tcp_connected(struct helper *h, struct watch *w, uint32_t events)
 		dnsq_fail(h, x, strerror(err ? err : errno));
 		return;
 	}
-	if ((framed = malloc(2 + x->msglen)) == NULL)
-		fatal("out of memory");
-	framed[0] = (unsigned char)(x->msglen >> 8);
-	framed[1] = (unsigned char)x->msglen;
-	memcpy(framed + 2, x->msg, x->msglen);
+	framed = tcp_framed(x);
 	/* A fresh connection's buffer takes one query whole. */
 	n = send(w->fd, framed, 2 + x->msglen, MSG_DONTWAIT | MSG_NOSIGNAL);
 	free(framed);
@@ -500,11 +510,7 @@ dnsq_bastion_start(struct helper *h, struct dnsq *x)
 		dnsq_fail(h, x, strerror(errno));
 		return;
 	}
-	if ((framed = malloc(2 + x->msglen)) == NULL)
-		fatal("out of memory");
-	framed[0] = (unsigned char)(x->msglen >> 8);
-	framed[1] = (unsigned char)x->msglen;
-	memcpy(framed + 2, x->msg, x->msglen);
+	framed = tcp_framed(x);
 	/* The relay owns sv[0]; the query goes first on the channel. */
 	relay_accepted(h, sv[0], host, 53, "dns", NULL, 0, framed,
 	    2 + x->msglen);
