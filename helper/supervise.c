@@ -43,10 +43,18 @@
  *
  * Names.  A program's own DNS (Go's resolver, busybox nslookup: UDP or
  * TCP to port 53) would ask the system resolver for names the rules
- * resolve remotely.  Until the helper answers DNS itself, such a connect
- * or send fails with EACCES, unless the process carries the shim (whose
- * send hooks check every query by name) and is no Go program.  Addresses, synthetic ones from
- * a remote lookup included, are tunneled as usual.
+ * resolve remotely.  A socket connecting to one of the nameservers of
+ * /etc/resolv.conf is connected to the helper's DNS responder instead
+ * (dns_redirect: we take it and connect it ourselves), which answers by
+ * the rules: synthetic addresses for tunneled names, their other records
+ * from the intranet's resolver through the bastion, REFUSED for denied
+ * ones, the rest forwarded to the system's resolver.  getpeername still
+ * names the nameserver.  A datagram sent to a nameserver on an
+ * unconnected socket we send to the responder ourselves.  To any other
+ * server, whose questions we do not read, port 53 is refused (EACCES),
+ * unless the process carries the shim (whose send hooks check every
+ * query by name) and is no Go program.  Addresses, synthetic ones from a
+ * remote lookup included, are tunneled as usual.
  *
  * Signals.  The filter asks the kernel to wait killably once we have
  * received a notification (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, 5.19):
