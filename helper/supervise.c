@@ -691,7 +691,7 @@ responder_port(struct sv *sv)
 {
 	const char *path = session_path(sv, NULL);
 	struct proto_forward fw;
-	char err[512], *dump;
+	char err[512] = "no port in its answer", *dump;
 	long long t = now_ms();
 	size_t len;
 	int port = 0;
@@ -709,7 +709,9 @@ responder_port(struct sv *sv)
 	rules_dump(sv->conf->rules, dump, len + 1);
 	if (fwdspec_send(path, &fw, dump, len, &port, err, sizeof(err)) ==
 	    -1 || port <= 0 || port > 65535) {
-		logit("no DNS responder from the helper: %s", err);
+		/* Said once, not for every query while the helper is gone. */
+		if (sv->resp_stamp == 0 || sv->resp_port > 0)
+			logit("no DNS responder from the helper: %s", err);
 		port = 0;
 	}
 	free(dump);
