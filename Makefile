@@ -41,7 +41,7 @@ SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh libbsd libcrypto 2>/dev/null)
 LAUNCH_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libbsd 2>/dev/null) -Wl,-Bdynamic
 
 RULES_SRC  = rules/rules.c rules/match.c rules/dump.c
-COMMON_SRC = common/proto.c common/reach.c common/synth.c
+COMMON_SRC = common/proto.c common/reach.c common/synth.c common/resolvconf.c
 SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c \
 	     preload/hook-send.c preload/hook-listen.c preload/hook-exec.c \

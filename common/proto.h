@@ -78,6 +78,11 @@ _Static_assert(sizeof(struct proto_addr) == 20, "proto_addr layout");
 #define PROTO_CONNECT_UNIX	0x1	/* host is a UNIX socket path at the
 					   bastion; the helper connects the
 					   socket itself and replies when done */
+#define PROTO_CONNECT_SUPERVISED 0x2	/* from the seccomp supervisor: the
+					   socket is pid's descriptor fd, not
+					   the sender's (which lets go of its
+					   copy); the helper checks pid holds
+					   it, in place of SO_PEERCRED's */
 struct proto_connect {
 	uint32_t	flags;
 	uint32_t	pid;		/* informational; the helper trusts

@@ -173,7 +173,13 @@ dispatch(struct helper *h, struct ctl_client *cl)
 	switch (cl->hdr.type) {
 	case PROTO_CONNECT:
 		watch_del(h, &cl->w);
+		/*
+		 * The supervisor hands over a socket of the program it
+		 * supervises (same uid: the socket's owner let it in).
+		 */
 		relay_connect(h, fd, &cl->body.connect, cl->passed[0],
+		    (cl->body.connect.flags & PROTO_CONNECT_SUPERVISED) &&
+		    cl->body.connect.pid > 0 ? (pid_t)cl->body.connect.pid :
 		    cl->cred.pid);
 		cl->passed[0] = -1;
 		cl->w.fd = -1;			/* now owned by the conn */

@@ -1033,11 +1033,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	c->ctl = ctl;
 	c->sockdup = sockfd;
 	c->prog_fd = req->fd;
-	/* A supervisor (the launcher, for a static or Go program) sends the
-	 * socket it took from the program and names the program: the pid
-	 * that holds prog_fd.  Only a claim: handover_held() checks with
-	 * kcmp that this process holds this very socket. */
-	c->pid = req->pid != 0 ? (pid_t)req->pid : pid;
+	c->pid = pid;
 	c->port = req->dest.port;
 	c->dest = req->dest;
 	snprintf(c->rule, sizeof(c->rule), "%.*s", (int)sizeof(req->rule) - 1,

@@ -43,10 +43,18 @@
  *
  * Names.  A program's own DNS (Go's resolver, busybox nslookup: UDP or
  * TCP to port 53) would ask the system resolver for names the rules
- * resolve remotely.  Until the helper answers DNS itself, such a connect
- * or send fails with EACCES, unless the process carries the shim (whose
- * send hooks check every query by name) and is no Go program.  Addresses, synthetic ones from
- * a remote lookup included, are tunneled as usual.
+ * resolve remotely.  A socket connecting to one of the nameservers of
+ * /etc/resolv.conf is connected to the helper's DNS responder instead
+ * (dns_redirect: we take it and connect it ourselves), which answers by
+ * the rules: synthetic addresses for tunneled names, their other records
+ * from the intranet's resolver through the bastion, REFUSED for denied
+ * ones, the rest forwarded to the system's resolver.  getpeername still
+ * names the nameserver.  A datagram sent to a nameserver on an
+ * unconnected socket we send to the responder ourselves.  To any other
+ * server, whose questions we do not read, port 53 is refused (EACCES),
+ * unless the process carries the shim (whose send hooks check every
+ * query by name) and is no Go program.  Addresses, synthetic ones from a
+ * remote lookup included, are tunneled as usual.
  *
  * Signals.  The filter asks the kernel to wait killably once we have
  * received a notification (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, 5.19):
@@ -85,9 +93,11 @@
 
 #include "../common/proto.h"
 #include "../common/reach.h"
+#include "../common/resolvconf.h"
 #include "../common/synth.h"
 #include "../rules/rules.h"
 #include "client.h"
+#include "fwdspec.h"
 #include "log.h"
 #include "supervise.h"
 
@@ -128,6 +138,10 @@
 #define MAX_WAITERS	1024		/* blocking connects in progress */
 #define TFO_MAX		(64 * 1024)	/* Fast Open data we send for it */
 #define MMSG_MAX	1024		/* UIO_MAXIOV: sendmmsg sends no more */
+#define DNS_PEERS	256		/* DNS sockets whose peer we remember */
+#define DNS_IOV_MAX	16		/* iovecs of a query we gather */
+#define DNS_MSG_MAX	65535		/* the largest DNS message */
+#define RESP_TTL_MS	5000		/* how long the responder's port holds */
 
 /* A blocking tunneled connect (or Fast Open send) we answer later. */
 struct waiter {
@@ -136,15 +150,29 @@ struct waiter {
 	uint64_t	 ino;
 	int		 flags;		/* its file status flags, to restore */
 	long long	 deadline;	/* ms (CLOCK_MONOTONIC), or 0 */
-	const char	*session;	/* helper socket, for OUTCOME */
+	const char	*session;	/* helper socket, for OUTCOME; NULL:
+					 * a DNS socket to the responder */
 	pid_t		 pid;
 	uint64_t	 data;		/* Fast Open: the program's buffer */
 	size_t		 datalen;
 };
 
+/* A DNS socket we connected to the responder: getpeername's answer. */
+struct dns_peer {
+	uint64_t		 ino;
+	struct sockaddr_storage	 local;		/* against inode reuse */
+	struct sockaddr_storage	 ns;		/* the nameserver it asked for */
+	socklen_t		 nslen;
+};
+
 struct sv {
 	const struct supervise_conf	*conf;
 	struct synth_pools		 pools;
+	struct resolvconf		 ns;		/* the system's nameservers */
+	int				 resp_port;	/* the DNS responder's */
+	long long			 resp_stamp;
+	struct dns_peer			 dns_peers[DNS_PEERS];
+	size_t				 dns_next;	/* ring */
 	int				 listener;
 	struct seccomp_notif		*req;
 	struct seccomp_notif_resp	*resp;
@@ -160,6 +188,9 @@ struct call {
 	int		 fd;		/* the socket, in the program */
 	int		 flags;		/* send flags (MSG_FASTOPEN) */
 	int		 is_send;
+	int		 is_mmsg;	/* sendmmsg: one answer, N messages */
+	uint64_t	 iov;		/* sendmsg: the iovec array */
+	size_t		 iovlen;
 	uint64_t	 data;		/* send: the data */
 	size_t		 datalen;
 	struct sockaddr_storage sa;	/* the destination, as read */
@@ -521,7 +552,7 @@ waiter_done(struct sv *sv, size_t i, int timed_out)
 		err = EINPROGRESS;
 	else if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
-	if (err == ECONNRESET) {
+	if (err == ECONNRESET && w->session != NULL) {
 		oc.ino = w->ino;
 		r = client_exchange(w->session, PROTO_OUTCOME, &oc, sizeof(oc),
 		    -1, NULL, 0);
@@ -563,6 +594,7 @@ tunnel(struct sv *sv, const struct call *c, int sock, const char *name,
 	struct waiter *w;
 	struct stat st;
 	socklen_t len;
+	pid_t tgid;
 	int flags, r, zero = 0, err;
 
 	if (fstat(sock, &st) == -1 || (flags = fcntl(sock, F_GETFL)) == -1) {
@@ -589,9 +621,9 @@ tunnel(struct sv *sv, const struct call *c, int sock, const char *name,
 		goto fail;
 	}
 	memset(&req, 0, sizeof(req));
-	/* The program's pid and its number for the socket, as the shim
-	 * sends its own: the helper checks (kcmp) that it still holds it. */
-	req.pid = (uint32_t)c->pid;
+	/* The helper checks the program holds it (we let go of our copy). */
+	req.flags = PROTO_CONNECT_SUPERVISED;
+	req.pid = (uint32_t)((tgid = tgid_of(c->pid)) > 0 ? tgid : c->pid);
 	req.fd = c->fd;
 	proto_addr_from_sockaddr(&req.dest, (const struct sockaddr *)&c->sa);
 	if (name != NULL)
@@ -645,6 +677,260 @@ tunnel(struct sv *sv, const struct call *c, int sock, const char *name,
 	close(sock);
 }
 
+
+/* --- a program's own DNS: to the helper's responder ------------------- */
+
+/*
+ * The port of the default session's DNS responder for our rules (the
+ * helper makes it on the first request, as for the shim, which sends the
+ * same rules dump); 0 when there is none to be had.  Kept a few seconds:
+ * a restarted helper has another.
+ */
+static int
+responder_port(struct sv *sv)
+{
+	const char *path = session_path(sv, NULL);
+	struct proto_forward fw;
+	char err[512] = "no port in its answer", *dump;
+	long long t = now_ms();
+	size_t len;
+	int port = 0;
+
+	if (sv->resp_port > 0 && t - sv->resp_stamp < RESP_TTL_MS)
+		return sv->resp_port;
+	if (path == NULL)
+		return 0;
+	memset(&fw, 0, sizeof(fw));
+	fw.kind = PROTO_FWD_DNS;
+	strlcpy(fw.origin, "DNS responder", sizeof(fw.origin));
+	len = rules_dump(sv->conf->rules, NULL, 0);
+	if ((dump = malloc(len + 1)) == NULL)
+		fatal("out of memory");
+	rules_dump(sv->conf->rules, dump, len + 1);
+	if (fwdspec_send(path, &fw, dump, len, &port, err, sizeof(err)) ==
+	    -1 || port <= 0 || port > 65535) {
+		/* Said once, not for every query while the helper is gone. */
+		if (sv->resp_stamp == 0 || sv->resp_port > 0)
+			logit("no DNS responder from the helper: %s", err);
+		port = 0;
+	}
+	free(dump);
+	sv->resp_port = port;
+	sv->resp_stamp = t;
+	return port;
+}
+
+/* The responder's address for a socket of family (v4-mapped for v6). */
+static socklen_t
+responder_addr(int family, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (void *)ss;
+	struct sockaddr_in6 *sin6 = (void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		sin6->sin6_addr.s6_addr[10] = sin6->sin6_addr.s6_addr[11] = 0xff;
+		sin6->sin6_addr.s6_addr[12] = 127;
+		sin6->sin6_addr.s6_addr[15] = 1;
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sizeof(*sin);
+}
+
+/* Remember that sock (connected to the responder) asked for c->sa. */
+static void
+dns_peer_keep(struct sv *sv, int sock, const struct call *c)
+{
+	struct dns_peer *p = &sv->dns_peers[sv->dns_next];
+	socklen_t len = sizeof(p->local);
+	struct stat st;
+
+	if (fstat(sock, &st) == -1 || getsockname(sock,
+	    (struct sockaddr *)&p->local, &len) == -1)
+		return;
+	p->ino = st.st_ino;
+	p->ns = c->sa;
+	p->nslen = c->salen;
+	sv->dns_next = (sv->dns_next + 1) % DNS_PEERS;
+}
+
+/* The nameserver a DNS socket of ours asked for, or NULL. */
+static const struct dns_peer *
+dns_peer_find(struct sv *sv, int sock)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	struct stat st;
+	size_t i;
+
+	if (fstat(sock, &st) == -1 || getsockname(sock,
+	    (struct sockaddr *)&local, &len) == -1)
+		return NULL;
+	for (i = 0; i < DNS_PEERS; i++)
+		if (sv->dns_peers[i].ino == st.st_ino &&
+		    memcmp(&sv->dns_peers[i].local, &local, len) == 0)
+			return &sv->dns_peers[i];
+	return NULL;
+}
+
+/*
+ * A datagram to the nameserver on an unconnected socket: we send it to
+ * the responder ourselves, from our copy of the socket, and answer with
+ * the count.  The answer's source is then the responder, not the
+ * nameserver (recvfrom shows it).  Returns the errno to answer, or 0.
+ */
+static int
+dns_sendto(struct sv *sv, const struct call *c, int sock,
+    const struct sockaddr_storage *resp, socklen_t resplen, long long *val)
+{
+	struct iovec iov[DNS_IOV_MAX];
+	unsigned char *buf;
+	size_t n = 0, i, niov, take;
+	ssize_t sent;
+	int r = 0;
+
+	if ((buf = malloc(DNS_MSG_MAX)) == NULL)
+		return ENOBUFS;
+	if (c->iov != 0) {
+		niov = c->iovlen > DNS_IOV_MAX ? DNS_IOV_MAX : c->iovlen;
+		if ((r = peek(c->pid, c->iov, iov, niov * sizeof(iov[0]))) < 0)
+			goto out;
+	} else {
+		iov[0].iov_base = (void *)c->data;
+		iov[0].iov_len = c->datalen;
+		niov = 1;
+	}
+	for (i = 0; i < niov && n < DNS_MSG_MAX; i++) {
+		take = iov[i].iov_len < DNS_MSG_MAX - n ? iov[i].iov_len :
+		    DNS_MSG_MAX - n;
+		if ((r = peek(c->pid, (uint64_t)iov[i].iov_base, buf + n,
+		    take)) < 0)
+			goto out;
+		n += take;
+	}
+	if (!still_valid(sv, c->id)) {
+		r = -EINTR;
+		goto out;
+	}
+	sent = sendto(sock, buf, n, MSG_NOSIGNAL | (c->flags & MSG_DONTWAIT),
+	    (const struct sockaddr *)resp, resplen);
+	if (sent == -1)
+		r = -errno;
+	else
+		*val = sent;
+ out:
+	free(buf);
+	return -r;
+}
+
+/*
+ * A program's own DNS socket (UDP or TCP to a nameserver of
+ * /etc/resolv.conf, port 53; Go's resolver): connect it to the helper's
+ * responder instead, which answers by the rules.  We take the socket and
+ * connect it ourselves: the program sees its connect succeed (or
+ * EINPROGRESS), and getpeername still names the nameserver (peer()).  A
+ * datagram sent with the nameserver's address goes to the responder the
+ * same way (dns_sendto).  Without a responder: EACCES, never the system's
+ * resolver.
+ */
+static void
+dns_redirect(struct sv *sv, const struct call *c, const char *what)
+{
+	struct sockaddr_storage resp, self;
+	socklen_t len = sizeof(int), resplen, slen = sizeof(self);
+	struct stat st;
+	struct waiter *w;
+	long long val = 0;
+	int sock, type, port, flags, err = 0;
+
+	if ((sock = take_fd(sv, c->id, c->pid, c->fd)) < 0) {
+		answer(sv, c->id, sock == -EBADF ? EBADF : EACCES, 0);
+		return;
+	}
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    getsockname(sock, (struct sockaddr *)&self, &slen) == -1) {
+		err = errno == ENOTSOCK ? ENOTSOCK : EACCES;
+		goto done;
+	}
+	if (type == SOCK_STREAM && c->is_send && !(c->flags & MSG_FASTOPEN)) {
+		/* A stream send ignores its address: nothing to redirect. */
+		close(sock);
+		answer(sv, c->id, CONTINUE, 0);
+		return;
+	}
+	if ((type != SOCK_DGRAM && type != SOCK_STREAM) || c->is_mmsg ||
+	    (type == SOCK_STREAM && c->is_send)) {
+		/* sendmmsg or Fast Open to a nameserver: not redirected. */
+		verbose("%s: a DNS query of pid %d's own that we do not "
+		    "redirect: refused", what, (int)c->pid);
+		err = EACCES;
+		goto done;
+	}
+	if ((port = responder_port(sv)) == 0) {
+		verbose("%s: a DNS query of pid %d's own, and no responder: "
+		    "refused", what, (int)c->pid);
+		err = EACCES;
+		goto done;
+	}
+	resplen = responder_addr(self.ss_family, port, &resp);
+	if (c->is_send) {
+		verbose("%s: a DNS query of pid %d's own: to the helper's "
+		    "responder", what, (int)c->pid);
+		err = dns_sendto(sv, c, sock, &resp, resplen, &val);
+		if (err == EINTR) {		/* the notification is gone */
+			close(sock);
+			return;
+		}
+		goto done;
+	}
+	verbose("%s: DNS socket of pid %d: to the helper's responder (port "
+	    "%d)", what, (int)c->pid, port);
+	if ((flags = fcntl(sock, F_GETFL)) == -1 || fstat(sock, &st) == -1) {
+		err = errno;
+		goto done;
+	}
+	if (type == SOCK_STREAM && (w = waiter_find(sv, st.st_ino)) != NULL) {
+		/* The same blocking connect, restarted after a signal. */
+		w->id = c->id;
+		close(sock);
+		return;
+	}
+	if (type == SOCK_STREAM && !(flags & O_NONBLOCK) &&
+	    sv->nwaits < MAX_WAITERS &&
+	    fcntl(sock, F_SETFL, flags | O_NONBLOCK) == 0) {
+		/* Blocking: we wait for it, not the program's thread. */
+		if (connect(sock, (struct sockaddr *)&resp, resplen) == -1)
+			err = errno;
+		if (err != EINPROGRESS) {
+			fcntl(sock, F_SETFL, flags);
+			if (err == 0)
+				dns_peer_keep(sv, sock, c);
+			goto done;
+		}
+		dns_peer_keep(sv, sock, c);
+		w = &sv->waits[sv->nwaits++];
+		memset(w, 0, sizeof(*w));
+		w->id = c->id;
+		w->fd = sock;
+		w->ino = st.st_ino;
+		w->flags = flags;
+		w->pid = c->pid;
+		return;
+	}
+	if (connect(sock, (struct sockaddr *)&resp, resplen) == -1)
+		err = errno;
+	if (err == 0 || err == EINPROGRESS)
+		dns_peer_keep(sv, sock, c);
+ done:
+	close(sock);
+	answer(sv, c->id, err, val);
+}
+
 /* --- deciding ------------------------------------------------------- */
 
 /*
@@ -678,14 +964,22 @@ decide(struct sv *sv, struct call *c)
 	} else
 		act = rules_match_addr(sv->conf->rules, sa, &m);
 	describe(sa, synthetic ? name : NULL, what, sizeof(what));
-	if (act == RULES_DIRECT && !synthetic) {
-		if (port == 53 && !dns_checked(c->pid)) {
-			verbose("%s: a DNS query of pid %d's own, refused: "
-			    "names resolve through the rules", what,
-			    (int)c->pid);
+	if (port == 53 && !synthetic && !dns_checked(c->pid)) {
+		/* A program's own resolver (a shim's went to the responder). */
+		if (resolvconf_has(&sv->ns, sa)) {
+			dns_redirect(sv, c, what);
+			return;
+		}
+		if (act == RULES_DIRECT) {
+			/* Another server: we cannot see what it is asked. */
+			verbose("%s: a DNS query of pid %d's own to a server "
+			    "not in /etc/resolv.conf, refused: names resolve "
+			    "through the rules", what, (int)c->pid);
 			answer(sv, c->id, EACCES, 0);
 			return;
 		}
+	}
+	if (act == RULES_DIRECT && !synthetic) {
 		debug("%s: direct by %s:%d", what, m.file ? m.file :
 		    "default", m.line);
 		answer(sv, c->id, CONTINUE, 0);
@@ -821,6 +1115,8 @@ judge_msghdr(struct sv *sv, struct call *c, uint64_t addr)
 	    peek(c->pid, (uint64_t)mh.msg_iov, &iov, sizeof(iov)) == 0) {
 		c->data = (uint64_t)iov.iov_base;
 		c->datalen = iov.iov_len;
+		c->iov = (uint64_t)mh.msg_iov;
+		c->iovlen = mh.msg_iovlen;
 	}
 	judge(sv, c, (uint64_t)mh.msg_name, (int)mh.msg_namelen);
 	return 1;
@@ -906,6 +1202,7 @@ peer(struct sv *sv, const struct call *c, uint64_t addr, uint64_t lenp)
 	const struct sockaddr_in *sin = (const void *)&ss;
 	const struct sockaddr_in6 *sin6 = (const void *)&ss;
 	struct proto_addr la, dest;
+	const struct dns_peer *dp;
 	socklen_t len = sizeof(ss), dlen;
 	size_t i;
 	int sock, ulen, st = -1;
@@ -918,6 +1215,11 @@ peer(struct sv *sv, const struct call *c, uint64_t addr, uint64_t lenp)
 	    (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
 	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)))))
 		goto kernel;
+	if ((dp = dns_peer_find(sv, sock)) != NULL) {
+		memcpy(&ss, &dp->ns, sizeof(ss));
+		dlen = dp->nslen;
+		goto found;
+	}
 	len = sizeof(local);
 	if (getsockname(sock, (struct sockaddr *)&local, &len) == -1)
 		goto kernel;
@@ -929,6 +1231,7 @@ peer(struct sv *sv, const struct call *c, uint64_t addr, uint64_t lenp)
 	}
 	if (st != 0 || (dlen = proto_addr_to_sockaddr(&dest, &ss)) == 0)
 		goto kernel;
+ found:
 	close(sock);
 	sock = -1;
 	if (peek(c->pid, lenp, &ulen, sizeof(ulen)) < 0) {
@@ -1047,6 +1350,7 @@ handle(struct sv *sv)
 		return;
 	case __NR_sendmmsg:
 		c.is_send = 1;
+		c.is_mmsg = 1;
 		c.flags = (int)d->args[3] & ~MSG_FASTOPEN;
 		mmsg(sv, &c, d->args[1], d->args[2]);
 		return;
@@ -1210,6 +1514,7 @@ supervise_run(const char *path, char **argv,
 	if ((sv = calloc(1, sizeof(*sv))) == NULL)
 		fatal("out of memory");
 	sv->conf = conf;
+	resolvconf_load(&sv->ns, "/etc/resolv.conf", 1);
 	rules_synthetic_v4(conf->rules, &sv->pools.v4, &sv->pools.v4len);
 	rules_synthetic_v6(conf->rules, &sv->pools.v6, &sv->pools.v6len);
 	sv->reqsize = sizes.seccomp_notif > sizeof(*sv->req) ?

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "../common/resolvconf.h"
 
 /* A query's name, as text: 0, or -1 for what is no query (shim.h). */
 int
@@ -100,11 +101,9 @@ dns_leak(const void *buf, size_t len)
 
 /* --- the responder, and the system's nameservers ------------------------ */
 
-#define MAX_NS		3	/* MAXNS: glibc reads no more */
 #define RESP_TTL	5	/* seconds the responder's port is trusted */
 
-static struct sockaddr_storage sys_ns[MAX_NS];
-static int nsys_ns;
+static struct resolvconf sys_ns;
 static pthread_once_t ns_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t resp_lock = PTHREAD_MUTEX_INITIALIZER;
 static int resp_port;
@@ -114,67 +113,15 @@ static time_t resp_stamp;
 static void
 load_sys_ns(void)
 {
-	char buf[4096], *line, *save, *w, *ws;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC)) != -1) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		for (line = strtok_r(buf, "\n", &save); line != NULL &&
-		    nsys_ns < MAX_NS; line = strtok_r(NULL, "\n", &save)) {
-			struct sockaddr_in *sin = (void *)&sys_ns[nsys_ns];
-			struct sockaddr_in6 *sin6 = (void *)&sys_ns[nsys_ns];
-
-			if ((w = strtok_r(line, " \t\r", &ws)) == NULL ||
-			    strcmp(w, "nameserver") != 0 ||
-			    (w = strtok_r(NULL, " \t\r%", &ws)) == NULL)
-				continue;
-			if (inet_pton(AF_INET, w, &sin->sin_addr) == 1) {
-				sin->sin_family = AF_INET;
-				nsys_ns++;
-			} else if (inet_pton(AF_INET6, w,
-			    &sin6->sin6_addr) == 1) {
-				sin6->sin6_family = AF_INET6;
-				nsys_ns++;
-			}
-		}
-	}
-	if (nsys_ns == 0) {		/* glibc's default */
-		((struct sockaddr_in *)(void *)&sys_ns[0])->sin_family =
-		    AF_INET;
-		((struct sockaddr_in *)(void *)&sys_ns[0])->sin_addr.s_addr =
-		    htonl(INADDR_LOOPBACK);
-		nsys_ns = 1;
-	}
+	resolvconf_load(&sys_ns, "/etc/resolv.conf", 0);
 }
 
 /* Nonzero if sa (port aside) is one of the system's nameservers. */
 static int
 system_ns(const struct sockaddr *sa)
 {
-	struct sockaddr_in v4;
-	int i;
-
 	pthread_once(&ns_once, load_sys_ns);
-	sa = shim_unmap(sa, &v4);
-	for (i = 0; i < nsys_ns; i++) {
-		const struct sockaddr_storage *ns = &sys_ns[i];
-
-		if (ns->ss_family != sa->sa_family)
-			continue;
-		if (sa->sa_family == AF_INET &&
-		    ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)(const void *)ns)->sin_addr.s_addr)
-			return 1;
-		if (sa->sa_family == AF_INET6 && memcmp(
-		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-		    &((const struct sockaddr_in6 *)(const void *)ns)->sin6_addr,
-		    16) == 0)
-			return 1;
-	}
-	return 0;
+	return resolvconf_has(&sys_ns, sa);
 }
 
 static time_t

@@ -8,14 +8,15 @@
 # and Go (tests/progs/goprobe.go) built with cgo and run with
 # GODEBUG=netdns=cgo, and built static (CGO_ENABLED=0): Go's raw system
 # calls bypass the shim and are decided by the launcher's seccomp
-# supervisor; a static build's own DNS queries are refused there.
+# supervisor, which sends a static build's own DNS queries to the helper's
+# DNS responder.
 . "$(dirname "$0")/lib/tap.sh"
 . "$TB_TOP/tests/progs/prog-lib.sh"
 tb_need_product
 tb_need_netns "runtimes through the tunnel" || exit 0
 # python3 6; node: 8 steps and its exit; Java: 5 steps, its exit, the IPv4
-# stack; Go: cgo 7, cgo started by env 4, static 6 (one pneed for all).
-pplan 6 "node 9" "java 7" "go (cgo, netdns=cgo) 17"
+# stack; Go: cgo 7, cgo started by env 4, static 8 (one pneed for all).
+pplan 6 "node 9" "java 7" "go (cgo, netdns=cgo) 19"
 
 PROGS=$TB_TOP/tests/progs
 
@@ -197,7 +198,6 @@ GO_STEPS="net.LookupHost|net.Dial, echo|net/http GET"
 # What the leak trap sees of them: the echo connect, a static one's
 # queries.
 GO_DIAL_LEAK='^(packet tcp [^ ]+ -> [^ ]+:7|connect [^ ]+:7 from [^ ]+)$'
-GO_DNS_LEAK='^dns (echo|wiki)\.corp\.test (A|AAAA)$'
 
 # --- Go --------------------------------------------------------------------
 # Go makes its socket system calls itself, cgo or not: only a cgo build's
@@ -205,8 +205,8 @@ GO_DNS_LEAK='^dns (echo|wiki)\.corp\.test (A|AAAA)$'
 # does.  The launcher detects a Go (or static) program before exec and
 # runs it under its seccomp supervisor, which decides each connect(2) by
 # the rules (synthetic addresses by name), and also points the proxy
-# variables at the helper's proxy.  A static build's own DNS queries are
-# refused (skips, with what happened); anything else is a failure.
+# variables at the helper's proxy.  A static build's own DNS queries go
+# to the helper's DNS responder, which answers by the rules.
 GO_CGO="go (cgo, netdns=cgo)"
 GO_STATIC="go (static, CGO_ENABLED=0)"
 if pneed "$GO_CGO" golang-go go; then
@@ -237,14 +237,18 @@ if pneed "$GO_CGO" golang-go go; then
 	if (cd "$T" && CGO_ENABLED=0 timeout 300 "${GOENV[@]}" go build \
 	    -o goprobe-static goprobe.go) >"$T/go-static.log" 2>&1; then
 		pok "$GO_STATIC" "build with CGO_ENABLED=0"
-		PSKIP_README='DNS queries (UDP/TCP port 53) are refused with `EACCES`' \
-		    PROBE_EXPECTED='net\.Dial, echo|net\.LookupHost' \
-		    PROBE_STEPS=$GO_STEPS PROBE_LEAKS="$GO_DNS_LEAK" \
-		    PROBE_WHY="a static Go program's own DNS queries are refused under the seccomp supervisor (EACCES) until the helper answers DNS; by name it reaches hosts only through the proxy variables" \
-		    probe "$GO_STATIC" "$T/goprobe-static" echo.corp.test wiki.corp.test
+		# Its resolver's socket goes to the helper's DNS responder:
+		# by name too, nothing reaches the leak trap (the local
+		# resolver); without the filter, its queries do.
+		mark=$(tb_trap_mark)
+		PROBE_STEPS=$GO_STEPS probe "$GO_STATIC" "$T/goprobe-static" echo.corp.test wiki.corp.test
+		check_no_leak "$GO_STATIC: no query and no dial reached the leak trap" "$mark"
 		pcheck "$GO_STATIC" "under the seccomp supervisor: no warning" \
 		    sh -c "! grep -q 'statically linked' '$ERR'"
-		pnote "$GO_STATIC" "raw dials by address through the seccomp supervisor, net/http through the launcher's proxy; its own DNS refused"
+		mark=$(tb_trap_mark)
+		tw -f "$TB_RULES" -o Intercept=proxy "$T/goprobe-static" echo.corp.test wiki.corp.test
+		check_trap_caught "$GO_STATIC: negative control (Intercept=proxy): its own queries reach the local resolver" "$mark"
+		pnote "$GO_STATIC" "dials (by name: its resolver to the helper's DNS responder) through the seccomp supervisor, net/http through the launcher's proxy"
 	else
 		pfail "$GO_STATIC" "build with CGO_ENABLED=0" "$(tail -n 5 "$T/go-static.log")"
 	fi

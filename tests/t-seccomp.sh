@@ -3,14 +3,15 @@
 # (CGO_ENABLED=0: raw system calls, its own resolver) and static busybox -
 # run under the launcher's seccomp supervisor, with no proxy variables:
 # their connects to tunneled addresses (intranet and synthetic) go through
-# the tunnel, denied ones fail with EACCES, their own DNS queries are
-# refused, and nothing reaches the leak trap (negative controls: the same
-# with the rules turned direct).  Also: a Go program started by a shell
+# the tunnel, denied ones fail with EACCES, their own DNS queries go to
+# the helper's DNS responder (net.Dial by name, LookupHost, LookupSRV), and
+# nothing reaches the leak trap (negative controls: the same with the rules
+# turned direct).  Also: a Go program started by a shell
 # script (the shim hands it to the supervisor), 64 goroutines connecting at
 # once, -o Intercept=seccomp for a dynamic program's raw connect, and a
 # supervisor killed mid-run (the program's connects then fail, closed).
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 45
+tb_plan 57
 tb_need_product
 tb_need_netns "seccomp supervisor" || exit 0
 
@@ -24,6 +25,7 @@ if ! (cd "$T" && timeout 300 "${GOENV[@]}" go build -o godial godial.go) \
 	exit 1
 fi
 GODIAL=$T/godial
+BB=$(command -v busybox)
 
 # A synthetic address for wiki.corp.test, from a remote lookup (the shim's
 # getaddrinfo in getent), held by the helper the next runs share.
@@ -70,11 +72,65 @@ tw -f "$TB_RULES" "$GODIAL" http "$NOSUCH:80"
 check "Go, a name the bastion cannot resolve: no route to host, the helper's reason" \
     grep -q "^fail http $NOSUCH:80 .*no route to host" "$OUT"
 
-mark=$(tb_trap_mark)
-tw -f "$TB_RULES" "$GODIAL" lookup wiki.corp.test
-check "Go's own resolver: its query for a remote name is refused" \
+# --- names: Go's own resolver, sent to the helper's DNS responder ------------
+# Its socket to the nameserver (/etc/resolv.conf: the trap) is connected to
+# the responder instead; with the rules turned direct the responder asks
+# the system's resolver (the trap sees the question), and the dial goes
+# direct (the trap sees it too).
+names_probe() {
+	tw -f "$1" "$GODIAL" http wiki.corp.test:80
+	[ -n "${NH:-}" ] || cp "$OUT" "$T/names.http"
+	tw -f "$1" "$GODIAL" lookup wiki.corp.test
+	[ -n "${NH:-}" ] || cp "$OUT" "$T/names.lookup"
+	tw -f "$1" "$GODIAL" srv ldap tcp corp.test
+	[ -n "${NH:-}" ] || { cp "$OUT" "$T/names.srv"; cp "$ERR" "$T/names.err"; }
+	NH=1
+}
+NH=
+# The intranet's resolver named: otherwise the responder's first SRV
+# question waits for the bastion's /etc/resolv.conf (an exec session, near
+# a second here), longer than the bed's resolv.conf lets Go wait (timeout:1).
+{ echo 'resolver 198.51.100.20'; cat "$TB_RULES"; } >"$T/resolver.rules"
+check_never_direct "Go's own resolver (net.Dial by name, LookupHost, LookupSRV)" \
+    names_probe "$T/resolver.rules"
+check "Go net.Dial by an intranet name, no proxy variables: HTTP through the tunnel, to its synthetic address" \
+    grep -Eq '^ok http wiki\.corp\.test:80 peer=(203\.0\.113\.[0-9]+|\[2001:db8:ff::[0-9a-f:]+\]):80 .*intranet wiki OK' \
+    "$T/names.http"
+check "Go net.LookupHost of an intranet name: the synthetic addresses" \
+    sh -c "grep -q '^ok lookup .*203\.0\.113\.' '$T/names.lookup' &&
+        grep -q '^ok lookup .*2001:db8:ff::' '$T/names.lookup'"
+check "Go net.LookupSRV: the intranet resolver's record, through the bastion" \
+    grep -qx 'ok srv 0 100 389 ldap.corp.test.' "$T/names.srv"
+check "Go's resolver under the supervisor: nothing said without -v" \
+    test ! -s "$T/names.err"
+tw -f "$TB_RULES" "$GODIAL" lookup blocked.corp.test
+check "Go net.LookupHost of a denied name: refused (REFUSED from the responder)" \
     grep -q '^fail lookup' "$OUT"
-check_no_leak "Go's own resolver: the resolver (trap) saw no question" "$mark"
+
+# A query of our own (UDP, TCP; connect then write): the socket's peer is
+# still the nameserver; a datagram sent with the nameserver's address
+# (unconnected) goes to the responder too, whose address the reply shows.
+cli awk '$1 == "nameserver" { print $2; exit }' /etc/resolv.conf
+NS=$(cat "$OUT")
+mark=$(tb_trap_mark)
+for net in udp tcp unconnected; do
+	tw -f "$TB_RULES" "$GODIAL" dns $net wiki.corp.test
+	cp "$OUT" "$T/dns.$net"
+done
+check "a Go query of its own over connected UDP: the synthetic answer, getpeername names the nameserver" \
+    grep -Eq "^ok dns udp peer=$NS:53 a=203\.0\.113\." "$T/dns.udp"
+check "a Go query of its own over TCP: the synthetic answer, getpeername names the nameserver" \
+    grep -Eq "^ok dns tcp peer=$NS:53 a=203\.0\.113\." "$T/dns.tcp"
+check "a Go query sendto the nameserver on an unconnected socket: answered by the responder" \
+    grep -Eq '^ok dns unconnected from=127\.0\.0\.1:[0-9]+ a=203\.0\.113\.' "$T/dns.unconnected"
+tw -f "$TB_RULES" "$BB" nslookup wiki.corp.test
+check "busybox nslookup (static, its own resolver): the synthetic addresses from the responder" \
+    sh -c "grep -q 'Address: 203\.0\.113\.' '$OUT' && grep -q 'Address: 2001:db8:ff::' '$OUT'"
+# Another server than the nameservers: we cannot see what it is asked.
+tw -f "$TB_RULES" -v "$BB" nslookup wiki.corp.test 192.0.2.1
+check "busybox nslookup to a server not in resolv.conf: refused (EACCES)" \
+    grep -q "192.0.2.1:53: a DNS query of pid [0-9]*'s own to a server not in /etc/resolv.conf, refused" "$ERR"
+check_no_leak "Go's and busybox's queries of their own: the resolver (trap) saw no question" "$mark"
 mark=$(tb_trap_mark)
 tw -f "$TB_RULES" -o Intercept=proxy "$GODIAL" lookup wiki.corp.test
 check_trap_caught "negative control: without the filter Go's query reaches the resolver" "$mark"
@@ -90,7 +146,7 @@ check_no_leak "64 goroutines: nothing reached the trap" "$mark"
 cat >"$T/script.sh" <<EOF
 #!/bin/sh
 echo script running
-exec "$GODIAL" http 198.51.100.20:80
+exec "$GODIAL" http 198.51.100.20:80 wiki.corp.test:80
 EOF
 chmod +x "$T/script.sh"
 script_probe() {
@@ -101,11 +157,12 @@ O=
 check_never_direct "a Go program started by a shell script" script_probe "$TB_RULES"
 check "a Go program started by a shell script: HTTP through the tunnel" \
     grep -q '^ok http 198.51.100.20:80 .*intranet wiki OK' "$O"
+check "a Go program started by a shell script: by name too (its resolver to the responder)" \
+    grep -Eq '^ok http wiki\.corp\.test:80 peer=(203\.0\.113\.|\[2001:db8:ff::).*intranet wiki OK' "$O"
 
 # --- static busybox ---------------------------------------------------------
 # The launcher also sets the proxy variables for them (they carry names,
 # which their own resolvers cannot): unset here, so only the filter acts.
-BB=$(command -v busybox)
 NOPROXY="$BB env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u all_proxy"
 tw -f "$TB_RULES" $NOPROXY "$BB" env
 check "busybox (static) runs with no proxy variable set" \
