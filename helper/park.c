@@ -32,6 +32,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -123,6 +124,9 @@ park_open(int family, struct sockaddr_storage *addr, socklen_t *alen,
 	struct sockaddr_in6 *sin6 = (void *)addr;
 	int fd, n = 0, one = 1, backlog = forced_backlog();
 	const char *lo = family == AF_INET ? "127.0.0.1" : "::1";
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	*filler = -1;
 	memset(addr, 0, sizeof(*addr));
@@ -164,8 +168,11 @@ park_open(int family, struct sockaddr_storage *addr, socklen_t *alen,
 		errno = ETIMEDOUT;
 		goto fail;
 	}
-	verbose("parking on %s: backlog %d, %d filler%s", lo,
-	    backlog == -1 ? 0 : backlog, n, n == 1 ? "" : "s");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	verbose("parking on %s: backlog %d, %d filler%s, ready in %ld ms", lo,
+	    backlog == -1 ? 0 : backlog, n, n == 1 ? "" : "s",
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	return fd;
 fail:
 	n = errno;
