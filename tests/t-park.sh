@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "parking listener" || exit 0
-tb_plan 17
+tb_plan 19
 
 CURL=(curl -sS --max-time 20 http://wiki.corp.test/)
 # counter NAME: the cli namespace's absolute TcpExt counter.
@@ -112,3 +112,31 @@ tw -f "$TB_RULES" "$cc" -t 30 wiki.corp.test 81 refused refused-nb
 check "backlog 1: conncheck refused connects" \
     sh -c "[ $RC = 0 ] && grep -q '^ok ' '$OUT' && ! grep -q '^fail ' '$OUT'"
 TB_PASSENV=$saved_passenv
+
+# --- a kernel that refuses every filler (emulated) -----------------------------
+# nft drops every SYN on cli's loopback while a fresh helper starts: the
+# backlog-0 fillers go unanswered as on a kernel before 3479c7549fb1 with
+# tcp_syncookies=0, and so do backlog 1's.  The helper must say so and give
+# up at once, not wait out a connect's two minutes of SYN retries.
+tw_new_runtime
+cat >"$T/park.nft" <<'NFT'
+table inet twpark {
+	chain in {
+		type filter hook input priority -300;
+		iif "lo" tcp flags & (syn | ack) == syn drop
+	}
+}
+NFT
+cli nft -f "$T/park.nft"
+nftrc=$RC
+start=$(date +%s%N)
+tw -v -f "$TB_RULES" "${CURL[@]}"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+cp "$ERR" "$T/log"
+rc=$RC
+cli nft delete table inet twpark
+check "refused fillers: the helper names the kernel's refusal (nft rc $nftrc)" \
+    grep -q 'this kernel refuses every SYN to a listen(fd, 0) socket' "$T/log"
+check "refused fillers: the helper gives up in $ms ms (< 3000), saying why" \
+    sh -c "[ $rc != 0 ] && grep -q 'parking listener on 127.0.0.1' '$T/log' &&
+    [ $ms -lt 3000 ]"
