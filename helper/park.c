@@ -8,10 +8,10 @@
  * Current kernels take backlog + 1 (the accept queue is full when it holds
  * more than backlog), so listen(fd, 0) and one filler is enough.  Kernels
  * without upstream commit 3479c7549fb1 (older 5.15 and 6.1 stable and
- * vendor kernels before the 2025 backports) count the SYN queue as full
- * at backlog 0 and, with net.ipv4.tcp_syncookies=0, refuse every SYN to a
- * listen(fd, 0) socket: the filler never completes (a blocking connect
- * would hang about two minutes of SYN retries).  So we never trust the
+ * vendor kernels before the 2025 backports) refuse every SYN to a
+ * listen(fd, 0) socket when net.ipv4.tcp_syncookies=0 (issue 13): the
+ * filler never completes (a blocking connect would hang about two minutes
+ * of SYN retries).  So we never trust the
  * arithmetic: fillers connect non-blocking, one at a time, each given
  * FILL_WAIT_MS; a filler that does not complete in that time found the
  * queue full (its SYN dropped) and is closed.  If not even one completes,
