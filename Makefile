@@ -46,7 +46,7 @@ SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c \
 	     preload/hook-send.c preload/hook-listen.c preload/hook-exec.c \
 	     preload/hook-syscall.c preload/hook-dns.c
-HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
+HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c helper/park.c \
 	     helper/names.c helper/session.c helper/sshconf.c helper/sshg.c \
 	     helper/rundir.c helper/knownhosts.c helper/identity.c helper/status.c \
 	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \

@@ -515,6 +515,15 @@ void	ctl_free_attached(struct helper *);
 void	ctl_reply(int fd, uint16_t type, int status, const void *body,
 	    size_t len);
 
+/* park.c */
+/*
+ * The loopback parking listener for family, its accept queue filled by
+ * our own connects: its address in addr/alen, a filler in *filler.
+ * Returns the listener, or -1 with errno.
+ */
+int	park_open(int family, struct sockaddr_storage *addr, socklen_t *alen,
+	    int *filler);
+
 /* handover.c */
 /* Can fd be parked (same netns, no device)?  0 or errno, reason in why. */
 int	handover_check(struct helper *, int fd, pid_t pid, char *why,

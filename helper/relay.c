@@ -85,59 +85,14 @@ static int	up_write(struct conn *, const char *, size_t);
 
 /* --- parking ------------------------------------------------------------ */
 
-/*
- * A listener with backlog 0 takes exactly one connection into its accept
- * queue; we put our own there and never accept, so every later SYN is
- * dropped and its sender stays in SYN_SENT.  SO_REUSEPORT lets the
- * completing socket bind the same address (conn_opened()).
- */
-static int
-parking(int family, struct sockaddr_storage *addr, socklen_t *alen,
-    int *filler)
-{
-	struct sockaddr_in *sin = (void *)addr;
-	struct sockaddr_in6 *sin6 = (void *)addr;
-	int fd, f = -1, one = 1;
-
-	*filler = -1;
-	memset(addr, 0, sizeof(*addr));
-	if (family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		*alen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		*alen = sizeof(*sin6);
-	}
-	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return -1;
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
-	    bind(fd, (struct sockaddr *)addr, *alen) == -1 ||
-	    listen(fd, 0) == -1 ||
-	    getsockname(fd, (struct sockaddr *)addr, alen) == -1 ||
-	    (f = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(f, (struct sockaddr *)addr, *alen) == -1) {
-		if (f != -1)
-			close(f);
-		close(fd);
-		return -1;
-	}
-	*filler = f;
-	return fd;
-}
-
 void
 relay_init(struct helper *h)
 {
-	h->park4 = parking(AF_INET, &h->park4_addr, &h->park4_len,
+	h->park4 = park_open(AF_INET, &h->park4_addr, &h->park4_len,
 	    &h->park_fill[0]);
 	if (h->park4 == -1)
 		fatal("parking listener on 127.0.0.1: %s", strerror(errno));
-	h->park6 = parking(AF_INET6, &h->park6_addr, &h->park6_len,
+	h->park6 = park_open(AF_INET6, &h->park6_addr, &h->park6_len,
 	    &h->park_fill[1]);
 	if (h->park6 == -1)
 		verbose("no IPv6 loopback: IPv6 sockets park v4-mapped");
