@@ -9,7 +9,7 @@
 # reproducer.  `make fuzz` is the same, longer (FUZZ_SECONDS, default 60).
 # Needs no test bed; built with `make fuzz-build` into this test's dir.
 . "$(dirname "$0")/lib/tap.sh"
-tb_plan 3		# built, then one run per fuzzer
+tb_plan 4		# built, then one run per fuzzer (rules, proto, dns)
 
 # Independent of the build under test: make check runs it, check-asan not
 # again.
