@@ -486,7 +486,7 @@ session_attach(struct session_ref *s, const struct opts *o,
     const struct rules *r, int by_pid)
 {
 	struct proto_attach at;
-	char lock[sizeof(s->path) + 8];
+	char lock[sizeof(s->name.path) + 8];
 	int fd, lockfd, st;
 
 	memset(&at, 0, sizeof(at));
