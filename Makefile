@@ -52,6 +52,7 @@ HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c \
 	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \
 	     helper/log-syslog.c helper/strvec.c helper/prefetch.c \
 	     helper/dns.c helper/dns-msg.c helper/sockdiag.c helper/handover.c \
+	     helper/pump.c \
 	     helper/window.c
 LAUNCH_SRC = helper/launcher.c helper/supervise.c helper/client.c helper/rundir.c helper/fwdspec.c \
 	     helper/remote.c helper/ctlcmd.c helper/sshg.c helper/sessname.c helper/log.c \

@@ -11,7 +11,7 @@
  * common/proto.c, helper/names.c (the synthetic name table RESOLVE and
  * REVERSE use), helper/log.c (every log line is formatted, into /dev/null)
  * and the rules parser (a FORWARD -D's rules text).  What dispatch hands
- * a request to beyond that (relay_connect, exec_request, fwd_request,
+ * a request to beyond that (handover_request, exec_request, fwd_request,
  * dns_request, status_*) is stubbed below: each stub checks what it is given (strings
  * terminated, the tail as long as the header said, descriptors valid) and
  * takes ownership of descriptors as the real one does.  watch_set and
@@ -145,7 +145,7 @@ fd_valid(int fd)
 }
 
 void
-relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
+handover_request(struct helper *h, int ctl, const struct proto_connect *req,
     int sockfd, pid_t pid)
 {
 	struct sockaddr_storage ss;
@@ -155,7 +155,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	(void)pid;
 	ASSERT(fd_valid(ctl));
 	ASSERT(sockfd == -1 || (fd_valid(sockfd) && sockfd != ctl));
-	/* As relay.c does with the request. */
+	/* As handover.c does with the request. */
 	snprintf(rule, sizeof(rule), "%.*s", (int)sizeof(req->rule) - 1,
 	    req->rule);
 	if (memchr(req->host, '\0', sizeof(req->host)) == NULL)
@@ -177,7 +177,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 }
 
 const struct proto_addr *
-relay_peer(struct helper *h, const struct proto_addr *a)
+handover_peer(struct helper *h, const struct proto_addr *a)
 {
 	(void)h;
 	(void)a;
@@ -185,7 +185,7 @@ relay_peer(struct helper *h, const struct proto_addr *a)
 }
 
 int
-relay_outcome(struct helper *h, uint64_t ino)
+handover_outcome(struct helper *h, uint64_t ino)
 {
 	(void)h;
 	(void)ino;

@@ -173,7 +173,7 @@ dispatch(struct helper *h, struct ctl_client *cl)
 	switch (cl->hdr.type) {
 	case PROTO_CONNECT:
 		watch_del(h, &cl->w);
-		relay_connect(h, fd, &cl->body.connect, cl->passed[0],
+		handover_request(h, fd, &cl->body.connect, cl->passed[0],
 		    cl->cred.pid);
 		cl->passed[0] = -1;
 		cl->w.fd = -1;			/* now owned by the conn */
@@ -195,7 +195,7 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		    sizeof(rep));
 		return 0;
 	case PROTO_PEER:
-		dest = relay_peer(h, &cl->body.addr);
+		dest = handover_peer(h, &cl->body.addr);
 		ctl_reply(fd, PROTO_PEER, dest ? 0 : ENOENT, dest,
 		    dest ? sizeof(*dest) : 0);
 		return 0;
@@ -214,7 +214,7 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		return 0;
 	case PROTO_OUTCOME:
 		ctl_reply(fd, PROTO_OUTCOME,
-		    relay_outcome(h, cl->body.outcome.ino), NULL, 0);
+		    handover_outcome(h, cl->body.outcome.ino), NULL, 0);
 		return 0;
 	case PROTO_ATTACH:
 		if ((cl->body.attach.flags & PROTO_ATTACH_PID) &&

@@ -1,58 +1,28 @@
 /*
- * relay.c - tunneled connections: channel open, hand-over, byte relay.
+ * relay.c - the life of a tunneled connection: made, channel opened (now
+ * or after a reconnect), failed, reaped.
  *
- * Hand-over.  The program's own socket arrives with the CONNECT request,
- * always non-blocking (the shim makes a blocking connect wait for us).  We
- * park it at once: connect it to a listener of ours whose accept queue is
- * full, so its SYN is dropped and it sits in SYN_SENT, polling neither
- * writable nor in error - exactly what a connect in progress looks like.
- * Then we open the direct-tcpip channel.
- *
- * On success we complete the parked connect from our side with a TCP
- * simultaneous open: a socket bound (SO_REUSEPORT) to the parking address
- * connects to the program socket's address; the program's SYN_SENT socket
- * sees the crossed SYN, and both ends reach ESTABLISHED.  The program's
- * socket goes straight from "in progress" to "connected", with no state in
- * between that a poller could wake up to; our end of the pair is the relay
- * socket.  On failure we disconnect the parked socket (connect AF_UNSPEC):
- * the program sees the connect fail (SO_ERROR), and the shim replaces the
- * kernel's ECONNRESET with the reason recorded here (relay_outcome()).
- *
- * The completion is never blind.  A parked socket can give up while the
- * channel opens (TCP_SYNCNT, TCP_USER_TIMEOUT, shutdown()) and free its
- * port for anyone to bind; the program can close it (our copy keeps it
- * alive).  So we complete only a socket the program still holds
- * (handover_held()) and the kernel still shows in SYN_SENT, from its
- * parking-time address towards the parking address, with its own inode
- * (sock_diag, still_parked()).  And since it may give up between that
- * check and our SYN, nothing is relayed until the pair is checked again
- * (PAIRING, pair_io()): the socket at the far end of our connection must
- * be the program's own, by inode.  Otherwise the channel is closed and
- * whoever answered is reset.
- *
- * Relay.  Each direction moves only when the other side can take it:
- * local -> channel reads at most the remote window (and nothing while the
- * session's output is backed up); channel -> local writes from libssh's
- * buffer in the data callback and leaves what the socket refuses in libssh,
- * which then stops growing the window.  So memory per connection is
- * bounded by the SSH window, whatever the reader's speed.  Half-close
- * follows OpenSSH's nchan: EOF from the program becomes channel EOF, channel
- * EOF becomes shutdown(SHUT_WR) once every byte before it is delivered.
+ * Every connection has a kind, and what differs between kinds lives with
+ * the kind, behind c->ops (struct conn_ops, after dropbear's per-channel-
+ * type struct): how its channel opens, what its local end learns when it
+ * opens or fails, a remote command's stderr and exit status.  The kinds:
+ * a program's handed-over socket (handover.c: parked, then completed or
+ * failed), a socket accepted by a -L/-D listener or the DNS responder
+ * (accepted_ops, below; proxy.c adds its replies as accept_hooks), a
+ * channel the bastion opened for -R (forwarded_ops, below) and a remote
+ * command (exec.c).  Once open, pump.c moves the bytes.
  *
  * libssh re-entrancy: channel calls may run callbacks of other channels.
  * Callbacks only move bytes and set flags; conns are freed in relay_reap().
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/un.h>
 
 #include <errno.h>
-#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,272 +34,20 @@
 #include "helper.h"
 #include "log.h"
 
-#define IOBUF_LEN	(256 * 1024)	/* one read from a local socket */
-#define DOWN_CHUNK	(64 * 1024)
-/*
- * Data libssh holds for a channel beyond what it can legitimately hold: it
- * grants 1.28 MB of window and tops it up only below 640 KB queued, and
- * window.c grants at most the connection's target (on_data adds it).  A
- * bastion that sends past that ignores flow control.
- */
-#define BACKLOG_MAX	(4 * 1024 * 1024)
 #define OPEN_TIMEOUT	60		/* seconds for a channel to open */
-#define READS_PER_EVENT	4		/* fairness between connections */
 
-static void	local_io(struct helper *, struct watch *, uint32_t);
-static void	pair_io(struct helper *, struct watch *, uint32_t);
-static void	conn_update(struct conn *);
-static void	conn_start(struct conn *);
-static void	conn_kill(struct conn *);
-static int	up_write(struct conn *, const char *, size_t);
-
-/* --- parking ------------------------------------------------------------ */
-
-/*
- * A listener with backlog 0 takes exactly one connection into its accept
- * queue; we put our own there and never accept, so every later SYN is
- * dropped and its sender stays in SYN_SENT.  SO_REUSEPORT lets the
- * completing socket bind the same address (conn_opened()).
- */
-static int
-parking(int family, struct sockaddr_storage *addr, socklen_t *alen,
-    int *filler)
-{
-	struct sockaddr_in *sin = (void *)addr;
-	struct sockaddr_in6 *sin6 = (void *)addr;
-	int fd, f = -1, one = 1;
-
-	*filler = -1;
-	memset(addr, 0, sizeof(*addr));
-	if (family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		*alen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		*alen = sizeof(*sin6);
-	}
-	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return -1;
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
-	    bind(fd, (struct sockaddr *)addr, *alen) == -1 ||
-	    listen(fd, 0) == -1 ||
-	    getsockname(fd, (struct sockaddr *)addr, alen) == -1 ||
-	    (f = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(f, (struct sockaddr *)addr, *alen) == -1) {
-		if (f != -1)
-			close(f);
-		close(fd);
-		return -1;
-	}
-	*filler = f;
-	return fd;
-}
-
+/* Parking listeners, the read buffer, the connection list; fatal if not. */
 void
 relay_init(struct helper *h)
 {
-	h->park4 = parking(AF_INET, &h->park4_addr, &h->park4_len,
-	    &h->park_fill[0]);
-	if (h->park4 == -1)
-		fatal("parking listener on 127.0.0.1: %s", strerror(errno));
-	h->park6 = parking(AF_INET6, &h->park6_addr, &h->park6_len,
-	    &h->park_fill[1]);
-	if (h->park6 == -1)
-		verbose("no IPv6 loopback: IPv6 sockets park v4-mapped");
-	h->iobuf_len = IOBUF_LEN;
-	if ((h->iobuf = malloc(h->iobuf_len)) == NULL)
-		fatal("out of memory");
+	handover_init(h);
+	pump_init(h);
 	TAILQ_INIT(&h->conns);
 }
 
-/* Where a socket of family parks: ::1, else the v4-mapped 127.0.0.1. */
-static socklen_t
-park_addr(const struct helper *h, int family, struct sockaddr_storage *out)
-{
-	const struct sockaddr_in *v4 = (const void *)&h->park4_addr;
-	struct sockaddr_in6 *m = (void *)out;
-
-	if (family == AF_INET) {
-		*out = h->park4_addr;
-		return h->park4_len;
-	}
-	if (h->park6 != -1) {
-		*out = h->park6_addr;
-		return h->park6_len;
-	}
-	memset(out, 0, sizeof(*out));
-	m->sin6_family = AF_INET6;
-	m->sin6_port = v4->sin_port;
-	m->sin6_addr.s6_addr[10] = m->sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&m->sin6_addr.s6_addr[12], &v4->sin_addr, 4);
-	return sizeof(*m);
-}
-
-/* A v4-mapped IPv6 address as plain IPv4 (what is on the wire). */
-static void
-unmap(struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (void *)ss;
-	struct sockaddr_in sin;
-
-	if (ss->ss_family != AF_INET6 ||
-	    !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-		return;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = sin6->sin6_port;
-	memcpy(&sin.sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, &sin, sizeof(sin));
-}
-
-static int
-sock_family(int fd)
-{
-	int dom;
-	socklen_t len = sizeof(dom);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == -1)
-		return -1;
-	return dom;
-}
-
-/* --- outcomes ----------------------------------------------------------- */
-
-static void
-record_outcome(struct helper *h, uint64_t ino, int err)
-{
-	struct outcome *o = &h->outcomes[h->next_outcome++ % OUTCOMES];
-
-	o->ino = ino;
-	o->err = err;
-}
-
-int
-relay_outcome(struct helper *h, uint64_t ino)
-{
-	size_t i;
-
-	for (i = 0; i < OUTCOMES; i++)
-		if (h->outcomes[i].ino == ino && ino != 0)
-			return h->outcomes[i].err;
-	return 0;
-}
-
-/* --- channel callbacks -------------------------------------------------- */
-
-static int
-down_pending(const struct conn *c)
-{
-	return c->down.off < c->down.len || c->down_blocked;
-}
-
-static void
-local_shutdown(struct conn *c)
-{
-	if (c->local_shut || c->local.fd < 0)
-		return;
-	shutdown(c->local.fd, SHUT_WR);
-	c->local_shut = 1;
-}
-
-/* The data callback's work: returns how many of len bytes were taken. */
-static int
-deliver(struct conn *c, void *data, uint32_t len, int is_stderr)
-{
-	ssize_t n;
-
-	if (is_stderr && c->exec != NULL)
-		return exec_stderr(c, data, len);
-	if (is_stderr || c->dead || c->local_broken)
-		return (int)len;		/* nobody to deliver to */
-	if (len > BACKLOG_MAX + c->win.target) {
-		error("conn %llu: %s:%u: the bastion ignored the channel window "
-		    "(%u bytes queued): resetting the connection",
-		    (unsigned long long)c->id, c->host, c->port, len);
-		c->local_broken = 1;
-		conn_kill(c);
-		return (int)len;
-	}
-	if (c->state != CONN_OPEN || c->in_flush || down_pending(c))
-		return 0;			/* keep order: flush first */
-	if (c->x11_filter) {
-		c->down_blocked = 1;		/* down_flush rewrites it */
-		conn_update(c);
-		return 0;
-	}
-	n = send(c->local.fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR) {
-			c->down_blocked = 1;
-			conn_update(c);
-			return 0;
-		}
-		debug("conn %llu: local write: %s",
-		    (unsigned long long)c->id, strerror(errno));
-		c->local_broken = 1;
-		c->h->need_reap = 1;
-		return (int)len;
-	}
-	c->bytes_down += n;
-	if ((uint32_t)n < len) {
-		c->down_blocked = 1;
-		conn_update(c);
-	}
-	return (int)n;
-}
-
-static int
-on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
-    int is_stderr, void *userdata)
-{
-	struct conn *c = userdata;
-	int taken;
-
-	(void)s;
-	(void)ch;
-	taken = deliver(c, data, len, is_stderr);
-	if (!is_stderr)
-		window_data(c, len, (uint32_t)taken);
-	return taken;
-}
-
-static void
-on_eof(ssh_session s, ssh_channel ch, void *userdata)
-{
-	struct conn *c = userdata;
-
-	(void)s;
-	(void)ch;
-	c->remote_eof = 1;
-	if (c->state == CONN_OPEN && !down_pending(c))
-		local_shutdown(c);
-	c->h->need_reap = 1;
-}
-
-static void
-on_close(ssh_session s, ssh_channel ch, void *userdata)
-{
-	struct conn *c = userdata;
-
-	(void)s;
-	(void)ch;
-	c->remote_eof = 1;
-	c->remote_closed = 1;
-	if (c->state == CONN_OPEN && !down_pending(c))
-		local_shutdown(c);
-	c->h->need_reap = 1;
-}
-
-/* --- connection life ---------------------------------------------------- */
-
-static void
-conn_kill(struct conn *c)
+/* Mark c for the next reap (never freed inside a callback). */
+void
+relay_kill(struct conn *c)
 {
 	c->dead = 1;
 	c->h->need_reap = 1;
@@ -360,22 +78,6 @@ open_errno(ssh_session s)
 }
 
 /*
- * Fail a parked connect: disconnecting it (connect AF_UNSPEC) is the one
- * state change, straight to "failed", that a poller sees.
- */
-static void
-unpark_failed(struct conn *c)
-{
-	struct sockaddr unspec;
-
-	memset(&unspec, 0, sizeof(unspec));
-	unspec.sa_family = AF_UNSPEC;
-	if (connect(c->sockdup, &unspec, sizeof(unspec)) == -1)
-		debug("conn %llu: disconnect: %s", (unsigned long long)c->id,
-		    strerror(errno));
-}
-
-/*
  * The bastion forbids forwarding: say so once per session at the default
  * level (and in -O status), every time at -v, with the keywords to check.
  */
@@ -394,275 +96,55 @@ note_prohibited(struct conn *c)
 		verbose("%s", h->notice);
 }
 
-static void
-conn_failed(struct conn *c, int err)
+/*
+ * The channel will not carry c (err, as a TCP connect would report it):
+ * tell its local end through its kind, then reap it.
+ */
+void
+relay_failed(struct conn *c, int err)
 {
 	verbose("conn %llu: %s:%u: %s", (unsigned long long)c->id, c->host,
 	    c->port, strerror(err));
 	if (err == EACCES && c->state == CONN_OPENING)
 		note_prohibited(c);
-	/* Recorded before the program can observe the failure. */
-	record_outcome(c->h, c->ino, err);
-	if (c->kind == CONN_ACCEPTED) {
-		if (c->hooks != NULL)
-			c->hooks->failed(c, err);
-		c->graceful = 1;		/* let the error reply arrive */
-	} else if (c->kind == CONN_EXEC) {
-		c->exec->failure = err;
-		c->graceful = 1;
-	} else {
-		if (c->parked && c->sockdup >= 0)
-			unpark_failed(c);
-		if (c->ctl >= 0) {
-			ctl_reply(c->ctl, PROTO_CONNECT, err, NULL, 0);
-			close(c->ctl);
-			c->ctl = -1;
-		}
-	}
+	if (c->ops->failed != NULL)
+		c->ops->failed(c, err);
 	if (c->sockdup >= 0) {
 		close(c->sockdup);
 		c->sockdup = -1;
 	}
-	conn_kill(c);
-}
-
-/* Same family (v4-mapped counts as IPv4), address and port? */
-static int
-same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	struct sockaddr_storage x = *a, y = *b;
-	const struct sockaddr_in *x4 = (void *)&x, *y4 = (void *)&y;
-	const struct sockaddr_in6 *x6 = (void *)&x, *y6 = (void *)&y;
-
-	unmap(&x);
-	unmap(&y);
-	if (x.ss_family != y.ss_family)
-		return 0;
-	if (x.ss_family == AF_INET)
-		return x4->sin_port == y4->sin_port &&
-		    x4->sin_addr.s_addr == y4->sin_addr.s_addr;
-	return x.ss_family == AF_INET6 && x6->sin6_port == y6->sin6_port &&
-	    IN6_ARE_ADDR_EQUAL(&x6->sin6_addr, &y6->sin6_addr);
+	relay_kill(c);
 }
 
 /*
- * Is the program's socket still parked: the kernel's socket with the
- * 4-tuple it parked with (its address then, the parking address) is in
- * SYN_SENT and is the program's (inode)?  One that gave up has left
- * SYN_SENT and freed its port; one connected again goes elsewhere.
+ * The channel opened for a local end that is already connected (accepted,
+ * a remote command's socket): send what came before the open, then relay.
+ * An opened hook for kinds that need nothing else.
  */
-static int
-still_parked(const struct conn *c)
+void
+relay_local_ready(struct conn *c)
 {
-	struct sockaddr_storage park;
-	struct sockdiag d;
-
-	park_addr(c->h, c->family, &park);
-	return sockdiag_tcp((const struct sockaddr *)&c->local_addr,
-	    (const struct sockaddr *)&park, &d) == 0 &&
-	    d.state == TCP_SYN_SENT && d.ino == c->ino;
-}
-
-/*
- * The channel opened, but the program's socket no longer waits for it
- * (why): nobody gets the stream.  Closing the conn closes the channel at
- * the bastion and resets whatever our relay socket reached.  A socket
- * still parked fails as a connect fails; any other is left alone: it is
- * not ours to touch.
- */
-static void
-abandon_parked(struct conn *c, const char *why)
-{
-	verbose("conn %llu: %s:%u: %s: channel closed, nothing relayed",
-	    (unsigned long long)c->id, c->host, c->port, why);
-	if (c->parked && !still_parked(c))
-		c->parked = 0;
-	conn_failed(c, ECONNABORTED);
-}
-
-/*
- * Our completing connect finished (or failed).  Relay only if the socket
- * at the far end of it is the program's own: the kernel's socket with the
- * mirror 4-tuple (the program's parking-time address, our parking
- * address) must carry the program socket's inode and be connected.  A
- * 4-tuple names one connection, so that is the program's socket talking
- * to ours.  Anything else - the port taken by another listener between
- * the check and our SYN, nobody there - closes the channel.
- */
-static void
-pair_io(struct helper *h, struct watch *w, uint32_t events)
-{
-	struct conn *c = w->arg;
-	struct sockaddr_storage self, peer;
-	socklen_t slen = sizeof(self), plen = sizeof(peer);
-	socklen_t elen = sizeof(int);
-	struct sockdiag d;
-	int err = 0;
-
-	(void)events;
-	if (c->dead || c->state != CONN_PAIRING)
-		return;
-	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
-	    err != 0 ||
-	    getsockname(w->fd, (struct sockaddr *)&self, &slen) == -1 ||
-	    getpeername(w->fd, (struct sockaddr *)&peer, &plen) == -1) {
-		if (err == 0 && errno == ENOTCONN)
-			return;			/* not yet */
-		abandon_parked(c, "nobody answered at the program's port");
+	/* What a held part of it waits for: pump_send() arranges. */
+	if (c->pre.len > 0 && pump_send(c, c->pre.data, c->pre.len) < 0) {
+		relay_failed(c, ECONNABORTED);
 		return;
 	}
-	if (!same_addr(&peer, &c->local_addr) ||
-	    sockdiag_tcp((struct sockaddr *)&c->local_addr,
-	    (struct sockaddr *)&self, &d) == -1 || d.ino != c->ino ||
-	    (d.state != TCP_ESTABLISHED && d.state != TCP_FIN_WAIT1 &&
-	    d.state != TCP_FIN_WAIT2)) {
-		abandon_parked(c, "another socket took the program's port");
-		return;
-	}
-	/* Our copy must go: the program's close() has to really close it. */
-	close(c->sockdup);
-	c->sockdup = -1;
-	c->parked = 0;
-	c->local.fn = local_io;
+	free(c->pre.data);
+	c->pre.data = NULL;
+	c->pre.len = 0;
+	if (c->hooks != NULL)
+		c->hooks->opened(c);
 	c->state = CONN_OPEN;
-	/* Writable now; deliver what already arrived. */
 	c->down_blocked = 1;
-	conn_update(c);
-	session_update_interest(h);
-}
-
-/*
- * Complete the parked connect by a simultaneous open from the parking
- * address (see the top of this file).  Our socket becomes the relay end.
- */
-static int
-complete_parked(struct conn *c)
-{
-	struct helper *h = c->h;
-	struct sockaddr_storage prog, park;
-	socklen_t plen, klen;
-	int fd, one = 1;
-
-	/* The address it parked from: one that gave up reports 0.0.0.0. */
-	prog = c->local_addr;
-	/* A SYN_SENT socket reports no peer: recompute where it parked. */
-	park_addr(h, c->family, &park);
-	unmap(&prog);
-	unmap(&park);
-	klen = park.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6);
-	plen = klen;
-	if ((fd = socket(park.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	/* On loopback a crossing SYN is never lost: one unanswered means
-	 * the port is not the program's any more; fail in ~3 s, not 2 min. */
-	setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
-	    bind(fd, (struct sockaddr *)&park, klen) == -1 ||
-	    (connect(fd, (struct sockaddr *)&prog, plen) == -1 &&
-	    errno != EINPROGRESS)) {
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
-/*
- * Connect a program's UNIX socket to us: a private abstract listener,
- * our connect on the program's socket (immediate: the backlog has room),
- * then the accept, checked to be our own connect (SO_PEERCRED pid) so that
- * nobody else can slip into the window.  Returns our end or -1.
- */
-static int
-unix_pair(struct conn *c)
-{
-	struct sockaddr_un sun;
-	struct ucred cred;
-	socklen_t len = sizeof(cred), alen;
-	int l, fd = -1;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	alen = offsetof(struct sockaddr_un, sun_path) + 1 +
-	    snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
-	    "tunnelwrap.%d.%llu", (int)getpid(), (unsigned long long)c->id);
-	if ((l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (bind(l, (struct sockaddr *)&sun, alen) == -1 || listen(l, 1) == -1 ||
-	    connect(c->sockdup, (struct sockaddr *)&sun, alen) == -1 ||
-	    (fd = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1 ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    cred.pid != getpid()) {
-		if (fd != -1)
-			close(fd);
-		fd = -1;
-	}
-	close(l);
-	return fd;
+	pump_update(c);
 }
 
 static void
 conn_opened(struct conn *c)
 {
-	int fd;
-
 	debug("conn %llu: channel open to %s:%u", (unsigned long long)c->id,
 	    c->host, c->port);
-	if (c->kind == CONN_ACCEPTED || c->kind == CONN_EXEC) {
-		/* What a held part of it waits for: up_write() arranges. */
-		if (c->pre.len > 0 && up_write(c, c->pre.data, c->pre.len) < 0) {
-			conn_failed(c, ECONNABORTED);
-			return;
-		}
-		free(c->pre.data);
-		c->pre.data = NULL;
-		c->pre.len = 0;
-		if (c->hooks != NULL)
-			c->hooks->opened(c);
-		c->state = CONN_OPEN;
-		c->down_blocked = 1;
-		conn_update(c);
-		return;
-	}
-	if (c->kind == CONN_UNIX) {
-		if ((fd = unix_pair(c)) == -1) {
-			conn_failed(c, ECONNABORTED);
-			return;
-		}
-		ctl_reply(c->ctl, PROTO_CONNECT, 0, NULL, 0);
-		close(c->ctl);
-		c->ctl = -1;
-	} else {
-		if (!handover_held(c->pid, c->prog_fd, c->sockdup, c->ino)) {
-			abandon_parked(c, "the program closed its socket");
-			return;
-		}
-		if (!still_parked(c)) {
-			abandon_parked(c, "the program's connect gave up");
-			return;
-		}
-		if ((fd = complete_parked(c)) == -1) {
-			error("conn %llu: completing the connect: %s",
-			    (unsigned long long)c->id, strerror(errno));
-			conn_failed(c, ECONNABORTED);
-			return;
-		}
-		c->local.fd = fd;
-		c->local.fn = pair_io;
-		c->state = CONN_PAIRING;
-		watch_set(c->h, &c->local, EPOLLOUT);
-		return;
-	}
-	/* Our copy must go: the program's close() has to really close it. */
-	close(c->sockdup);
-	c->sockdup = -1;
-	c->local.fd = fd;
-	c->state = CONN_OPEN;
-	/* Writable once established; then deliver what already arrived. */
-	c->down_blocked = 1;
-	conn_update(c);
+	c->ops->opened(c);
 }
 
 /* Try to advance a channel open; returns 1 if the conn left OPENING. */
@@ -671,27 +153,20 @@ conn_try_open(struct conn *c)
 {
 	int rc;
 
-	if (c->kind == CONN_EXEC)
-		rc = exec_try_open(c);
-	else if (c->kind == CONN_UNIX)
-		rc = ssh_channel_open_forward_unix(c->ch, c->host, "127.0.0.1",
-		    0);
-	else
-		rc = ssh_channel_open_forward(c->ch, c->host, c->port,
-		    "127.0.0.1", 0);
+	rc = c->ops->open(c);
 	if (rc == SSH_AGAIN) {
 		c->h->open_retries++;
 		if (monotime() >= c->deadline && !c->abandoned) {
 			/* Answer the program now; reap the channel later. */
 			c->abandoned = 1;
-			conn_failed(c, ETIMEDOUT);
+			relay_failed(c, ETIMEDOUT);
 			c->dead = 0;
 		}
 		return 0;
 	}
 	c->h->nopening--;
 	if (c->abandoned) {
-		conn_kill(c);
+		relay_kill(c);
 		return 1;
 	}
 	if (rc == SSH_OK)
@@ -700,7 +175,7 @@ conn_try_open(struct conn *c)
 		/* The bastion's own words, like ssh's "open failed: ...". */
 		verbose("conn %llu: %s:%u: %s", (unsigned long long)c->id,
 		    c->host, c->port, ssh_get_error(c->h->ssh));
-		conn_failed(c, open_errno(c->h->ssh));
+		relay_failed(c, open_errno(c->h->ssh));
 	}
 	return 1;
 }
@@ -737,31 +212,15 @@ open_refused(struct helper *h)
 static int
 open_may_advance(struct conn *c, int full)
 {
-	return full || c->kind == CONN_EXEC || ssh_channel_is_open(c->ch);
-}
-
-/* Our callbacks on c's channel (libssh keeps a pointer to c->cb). */
-static void
-conn_callbacks(struct conn *c)
-{
-	c->cb.userdata = c;
-	c->cb.channel_data_function = on_data;
-	c->cb.channel_eof_function = on_eof;
-	c->cb.channel_close_function = on_close;
-	if (c->kind == CONN_EXEC) {
-		c->cb.channel_exit_status_function = exec_exit_status;
-		c->cb.channel_exit_signal_function = exec_exit_signal;
-	}
-	ssh_callbacks_init(&c->cb);
-	ssh_set_channel_callbacks(c->ch, &c->cb);
+	return full || c->ops->open_each_pump || ssh_channel_is_open(c->ch);
 }
 
 /* Open the channel now, or wait for a reconnect (up to ConnectTimeout). */
-static void
-conn_start_or_wait(struct conn *c)
+void
+relay_start_or_wait(struct conn *c)
 {
 	if (c->h->session_up) {
-		conn_start(c);
+		relay_start(c);
 		return;
 	}
 	c->state = CONN_WAITING;
@@ -770,62 +229,41 @@ conn_start_or_wait(struct conn *c)
 }
 
 /* Create the channel and send the open; the conn goes OPENING. */
-static void
-conn_start(struct conn *c)
+void
+relay_start(struct conn *c)
 {
 	struct helper *h = c->h;
 
 	if ((c->ch = ssh_channel_new(h->ssh)) == NULL) {
 		c->state = CONN_FAILED;
-		conn_failed(c, ENOMEM);
+		relay_failed(c, ENOMEM);
 		return;
 	}
-	conn_callbacks(c);
+	pump_attach(c);
 	c->state = CONN_OPENING;
 	c->deadline = monotime() + OPEN_TIMEOUT;
 	h->nopening++;
 	conn_try_open(c);
 }
 
-/* Check the handed-over socket; returns 0 or the errno to answer. */
-static int
-check_socket(struct conn *c, int fd)
-{
-	struct sockaddr_storage peer;
-	struct stat st;
-	socklen_t len;
-	int type, flags;
-
-	len = sizeof(type);
-	if (fd < 0 || fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-	    type != SOCK_STREAM || (c->family = sock_family(fd)) == -1 ||
-	    (c->family != AF_INET && c->family != AF_INET6))
-		return EINVAL;
-	c->ino = st.st_ino;
-	len = sizeof(peer);
-	if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
-		return EISCONN;
-	/* Parking a blocking socket would block us: the shim never sends one. */
-	if ((flags = fcntl(fd, F_GETFL)) == -1 || !(flags & O_NONBLOCK))
-		return EINVAL;
-	return 0;
-}
-
-static struct conn *
-conn_new(struct helper *h, enum conn_kind kind, const char *rule)
+/*
+ * A new connection of the kind ops, named rule in status; never fails
+ * (out of memory is fatal).  The caller sets its ends up.
+ */
+struct conn *
+relay_conn_new(struct helper *h, const struct conn_ops *ops, const char *rule)
 {
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("out of memory");
 	c->h = h;
-	c->kind = kind;
+	c->ops = ops;
 	c->id = ++h->next_id;
 	c->ctl = -1;
 	c->sockdup = -1;
 	c->local.fd = -1;
-	c->local.fn = local_io;
+	c->local.fn = pump_io;
 	c->local.arg = c;
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	strlcpy(c->rule, rule, sizeof(c->rule));
@@ -835,12 +273,46 @@ conn_new(struct helper *h, enum conn_kind kind, const char *rule)
 	return c;
 }
 
+/* A direct-tcpip channel to c's host and port: SSH_OK, SSH_AGAIN, ... */
+int
+relay_open_direct(struct conn *c)
+{
+	return ssh_channel_open_forward(c->ch, c->host, c->port, "127.0.0.1",
+	    0);
+}
+
+/* An accepted socket's open failed: its listener's reply, then close. */
+static void
+accepted_failed(struct conn *c, int err)
+{
+	if (c->hooks != NULL)
+		c->hooks->failed(c, err);
+	c->graceful = 1;		/* let the error reply arrive */
+}
+
+static const struct conn_ops accepted_ops = {
+	.name = "accepted",
+	.open = relay_open_direct,
+	.opened = relay_local_ready,
+	.failed = accepted_failed,
+};
+
+/* The bastion opened the channel; our end connects (CONN_LOCAL). */
+static const struct conn_ops forwarded_ops = {
+	.name = "forwarded",
+};
+
+/*
+ * A conn for an accepted, connected socket fd (a -L/-D listener, the DNS
+ * responder): pre (prelen bytes) goes first on the channel to host:port;
+ * hooks answer the client.  Never fails: a failed open fails the conn.
+ */
 struct conn *
 relay_accepted(struct helper *h, int fd, const char *host, uint16_t port,
     const char *origin, const struct accept_hooks *hooks, int proxy,
     const void *pre, size_t prelen)
 {
-	struct conn *c = conn_new(h, CONN_ACCEPTED, origin);
+	struct conn *c = relay_conn_new(h, &accepted_ops, origin);
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -859,10 +331,11 @@ relay_accepted(struct helper *h, int fd, const char *host, uint16_t port,
 	}
 	verbose("conn %llu: %s -> %s:%u", (unsigned long long)c->id, origin,
 	    host, port);
-	conn_start_or_wait(c);
+	relay_start_or_wait(c);
 	return c;
 }
 
+/* A non-blocking TCP connect to host:port; the fd, or -1 with errno. */
 int
 relay_dial(const char *host, uint16_t port)
 {
@@ -891,11 +364,15 @@ relay_dial(const char *host, uint16_t port)
 	return fd;
 }
 
+/*
+ * A channel the bastion opened (-R, publish): connect host:port here and
+ * relay once connected; a target that refuses ends the channel.
+ */
 void
 relay_forwarded(struct helper *h, ssh_channel ch, const char *host,
     uint16_t port, const char *origin, const char *from, int fromport)
 {
-	struct conn *c = conn_new(h, CONN_FORWARDED, origin);
+	struct conn *c = relay_conn_new(h, &forwarded_ops, origin);
 	int fd;
 
 	c->ch = ch;
@@ -903,14 +380,14 @@ relay_forwarded(struct helper *h, ssh_channel ch, const char *host,
 	c->pid = getpid();
 	snprintf(c->comm, sizeof(c->comm), "-R");
 	strlcpy(c->host, host, sizeof(c->host));
-	conn_callbacks(c);
+	pump_attach(c);
 	verbose("conn %llu: %s from %s:%d -> %s:%u", (unsigned long long)c->id,
 	    origin, from ? from : "?", fromport, host, port);
 	if ((fd = relay_dial(host, port)) == -1) {
 		verbose("conn %llu: %s: cannot connect to %s:%u: %s",
 		    (unsigned long long)c->id, origin, host, port,
 		    strerror(errno));
-		conn_kill(c);
+		relay_kill(c);
 		return;
 	}
 	c->local.fd = fd;
@@ -918,11 +395,12 @@ relay_forwarded(struct helper *h, ssh_channel ch, const char *host,
 	watch_set(h, &c->local, EPOLLOUT);
 }
 
+/* A channel the bastion opened for a local UNIX socket (X11, agent). */
 struct conn *
 relay_forwarded_unix(struct helper *h, ssh_channel ch, const char *path,
     const char *origin)
 {
-	struct conn *c = conn_new(h, CONN_FORWARDED, origin);
+	struct conn *c = relay_conn_new(h, &forwarded_ops, origin);
 	struct sockaddr_un sun;
 	int fd;
 
@@ -930,14 +408,14 @@ relay_forwarded_unix(struct helper *h, ssh_channel ch, const char *path,
 	c->pid = getpid();
 	strlcpy(c->comm, origin, sizeof(c->comm));
 	strlcpy(c->host, path, sizeof(c->host));
-	conn_callbacks(c);
+	pump_attach(c);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path) ||
 	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1) {
-		conn_kill(c);
+		relay_kill(c);
 		return c;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
@@ -945,26 +423,12 @@ relay_forwarded_unix(struct helper *h, ssh_channel ch, const char *path,
 		verbose("conn %llu: %s: cannot connect to %s: %s",
 		    (unsigned long long)c->id, origin, path, strerror(errno));
 		close(fd);
-		conn_kill(c);
+		relay_kill(c);
 		return c;
 	}
 	c->local.fd = fd;
 	c->state = CONN_LOCAL;
 	watch_set(h, &c->local, EPOLLOUT);
-	return c;
-}
-
-struct conn *
-relay_exec(struct helper *h, int fd, struct exec_state *x)
-{
-	struct conn *c = conn_new(h, CONN_EXEC, "-e");
-
-	c->local.fd = fd;
-	c->exec = x;
-	c->pid = getpid();
-	strlcpy(c->comm, "-e", sizeof(c->comm));
-	strlcpy(c->host, x->cmd, sizeof(c->host));
-	conn_start_or_wait(c);
 	return c;
 }
 
@@ -992,380 +456,10 @@ relay_comm(struct conn *c)
 	return c->comm;
 }
 
-/* `tunnel unix:PATH`: open a direct-streamlocal channel, reply when done. */
-static void
-relay_connect_unix(struct conn *c, const struct proto_connect *req)
-{
-	int type = 0;
-	socklen_t len = sizeof(type);
-
-	c->kind = CONN_UNIX;
-	snprintf(c->host, sizeof(c->host), "%s", req->host);
-	if (c->host[0] != '/' || c->sockdup < 0 ||
-	    sock_family(c->sockdup) != AF_UNIX ||
-	    getsockopt(c->sockdup, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-	    type != SOCK_STREAM) {
-		conn_failed(c, EINVAL);	/* abstract names stay local */
-		return;
-	}
-	if (log_level() >= LOG_VERBOSE)
-		verbose("conn %llu: %s[%d] -> unix:%s (%s)",
-		    (unsigned long long)c->id, relay_comm(c), (int)c->pid,
-		    c->host, c->rule);
-	if (!c->h->session_up) {
-		conn_failed(c, ENETUNREACH);
-		return;
-	}
-	conn_start(c);
-}
-
-void
-relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
-    int sockfd, pid_t pid)
-{
-	struct conn *c = conn_new(h, CONN_SHIM, "");
-	struct sockaddr_storage ss;
-	socklen_t len;
-	const char *name;
-	char why[256];
-	int err;
-
-	c->ctl = ctl;
-	c->sockdup = sockfd;
-	c->prog_fd = req->fd;
-	c->pid = pid;
-	c->port = req->dest.port;
-	c->dest = req->dest;
-	snprintf(c->rule, sizeof(c->rule), "%.*s", (int)sizeof(req->rule) - 1,
-	    req->rule);
-	if (memchr(req->host, '\0', sizeof(req->host)) == NULL) {
-		conn_failed(c, EINVAL);
-		return;
-	}
-	if (req->flags & PROTO_CONNECT_UNIX) {
-		relay_connect_unix(c, req);
-		return;
-	}
-	if (req->host[0] != '\0')
-		snprintf(c->host, sizeof(c->host), "%s", req->host);
-	else if ((name = names_lookup(&h->names, &req->dest)) != NULL)
-		snprintf(c->host, sizeof(c->host), "%s", name);
-	else if (proto_addr_to_sockaddr(&req->dest, &ss) == 0 ||
-	    inet_ntop(req->dest.family, req->dest.addr, c->host,
-	    sizeof(c->host)) == NULL) {
-		conn_failed(c, EINVAL);
-		return;
-	}
-	names_ref(&h->names, c->host, 1);
-	c->named = 1;
-	if ((err = check_socket(c, sockfd)) != 0) {
-		conn_failed(c, err);
-		return;
-	}
-	if ((err = handover_check(h, sockfd, pid, why, sizeof(why))) != 0) {
-		snprintf(h->notice, sizeof(h->notice), "%.30s[%d] -> %.100s:%u "
-		    "refused: %s", relay_comm(c), (int)pid, c->host, c->port,
-		    why);
-		verbose("conn %llu: %s", (unsigned long long)c->id, h->notice);
-		conn_failed(c, err);
-		return;
-	}
-	if (log_level() >= LOG_VERBOSE)
-		verbose("conn %llu: %s[%d] -> %s:%u (%s)",
-		    (unsigned long long)c->id, relay_comm(c), (int)pid, c->host,
-		    c->port, c->rule);
-	len = park_addr(h, c->family, &ss);
-	if (handover_connect(sockfd, (struct sockaddr *)&ss, len) == -1) {
-		conn_failed(c, errno);
-		return;
-	}
-	c->parked = 1;
-	len = sizeof(c->local_addr);
-	getsockname(sockfd, (struct sockaddr *)&c->local_addr, &len);
-	/* The channel open goes out first: the bastion's round trip starts
-	 * while we answer the program. */
-	conn_start_or_wait(c);
-	if (c->ctl >= 0) {
-		ctl_reply(ctl, PROTO_CONNECT, EINPROGRESS, NULL, 0);
-		close(ctl);
-		c->ctl = -1;
-	}
-}
-
 /*
- * The destination of the tunneled connection whose program end has local
- * address local (after exec the shim has forgotten it); NULL if none.
+ * After the session pump: channel opens that may have an answer advance,
+ * and connections paused for the window or the session's output resume.
  */
-const struct proto_addr *
-relay_peer(struct helper *h, const struct proto_addr *local)
-{
-	struct proto_addr a;
-	struct conn *c;
-
-	TAILQ_FOREACH(c, &h->conns, entry) {
-		if (c->dead)
-			continue;
-		proto_addr_from_sockaddr(&a, (struct sockaddr *)&c->local_addr);
-		if (a.family == local->family && a.port == local->port &&
-		    memcmp(a.addr, local->addr, 16) == 0)
-			return &c->dest;
-	}
-	return NULL;
-}
-
-/* Deliver what libssh holds for this channel; see on_data for order. */
-static void
-down_flush(struct conn *c)
-{
-	ssize_t n;
-	int avail;
-
-	c->down_blocked = 0;
-	c->in_flush = 1;
-	for (;;) {
-		if (c->down.off < c->down.len) {
-			n = send(c->local.fd, c->down.data + c->down.off,
-			    c->down.len - c->down.off,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n < 0) {
-				if (errno == EAGAIN || errno == EINTR) {
-					c->down_blocked = 1;
-					break;
-				}
-				c->local_broken = 1;
-				break;
-			}
-			c->down.off += n;
-			c->bytes_down += n;
-			continue;
-		}
-		if (!c->x11_filter)
-			c->down.off = c->down.len = 0;
-		avail = ssh_channel_poll(c->ch, 0);
-		if (avail <= 0)
-			break;
-		if (c->down.data == NULL &&
-		    (c->down.data = malloc(DOWN_CHUNK)) == NULL)
-			fatal("out of memory");
-		if (c->down.len >= DOWN_CHUNK) {
-			c->local_broken = 1;	/* X11 setup far too big */
-			break;
-		}
-		n = ssh_channel_read_nonblocking(c->ch, c->down.data +
-		    c->down.len, avail < (int)(DOWN_CHUNK - c->down.len) ?
-		    avail : (int)(DOWN_CHUNK - c->down.len), 0);
-		if (n <= 0)
-			break;
-		window_taken(c, (uint32_t)n);
-		c->down.len += n;
-		if (c->x11_filter) {
-			int r = x11_rewrite(c);
-
-			if (r == -1) {
-				c->local_broken = 1;
-				break;
-			}
-			if (r == 0) {
-				/* Not all of it yet; more data wakes us. */
-				c->down.off = 0;
-				continue;
-			}
-		}
-	}
-	c->in_flush = 0;
-	if (!down_pending(c)) {
-		free(c->down.data);	/* idle conns hold no buffer */
-		c->down.data = NULL;
-		if (c->remote_eof)
-			local_shutdown(c);
-	}
-	c->h->need_reap = 1;
-}
-
-int
-relay_down_pending(const struct conn *c)
-{
-	return down_pending(c);
-}
-
-/*
- * Bytes window.c's top-up read out of libssh: they come before anything
- * libssh still holds, so they go first (down_flush sends c->down first).
- * Called only when nothing was pending.
- */
-void
-relay_down_stash(struct conn *c, const char *data, size_t len)
-{
-	size_t cap = len > DOWN_CHUNK ? len : DOWN_CHUNK;
-
-	if (down_pending(c) || c->down.data != NULL) {
-		/* Never reorder: append (the buffer holds what is left). */
-		char *p = realloc(c->down.data, c->down.len + cap);
-
-		if (p == NULL)
-			fatal("out of memory");
-		c->down.data = p;
-	} else if ((c->down.data = malloc(cap)) == NULL)
-		fatal("out of memory");
-	memcpy(c->down.data + c->down.len, data, len);
-	c->down.len += len;
-	c->down_blocked = 1;		/* down_flush on the next EPOLLOUT */
-	conn_update(c);
-}
-
-/*
- * Hand bytes to the channel.  During a key exchange (or with the window
- * short) libssh takes only some of them and says so: keep the rest, in
- * order, in c->held, and stop reading from the program until it is gone.
- * Returns 0 when everything went, 1 when some is held, -1 on error.
- */
-static int
-up_write(struct conn *c, const char *data, size_t len)
-{
-	struct helper *h = c->h;
-	int w;
-
-	w = ssh_channel_write(c->ch, data, (uint32_t)len);
-	if (w < 0) {
-		/* Never drop bytes silently: fail the connection. */
-		error("conn %llu: channel write of %zu: %s",
-		    (unsigned long long)c->id, len, ssh_get_error(h->ssh));
-		c->local_broken = 1;
-		h->need_reap = 1;
-		return -1;
-	}
-	c->bytes_up += (uint64_t)w;
-	if ((size_t)w == len)
-		return 0;
-	if ((c->held.data = malloc(len - (size_t)w)) == NULL)
-		fatal("out of memory");
-	memcpy(c->held.data, data + w, len - (size_t)w);
-	c->held.off = 0;
-	c->held.len = len - (size_t)w;
-	if (!c->wait_window && !c->wait_flush)
-		h->nwaiting++;
-	c->wait_flush = 1;
-	return 1;
-}
-
-/* Offer the held bytes again; 0 once none are left. */
-static int
-up_write_held(struct conn *c)
-{
-	struct chunk held = c->held;
-	int r;
-
-	memset(&c->held, 0, sizeof(c->held));
-	r = up_write(c, held.data + held.off, held.len - held.off);
-	free(held.data);
-	return r;
-}
-
-static void
-up_read(struct conn *c)
-{
-	struct helper *h = c->h;
-	uint32_t win;
-	size_t want;
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < READS_PER_EVENT; i++) {
-		if (session_congested(h)) {
-			c->wait_flush = 1;	/* session output backed up */
-			h->nwaiting++;
-			return;
-		}
-		if ((win = ssh_channel_window_size(c->ch)) == 0) {
-			c->wait_window = 1;
-			h->nwaiting++;
-			return;
-		}
-		/* What the window allows; the session socket had room (what
-		 * it refuses waits in libssh: one read's worth at most). */
-		want = win < h->iobuf_len ? win : h->iobuf_len;
-		n = read(c->local.fd, h->iobuf, want);
-		if (n == 0) {
-			c->local_eof = 1;
-			ssh_channel_send_eof(c->ch);
-			h->need_reap = 1;
-			return;
-		}
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			debug("conn %llu: local read: %s",
-			    (unsigned long long)c->id, strerror(errno));
-			c->local_broken = 1;
-			h->need_reap = 1;
-			return;
-		}
-		if (up_write(c, h->iobuf, (size_t)n) != 0)
-			return;
-		if ((size_t)n < want)
-			return;			/* drained the socket */
-	}
-}
-
-static void
-conn_update(struct conn *c)
-{
-	uint32_t want = 0;
-
-	if (c->state != CONN_OPEN || c->dead || c->local.fd < 0)
-		return;
-	if (!c->local_eof && !c->wait_window && !c->wait_flush &&
-	    !c->local_broken && !c->remote_closed)
-		want |= EPOLLIN;
-	if (c->down_blocked)
-		want |= EPOLLOUT;
-	watch_set(c->h, &c->local, want);
-}
-
-/* -R: the target's connect finished (or failed). */
-static void
-local_connected(struct conn *c)
-{
-	socklen_t len = sizeof(int);
-	int err = 0, one = 1;
-
-	if (getsockopt(c->local.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
-	    err != 0) {
-		verbose("conn %llu: %s: connect to %s:%u: %s",
-		    (unsigned long long)c->id, c->rule, c->host, c->port,
-		    strerror(err ? err : errno));
-		conn_kill(c);
-		return;
-	}
-	setsockopt(c->local.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->state = CONN_OPEN;
-	c->down_blocked = 1;		/* deliver what waited in libssh */
-}
-
-static void
-local_io(struct helper *h, struct watch *w, uint32_t events)
-{
-	struct conn *c = w->arg;
-
-	if (c->dead)
-		return;
-	if (c->state == CONN_LOCAL) {
-		local_connected(c);
-		if (c->dead)
-			return;
-		events |= EPOLLOUT;
-	}
-	if (c->state != CONN_OPEN)
-		return;
-	if (events & EPOLLOUT)
-		down_flush(c);
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->local_eof &&
-	    !c->local_broken)
-		up_read(c);
-	conn_update(c);
-	session_update_interest(h);
-}
-
 void
 relay_after_pump(struct helper *h)
 {
@@ -1389,21 +483,8 @@ relay_after_pump(struct helper *h)
 		if (c->state == CONN_OPENING) {
 			if (open_may_advance(c, full))
 				conn_try_open(c);
-		} else if ((c->wait_window &&
-		    ssh_channel_window_size(c->ch) > 0) ||
-		    (c->wait_flush && !write_pending)) {
-			if (c->held.len > 0) {
-				c->wait_window = c->wait_flush = 0;
-				h->nwaiting--;
-				if (up_write_held(c) != 0)
-					continue;	/* still held, or failed */
-				conn_update(c);
-				continue;
-			}
-			c->wait_window = c->wait_flush = 0;
-			h->nwaiting--;
-			conn_update(c);
-		}
+		} else
+			pump_resume(c, write_pending);
 	}
 	session_update_interest(h);
 }
@@ -1418,10 +499,10 @@ conn_done(struct conn *c)
 		return 0;
 	if (c->local_broken)
 		return 1;
-	if (down_pending(c) || (c->exec != NULL && c->exec->err_blocked))
+	if (pump_pending(c) || (c->ops->busy != NULL && c->ops->busy(c)))
 		return 0;
 	/* The exit status comes after the EOF: a command waits for close. */
-	if (c->kind == CONN_EXEC)
+	if (c->ops->ends_at_close)
 		return c->remote_closed;
 	return c->remote_closed || (c->remote_eof && c->local_eof);
 }
@@ -1436,8 +517,8 @@ conn_free(struct helper *h, struct conn *c)
 	window_conn_free(c);
 	if (c->wait_window || c->wait_flush)
 		h->nwaiting--;
-	if (c->exec != NULL)
-		exec_finish(h, c);
+	if (c->ops->freed != NULL)
+		c->ops->freed(c);
 	if (c->local.fd >= 0) {
 		watch_del(h, &c->local);
 		/* A connection cut short must look cut short: reset it. */
@@ -1469,6 +550,7 @@ conn_free(struct helper *h, struct conn *c)
 	free(c);
 }
 
+/* Free every finished or dead conn, except channels still opening. */
 void
 relay_reap(struct helper *h)
 {
@@ -1480,15 +562,16 @@ relay_reap(struct helper *h)
 		if (c->state == CONN_OPENING && !c->dead)
 			continue;		/* never free a channel opening */
 		if (c->state == CONN_OPEN && !c->dead && c->remote_eof &&
-		    !down_pending(c))
-			local_shutdown(c);
+		    !pump_pending(c))
+			pump_shutdown_local(c);
 		if (conn_done(c))
 			conn_free(h, c);
 		else if (c->state == CONN_OPEN)
-			conn_update(c);
+			pump_update(c);
 	}
 }
 
+/* Fail every conn with err: open ones reset, the rest answered err. */
 void
 relay_fail_all(struct helper *h, int err)
 {
@@ -1503,10 +586,10 @@ relay_fail_all(struct helper *h, int err)
 			h->nqueued--;
 		if (c->state == CONN_OPEN) {
 			c->local_broken = 1;
-			conn_kill(c);
+			relay_kill(c);
 		} else {
 			c->state = CONN_FAILED;
-			conn_failed(c, err);
+			relay_failed(c, err);
 		}
 	}
 }
@@ -1536,7 +619,7 @@ relay_session_down(struct helper *h)
 		if (c->state == CONN_OPEN || c->state == CONN_LOCAL ||
 		    c->state == CONN_PAIRING) {
 			c->local_broken = 1;
-			conn_kill(c);
+			relay_kill(c);
 		} else if (c->state == CONN_OPENING && !c->abandoned) {
 			h->nopening--;
 			c->state = CONN_WAITING;
@@ -1545,39 +628,12 @@ relay_session_down(struct helper *h)
 		} else if (c->state == CONN_OPENING) {
 			h->nopening--;
 			c->state = CONN_FAILED;
-			conn_kill(c);
+			relay_kill(c);
 		}
 	}
 }
 
-/*
- * A parked socket waited out a reconnect: does the program still want
- * it?  If it closed the socket, or its connect gave up, no channel is
- * opened for it at all.  Returns 1, or 0 with the conn failed.
- */
-static int
-parked_wanted(struct conn *c)
-{
-	if (!handover_held(c->pid, c->prog_fd, c->sockdup, c->ino)) {
-		verbose("conn %llu: %s:%u: the program closed its socket while "
-		    "the session was down: no channel", (unsigned long long)c->id,
-		    c->host, c->port);
-		c->state = CONN_FAILED;
-		conn_failed(c, ECONNABORTED);
-		return 0;
-	}
-	if (!still_parked(c)) {
-		verbose("conn %llu: %s:%u: the program's connect gave up while "
-		    "the session was down: no channel",
-		    (unsigned long long)c->id, c->host, c->port);
-		c->parked = 0;
-		c->state = CONN_FAILED;
-		conn_failed(c, ETIMEDOUT);
-		return 0;
-	}
-	return 1;
-}
-
+/* The session is back: open the channels of conns still wanted. */
 void
 relay_session_up(struct helper *h)
 {
@@ -1587,12 +643,13 @@ relay_session_up(struct helper *h)
 		if (c->dead || c->state != CONN_WAITING)
 			continue;
 		h->nqueued--;
-		if (c->kind == CONN_SHIM && c->parked && !parked_wanted(c))
+		if (c->ops->wanted != NULL && !c->ops->wanted(c))
 			continue;
-		conn_start(c);
+		relay_start(c);
 	}
 }
 
+/* Once a second: queued conns past their deadline fail (ETIMEDOUT). */
 void
 relay_tick(struct helper *h)
 {
@@ -1606,6 +663,6 @@ relay_tick(struct helper *h)
 			continue;
 		h->nqueued--;
 		c->state = CONN_FAILED;
-		conn_failed(c, ETIMEDOUT);
+		relay_failed(c, ETIMEDOUT);
 	}
 }
