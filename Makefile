@@ -46,16 +46,19 @@ SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 	     preload/hook-connect.c preload/hook-resolve.c preload/hook-socket.c \
 	     preload/hook-send.c preload/hook-listen.c preload/hook-exec.c \
 	     preload/hook-syscall.c preload/hook-dns.c
-HELPER_SRC = helper/main.c helper/loop.c helper/ctl.c helper/relay.c helper/park.c \
-	     helper/names.c helper/session.c helper/sshconf.c helper/sshg.c \
-	     helper/rundir.c helper/knownhosts.c helper/identity.c helper/status.c \
-	     helper/forward.c helper/proxy.c helper/exec.c helper/log.c \
-	     helper/log-syslog.c helper/strvec.c helper/prefetch.c \
-	     helper/dns.c helper/dns-msg.c helper/sockdiag.c helper/handover.c \
-	     helper/window.c
-LAUNCH_SRC = helper/launcher.c helper/supervise.c helper/client.c helper/rundir.c helper/fwdspec.c \
-	     helper/remote.c helper/ctlcmd.c helper/sshg.c helper/sessname.c helper/log.c \
-	     helper/log-syslog.c helper/strvec.c helper/strict.c
+# helper/ holds the two programs: helper/daemon/ is tunnelwrap-helper,
+# helper/launcher/ is tunnelwrap, and helper/ itself what both link.
+# Their files include the shared headers, ../common/ and ../rules/ as
+# from helper/ (-Ihelper).
+SHARED_SRC = helper/log.c helper/log-syslog.c helper/strvec.c \
+	     helper/rundir.c helper/sshg.c
+HELPER_SRC = $(addprefix helper/daemon/,main.c loop.c ctl.c relay.c \
+	     handover.c park.c pump.c window.c names.c session.c sshconf.c \
+	     knownhosts.c identity.c status.c forward.c proxy.c exec.c \
+	     prefetch.c dns.c dns-msg.c sockdiag.c) $(SHARED_SRC)
+LAUNCH_SRC = $(addprefix helper/launcher/,launcher.c supervise.c client.c \
+	     fwdspec.c remote.c ctlcmd.c sessname.c strict.c) $(SHARED_SRC)
+APP_INC    = -Ihelper
 
 obj = $(patsubst %.c,$(B)/obj/$(1)/%.o,$(2))
 
@@ -71,7 +74,7 @@ $(B)/obj/pic/%.o: %.c
 
 $(B)/obj/app/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) $(SSH_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(BASE) $(APP_INC) $(APP_SAN) $(CFLAGS) $(SSH_CFLAGS) -MMD -MP -c $< -o $@
 
 SHIM_LDFLAGS = -shared -Wl,--version-script=preload/libtunnelwrap.map \
 	       -Wl,-z,defs -Wl,-z,now
@@ -92,8 +95,8 @@ $(B)/test_rules: $(call obj,app,rules/test_rules.c $(RULES_SRC))
 $(B)/test_log: $(call obj,app,helper/test_log.c helper/log.c helper/log-syslog.c)
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^
 
-# test_sockdiag.c #includes helper/sockdiag.c (its static lookups).
-$(B)/test_sockdiag: $(call obj,app,helper/test_sockdiag.c)
+# test_sockdiag.c #includes helper/daemon/sockdiag.c (its static lookups).
+$(B)/test_sockdiag: $(call obj,app,helper/daemon/test_sockdiag.c)
 	$(CC) $(BASE) $(APP_SAN) $(CFLAGS) -o $@ $^
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
@@ -257,10 +260,9 @@ bench-quick: all
 # ASan and UBSan into $(FUZZ_OUT), and runs each for FUZZ_SECONDS:
 # rules/fuzz_rules.c (the rules parser, seeds rules/fuzz-corpus) and
 # fuzz/fuzz_proto.c (the helper's control-socket decoder, the real
-# helper/ctl.c; seeds fuzz/corpus-proto, made by fuzz/mkcorpus.py) and
-# fuzz/fuzz_dns.c (the DNS responder's parser and answers, helper/dns-msg.c;
-# seeds fuzz/corpus-dns).  New
-# inputs go to $(FUZZ_OUT)/corpus-*, kept between runs; any crash, leak,
+# helper/daemon/ctl.c; seeds fuzz/corpus-proto, made by fuzz/mkcorpus.py)
+# and fuzz/fuzz_dns.c (the DNS responder's parser and answers,
+# helper/daemon/dns-msg.c; seeds fuzz/corpus-dns).  New inputs go to $(FUZZ_OUT)/corpus-*, kept between runs; any crash, leak,
 # timeout (10 s per input) or out-of-memory fails, with the reproducer in
 # $(FUZZ_OUT)/fuzz_*-crash-* (-leak-, -timeout-).  No root needed.
 # tests/t-fuzz.sh runs the same, bounded (TW_FUZZ_SECONDS, default 20), as
@@ -279,25 +281,25 @@ FUZZ_RUN   = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 # The helper's name table and logging (log.c and what it needs), as the
 # helper links them.
 FUZZ_PROTO_SRC = fuzz/fuzz_proto.c \
-	     $(filter helper/names.c helper/log%.c,$(HELPER_SRC)) \
+	     $(filter helper/daemon/names.c helper/log%.c,$(HELPER_SRC)) \
 	     $(COMMON_SRC) $(RULES_SRC)
 
 fuzz-build: $(FUZZ_OUT)/fuzz_rules $(FUZZ_OUT)/fuzz_proto $(FUZZ_OUT)/fuzz_dns
 
 # The DNS responder's message code, alone (it does no I/O).
-$(FUZZ_OUT)/fuzz_dns: fuzz/fuzz_dns.c helper/dns-msg.c helper/dns-msg.h
+$(FUZZ_OUT)/fuzz_dns: fuzz/fuzz_dns.c helper/daemon/dns-msg.c helper/daemon/dns-msg.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_dns.c helper/dns-msg.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_dns.c helper/daemon/dns-msg.c
 
 $(FUZZ_OUT)/fuzz_rules: rules/fuzz_rules.c $(RULES_SRC) rules/rules.h rules/rules-int.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ rules/fuzz_rules.c $(RULES_SRC)
 
-# fuzz_proto.c #includes helper/ctl.c.
-$(FUZZ_OUT)/fuzz_proto: $(FUZZ_PROTO_SRC) helper/ctl.c helper/helper.h \
-    helper/log.h common/proto.h rules/rules.h
+# fuzz_proto.c #includes helper/daemon/ctl.c.
+$(FUZZ_OUT)/fuzz_proto: $(FUZZ_PROTO_SRC) helper/daemon/ctl.c \
+    helper/daemon/helper.h helper/log.h common/proto.h rules/rules.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(SSH_CFLAGS) -o $@ $(FUZZ_PROTO_SRC) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(APP_INC) $(SSH_CFLAGS) -o $@ $(FUZZ_PROTO_SRC) $(FUZZ_LIBS)
 
 fuzz: fuzz-build
 	@mkdir -p $(FUZZ_OUT)/corpus-rules $(FUZZ_OUT)/corpus-proto

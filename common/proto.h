@@ -72,8 +72,8 @@ _Static_assert(sizeof(struct proto_addr) == 20, "proto_addr layout");
  * accept queue is full, so it polls as not yet writable) and replies
  * EINPROGRESS, or an errno if it cannot.  When the channel outcome is
  * known the helper completes the connect (simultaneous open from the
- * parking address) or disconnects it; see helper/relay.c.  The reply body
- * is unused (zero).
+ * parking address) or disconnects it; see helper/daemon/handover.c.
+ * The reply body is unused (zero).
  */
 #define PROTO_CONNECT_UNIX	0x1	/* host is a UNIX socket path at the
 					   bastion; the helper connects the

@@ -5,7 +5,7 @@
  * with capabilities (secure-execution mode); a statically linked program
  * has no loader at all; Go programs make their socket system calls
  * directly, whatever they link.  For those the launcher and the shim fall
- * back to the helper's proxy endpoint (helper/proxy.c).
+ * back to the helper's proxy endpoint (helper/daemon/proxy.c).
  *
  * Runs in exec hooks, possibly in a vfork() child: stack buffers only.
  */

@@ -1,6 +1,6 @@
 /*
  * fuzz_dns.c - libFuzzer target for the DNS responder's message code
- * (helper/dns-msg.c, as the helper links it).
+ * (helper/daemon/dns-msg.c, as the helper links it).
  *
  *   make fuzz-build             # $(B)/fuzz/fuzz_dns (clang, ASan+UBSan)
  *   build/fuzz/fuzz_dns -dict=fuzz/fuzz-dns.dict DIR fuzz/corpus-dns
@@ -26,7 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../helper/dns-msg.h"
+#include "../helper/daemon/dns-msg.h"
 
 #define ASSERT(x) do {							\
 	if (!(x)) {							\

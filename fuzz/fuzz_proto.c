@@ -4,18 +4,19 @@
  *   make fuzz-build             # $(B)/fuzz/fuzz_proto (clang, ASan+UBSan)
  *   build/fuzz/fuzz_proto -dict=fuzz/fuzz-proto.dict DIR fuzz/corpus-proto
  *
- * The code under test is the real one: helper/ctl.c is #included below, so
- * ctl_init (the listening socket), ctl_accept (SO_PEERCRED), client_io (the
- * header/body/tail framing over proto_recv_some, with SCM_RIGHTS), and
- * proto_check_request, dispatch and ctl_reply run unmodified, and so do
- * common/proto.c, helper/names.c (the synthetic name table RESOLVE and
- * REVERSE use), helper/log.c (every log line is formatted, into /dev/null)
- * and the rules parser (a FORWARD -D's rules text).  What dispatch hands
- * a request to beyond that (relay_connect, exec_request, fwd_request,
- * dns_request, status_*) is stubbed below: each stub checks what it is given (strings
- * terminated, the tail as long as the header said, descriptors valid) and
- * takes ownership of descriptors as the real one does.  watch_set and
- * watch_del are helper/loop.c's, plus bookkeeping; the loop is epoll on the
+ * The code under test is the real one: helper/daemon/ctl.c is #included
+ * below, so ctl_init (the listening socket), ctl_accept (SO_PEERCRED),
+ * client_io (the header/body/tail framing over proto_recv_some, with
+ * SCM_RIGHTS), and proto_check_request, dispatch and ctl_reply run
+ * unmodified, and so do common/proto.c, helper/daemon/names.c (the
+ * synthetic name table RESOLVE and REVERSE use), helper/log.c (every log
+ * line is formatted, into /dev/null) and the rules parser (a FORWARD -D's
+ * rules text).  What dispatch hands a request to beyond that
+ * (handover_request, exec_request, fwd_request, dns_request, status_*) is
+ * stubbed below: each stub checks what it is given (strings terminated,
+ * the tail as long as the header said, descriptors valid) and takes
+ * ownership of descriptors as the real one does.  watch_set and watch_del
+ * are helper/daemon/loop.c's, plus bookkeeping; the loop is epoll on the
  * helper's own epoll descriptor, as loop_run does.
  *
  * Input: up to MAXCL client streams separated by "TWFZNEXT".  Each starts
@@ -40,7 +41,7 @@
  *    h->attached back to 0), and no descriptor is left open anywhere;
  *  - the helper never stops reading a client it still holds.
  */
-#include "../helper/ctl.c"
+#include "../helper/daemon/ctl.c"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -145,7 +146,7 @@ fd_valid(int fd)
 }
 
 void
-relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
+handover_request(struct helper *h, int ctl, const struct proto_connect *req,
     int sockfd, pid_t pid)
 {
 	struct sockaddr_storage ss;
@@ -155,7 +156,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 	(void)pid;
 	ASSERT(fd_valid(ctl));
 	ASSERT(sockfd == -1 || (fd_valid(sockfd) && sockfd != ctl));
-	/* As relay.c does with the request. */
+	/* As handover.c does with the request. */
 	snprintf(rule, sizeof(rule), "%.*s", (int)sizeof(req->rule) - 1,
 	    req->rule);
 	if (memchr(req->host, '\0', sizeof(req->host)) == NULL)
@@ -177,7 +178,7 @@ relay_connect(struct helper *h, int ctl, const struct proto_connect *req,
 }
 
 const struct proto_addr *
-relay_peer(struct helper *h, const struct proto_addr *a)
+handover_peer(struct helper *h, const struct proto_addr *a)
 {
 	(void)h;
 	(void)a;
@@ -185,7 +186,7 @@ relay_peer(struct helper *h, const struct proto_addr *a)
 }
 
 int
-relay_outcome(struct helper *h, uint64_t ino)
+handover_outcome(struct helper *h, uint64_t ino)
 {
 	(void)h;
 	(void)ino;

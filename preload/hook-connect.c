@@ -12,9 +12,9 @@
  *
  * Blocking and non-blocking connects take the same path: the helper parks
  * the socket (SYN_SENT) and completes or fails it when the channel outcome
- * is known (helper/relay.c); a blocking caller then waits in the kernel's
- * own connect() (finish_parked), so signals and SO_SNDTIMEO act as on any
- * connect.
+ * is known (helper/daemon/handover.c); a blocking caller then waits in
+ * the kernel's own connect() (finish_parked), so signals and SO_SNDTIMEO
+ * act as on any connect.
  *
  * What a program sees:
  *   blocking:     0 once the channel is open; -1 with ECONNREFUSED

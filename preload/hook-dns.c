@@ -3,11 +3,11 @@
  *
  * A name the rules tunnel or deny must never reach a DNS server from
  * here, whichever entry point asked; and the answer should be the one the
- * rules give.  Both come from the helper's DNS responder (helper/dns.c),
- * one per rules text on 127.0.0.1, which answers tunneled names with
- * their synthetic addresses (and other records from the intranet's
- * resolver, through the bastion), refuses denied ones, and forwards the
- * rest to the system's resolver.  Here:
+ * rules give.  Both come from the helper's DNS responder
+ * (helper/daemon/dns.c), one per rules text on 127.0.0.1, which answers
+ * tunneled names with their synthetic addresses (and other records from
+ * the intranet's resolver, through the bastion), refuses denied ones, and
+ * forwards the rest to the system's resolver.  Here:
  *  - the res_* API (res_query, res_search, res_querydomain, res_send,
  *    their res_n* forms and glibc's __res_* aliases): glibc sends these
  *    through internal socket calls no hook sees, so the entry points

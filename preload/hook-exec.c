@@ -17,7 +17,7 @@
  * Where the launcher left its path (TUNNELWRAP_LAUNCHER), the program
  * is run through it instead (`tunnelwrap --supervise PATH ARGV...`): it
  * stays the program's parent and supervises its connects with a seccomp
- * filter, no proxy variables needed (helper/supervise.c).
+ * filter, no proxy variables needed (helper/launcher/supervise.c).
  *
  * These hooks may run in a vfork() child (Python's subprocess does that):
  * nothing here allocates; the new environment lives on the stack.  The
@@ -117,7 +117,7 @@ env_value(char *const envp[], const char *name)
 
 /*
  * Run the program at path through the launcher named in envp, which
- * supervises it with a seccomp filter (helper/supervise.c):
+ * supervises it with a seccomp filter (helper/launcher/supervise.c):
  * `tunnelwrap --supervise PATH ARGV...`, in this process (exec) or the
  * spawned one.  Returns 0 when it ran (a spawn), or -1 when it could not
  * (the caller then goes on the old way; an exec that worked never returns).

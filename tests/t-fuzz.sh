@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # t-fuzz: bounded libFuzzer runs (clang, ASan+UBSan) of the rules parser
 # (rules/fuzz_rules.c, seeds rules/fuzz-corpus) and of the helper's
-# control-socket decoder (fuzz/fuzz_proto.c: the real helper/ctl.c framing,
+# control-socket decoder (fuzz/fuzz_proto.c: the real helper/daemon/ctl.c framing,
 # proto_check_request and dispatch, SCM_RIGHTS over real sockets; seeds
 # fuzz/corpus-proto), and of the DNS responder's message code
-# (fuzz/fuzz_dns.c: helper/dns-msg.c, seeds fuzz/corpus-dns).  TW_FUZZ_SECONDS each (default 20); any crash, leak,
+# (fuzz/fuzz_dns.c: helper/daemon/dns-msg.c, seeds fuzz/corpus-dns).  TW_FUZZ_SECONDS each (default 20); any crash, leak,
 # timeout (10 s for one input) or out-of-memory fails, naming the
 # reproducer.  `make fuzz` is the same, longer (FUZZ_SECONDS, default 60).
 # Needs no test bed; built with `make fuzz-build` into this test's dir.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t-park: the parking listener (helper/park.c).  Its accept queue must be
+# t-park: the parking listener (helper/daemon/park.c).  Its accept queue must be
 # full, so a parked program's SYN is dropped and waits in SYN_SENT: the
 # kernel's arithmetic for that differs by version, so the helper connects
 # fillers until one no longer completes.  Checked: the default parking

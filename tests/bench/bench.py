@@ -986,7 +986,7 @@ class Bench:
 
     # -o Intercept=seccomp with the shim removed (env -u LD_PRELOAD): the
     # same client, each connect(2) notified to the launcher's supervisor
-    # (helper/supervise.c), against the shim
+    # (helper/launcher/supervise.c), against the shim
     def seccomp(self):
         b, p = self.bed, self.p
         log("seccomp supervisor: notified connects against the shim's")

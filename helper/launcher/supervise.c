@@ -33,7 +33,7 @@
  *   deny    EACCES.
  *   tunnel  We take the socket (pidfd_getfd) and hand it to the helper
  *           with the CONNECT request the shim sends; the helper parks it
- *           and completes it (relay.c), so the program keeps its own
+ *           and completes it (helper/daemon/handover.c), so the program keeps its own
  *           socket.  A non-blocking connect gets EINPROGRESS at once; for
  *           a blocking one we keep the notification and answer when the
  *           socket polls writable (or SO_SNDTIMEO passes), with SO_ERROR

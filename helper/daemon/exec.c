@@ -2,9 +2,10 @@
  * exec.c - remote commands on the shared session (tunnelwrap -e), with
  * X11 and agent forwarding.
  *
- * An exec is a conn (relay.c) whose channel is a "session": opening it
- * takes a few steps (open, pty-req, x11-req, auth-agent-req, exec), each a
- * non-blocking libssh call retried after pumps.  Its local end is the
+ * An exec is a conn (relay.c) of its own kind (exec_ops, at the end)
+ * whose channel is a "session": opening it takes a few steps (open,
+ * pty-req, x11-req, auth-agent-req, exec), each a non-blocking libssh call
+ * retried after pumps.  Its local end is the
  * launcher's stdin/stdout socket; stderr data goes to a second socket.  The
  * launcher's control connection stays with the exec: WINCH messages arrive
  * on it, and the exit status leaves on it when the command is over.
@@ -31,6 +32,9 @@
 #include "log.h"
 
 #define X11_SETUP_MAX	4096	/* a setup request bigger than this is bogus */
+
+static void	exec_err_io(struct helper *, struct watch *, uint32_t);
+static int	x11_rewrite(struct conn *);
 
 static int
 unhex(const char *hex, unsigned char *out, size_t max)
@@ -79,6 +83,10 @@ exec_ctl_io(struct helper *h, struct watch *w, uint32_t events)
 	h->need_reap = 1;
 }
 
+/*
+ * -e from the launcher: run cmd remotely with fds[0] as its stdio and
+ * fds[1] as its stderr (taken); ctl gets the exit status, or 255 and why.
+ */
 void
 exec_request(struct helper *h, int ctl, const struct proto_exec *req,
     const char *cmd, int fds[PROTO_MAX_FDS])
@@ -101,7 +109,7 @@ exec_request(struct helper *h, int ctl, const struct proto_exec *req,
 	x->exit_status = -1;
 	x->err.fd = fds[1];
 	x->err.fn = exec_err_io;
-	c = relay_exec(h, fds[0], x);
+	c = exec_start(h, fds[0], x);
 	fds[0] = fds[1] = -1;
 	x->err.arg = c;
 	x->ctlw.fd = ctl;
@@ -123,7 +131,7 @@ exec_request(struct helper *h, int ctl, const struct proto_exec *req,
  * One step of opening an exec's channel; returns SSH_OK once the command
  * runs, SSH_AGAIN, or SSH_ERROR.
  */
-int
+static int
 exec_try_open(struct conn *c)
 {
 	struct exec_state *x = c->exec;
@@ -178,7 +186,7 @@ exec_try_open(struct conn *c)
 }
 
 /* stderr of the remote command: written as it comes, bounded by libssh. */
-int
+static int
 exec_stderr(struct conn *c, const void *data, uint32_t len)
 {
 	struct exec_state *x = c->exec;
@@ -201,7 +209,7 @@ exec_stderr(struct conn *c, const void *data, uint32_t len)
 	return (int)n;
 }
 
-void
+static void
 exec_err_io(struct helper *h, struct watch *w, uint32_t events)
 {
 	struct conn *c = w->arg;
@@ -220,7 +228,7 @@ exec_err_io(struct helper *h, struct watch *w, uint32_t events)
 	h->need_reap = 1;
 }
 
-void
+static void
 exec_exit_status(ssh_session s, ssh_channel ch, int status, void *userdata)
 {
 	struct conn *c = userdata;
@@ -230,7 +238,7 @@ exec_exit_status(ssh_session s, ssh_channel ch, int status, void *userdata)
 	c->exec->exit_status = status;
 }
 
-void
+static void
 exec_exit_signal(ssh_session s, ssh_channel ch, const char *sig, int core,
     const char *errmsg, const char *lang, void *userdata)
 {
@@ -245,9 +253,10 @@ exec_exit_signal(ssh_session s, ssh_channel ch, const char *sig, int core,
 }
 
 /* The end: tell the launcher how the command ended. */
-void
-exec_finish(struct helper *h, struct conn *c)
+static void
+exec_finish(struct conn *c)
 {
+	struct helper *h = c->h;
 	struct exec_state *x = c->exec;
 	char text[64] = "";
 	int status;
@@ -302,10 +311,12 @@ exec_x11_open(ssh_session s, const char *addr, int port, void *userdata)
 		c->x11_real_len = unhex(x->req.x11_real, c->x11_real,
 		    sizeof(c->x11_real));
 		c->x11_filter = 1;
+		c->down_filter = x11_rewrite;
 	}
 	return ch;
 }
 
+/* The bastion opens an agent channel: connect it to the launcher's agent. */
 ssh_channel
 exec_agent_open(ssh_session s, void *userdata)
 {
@@ -330,7 +341,7 @@ pad4(size_t n)
  * cookie and put the real one in its place.  Returns 1 when done, 0 to
  * wait for more bytes, -1 to refuse the connection.
  */
-int
+static int
 x11_rewrite(struct conn *c)
 {
 	unsigned char *p = (unsigned char *)c->down.data + c->down.off;
@@ -361,4 +372,51 @@ x11_rewrite(struct conn *c)
 	memcpy(p + 12 + pad4(nlen), c->x11_real, dlen);
 	c->x11_filter = 0;
 	return 1;
+}
+
+/* The command never ran (err): exec_finish() tells the launcher. */
+static void
+exec_failed(struct conn *c, int err)
+{
+	c->exec->failure = err;
+	c->graceful = 1;
+}
+
+/* stderr bytes still wait for the launcher to read them? */
+static int
+exec_busy(const struct conn *c)
+{
+	return c->exec != NULL && c->exec->err_blocked;
+}
+
+static const struct conn_ops exec_ops = {
+	.name = "exec",
+	.open = exec_try_open,
+	.open_each_pump = 1,
+	.opened = relay_local_ready,
+	.failed = exec_failed,
+	.stderr_data = exec_stderr,
+	.busy = exec_busy,
+	.ends_at_close = 1,
+	.freed = exec_finish,
+	.exit_status = exec_exit_status,
+	.exit_signal = exec_exit_signal,
+};
+
+/*
+ * A conn running the remote command x, fd its stdio socket; relay.c opens
+ * its channel now or after a reconnect.
+ */
+struct conn *
+exec_start(struct helper *h, int fd, struct exec_state *x)
+{
+	struct conn *c = relay_conn_new(h, &exec_ops, "-e");
+
+	c->local.fd = fd;
+	c->exec = x;
+	c->pid = getpid();
+	strlcpy(c->comm, "-e", sizeof(c->comm));
+	strlcpy(c->host, x->cmd, sizeof(c->host));
+	relay_start_or_wait(c);
+	return c;
 }

@@ -600,7 +600,7 @@ ns_fetch_start(struct helper *h)
 	x->exit_status = -1;
 	x->err.fd = -1;
 	x->ctlw.fd = -1;
-	relay_exec(h, sv[0], x);
+	exec_start(h, sv[0], x);
 	shutdown(sv[1], SHUT_WR);	/* its stdin: nothing */
 	s->ns_state = NS_FETCHING;
 	s->ns_len = 0;

@@ -177,7 +177,7 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		 * The supervisor hands over a socket of the program it
 		 * supervises (same uid: the socket's owner let it in).
 		 */
-		relay_connect(h, fd, &cl->body.connect, cl->passed[0],
+		handover_request(h, fd, &cl->body.connect, cl->passed[0],
 		    (cl->body.connect.flags & PROTO_CONNECT_SUPERVISED) &&
 		    cl->body.connect.pid > 0 ? (pid_t)cl->body.connect.pid :
 		    cl->cred.pid);
@@ -201,7 +201,7 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		    sizeof(rep));
 		return 0;
 	case PROTO_PEER:
-		dest = relay_peer(h, &cl->body.addr);
+		dest = handover_peer(h, &cl->body.addr);
 		ctl_reply(fd, PROTO_PEER, dest ? 0 : ENOENT, dest,
 		    dest ? sizeof(*dest) : 0);
 		return 0;
@@ -220,7 +220,7 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		return 0;
 	case PROTO_OUTCOME:
 		ctl_reply(fd, PROTO_OUTCOME,
-		    relay_outcome(h, cl->body.outcome.ino), NULL, 0);
+		    handover_outcome(h, cl->body.outcome.ino), NULL, 0);
 		return 0;
 	case PROTO_ATTACH:
 		if ((cl->body.attach.flags & PROTO_ATTACH_PID) &&

@@ -7,7 +7,8 @@
  * readable (putting local descriptors into an ssh_event would poll all of
  * them for every 4 KiB libssh reads).
  *
- * Life of a tunneled connection (struct conn), see relay.c:
+ * Life of a tunneled connection (struct conn), see relay.c (and handover.c
+ * for parking and pairing, pump.c for the bytes):
  *   WAITING    the session is down (reconnecting); the program's socket
  *              waits parked, up to the connect timeout.
  *   OPENING    a direct-tcpip channel open is in flight; the program's
@@ -63,12 +64,42 @@ enum conn_state {
 };
 
 /* Where the local end of a conn comes from. */
-enum conn_kind {
-	CONN_SHIM,		/* a program's socket, handed over */
-	CONN_ACCEPTED,		/* accepted by a -L or -D listener */
-	CONN_FORWARDED,		/* -R/publish: the bastion opened the channel */
-	CONN_EXEC,		/* -e: a session channel running a command */
-	CONN_UNIX,		/* a program's AF_UNIX socket, `tunnel unix:` */
+struct conn;
+/*
+ * What differs between kinds of connection, after dropbear's per-channel-
+ * type struct; relay.c and pump.c call only these.  The kinds: a
+ * program's socket, handed over (handover.c: TCP and `tunnel unix:`), a
+ * socket accepted by a -L or -D listener or the DNS responder and a
+ * channel the bastion opened for -R/publish (relay.c), a session channel
+ * running a command for -e (exec.c).  NULL members do nothing.
+ */
+struct conn_ops {
+	const char *name;
+	/* Send or advance the channel open: SSH_OK, SSH_AGAIN or SSH_ERROR
+	 * (NULL: the bastion opened it). */
+	int	(*open)(struct conn *);
+	/* The open advances by channel requests, whose answers leave no
+	 * mark: ask on every pump (see open_may_advance()). */
+	int	 open_each_pump;
+	/* The channel opened: connect the local end and go OPEN (or
+	 * PAIRING), or relay_failed(). */
+	void	(*opened)(struct conn *);
+	/* No channel (errno err): tell the local end, before relay.c
+	 * closes it. */
+	void	(*failed)(struct conn *, int err);
+	/* After a reconnect: does the local end still want a channel?
+	 * 1, or 0 with the conn failed. */
+	int	(*wanted)(struct conn *);
+	/* Extended data (stderr): returns the bytes taken. */
+	int	(*stderr_data)(struct conn *, const void *, uint32_t);
+	/* Still something to deliver besides the stream?  1 or 0. */
+	int	(*busy)(const struct conn *);
+	/* Ends at the channel's close only (an exit status follows EOF). */
+	int	 ends_at_close;
+	/* The conn is being freed. */
+	void	(*freed)(struct conn *);
+	ssh_channel_exit_status_callback exit_status;
+	ssh_channel_exit_signal_callback exit_signal;
 };
 
 enum exec_step { EXEC_OPEN, EXEC_PTY, EXEC_X11, EXEC_AGENT, EXEC_RUN,
@@ -86,7 +117,6 @@ struct exec_state {
 	int		 failure;	/* errno when it never ran */
 };
 
-struct conn;
 /* Proxy (-D) replies, called when the channel opens or fails. */
 struct accept_hooks {
 	void	(*opened)(struct conn *);
@@ -170,14 +200,16 @@ struct conn {
 	TAILQ_ENTRY(conn) entry;
 	struct helper	*h;
 	enum conn_state	 state;
-	enum conn_kind	 kind;
+	const struct conn_ops *ops;	/* its kind */
 	const struct accept_hooks *hooks;
 	int		 proxy;		/* proxy.c's protocol, for hooks */
 	struct chunk	 pre;		/* bytes for the channel before any */
 	struct chunk	 held;		/* read from the program, not yet taken
 					   by libssh (a key exchange runs) */
-	struct exec_state *exec;	/* CONN_EXEC */
+	struct exec_state *exec;	/* a remote command (exec.c) */
 	int		 x11_filter;	/* X11: setup request not seen yet */
+	int		(*down_filter)(struct conn *);	/* rewrites it: 1 done,
+					   0 more needed, -1 bad */
 	unsigned char	 x11_fake[32], x11_real[32];
 	int		 x11_fake_len, x11_real_len;
 	uint64_t	 id;
@@ -422,12 +454,14 @@ int	identity_agent_setup(struct helper *, ssh_session);
 int	identity_try_certificates(struct helper *, ssh_session,
 	    ssh_auth_callback prompt);
 
-/* relay.c */
+/* relay.c: the life of a connection (kinds: struct conn_ops) */
+/* Parking listeners, the read buffer, the connection list; fatal if not. */
 void	relay_init(struct helper *);
-void	relay_connect(struct helper *, int ctl, const struct proto_connect *,
-	    int sockfd, pid_t pid);
+/* After the session pump: channel opens advance, paused reads resume. */
 void	relay_after_pump(struct helper *);
+/* Free the connections that are finished or dead. */
 void	relay_reap(struct helper *);
+/* Fail every connection with err (shutting down). */
 void	relay_fail_all(struct helper *, int err);
 /* The session died: reset open conns, queue those opening. */
 void	relay_session_down(struct helper *);
@@ -435,14 +469,6 @@ void	relay_session_down(struct helper *);
 void	relay_session_up(struct helper *);
 /* Once a second: deadlines of queued conns. */
 void	relay_tick(struct helper *);
-int	relay_outcome(struct helper *, uint64_t ino);
-const struct proto_addr *relay_peer(struct helper *, const struct proto_addr *);
-
-/* relay.c, for window.c: bytes read out of libssh, delivered first. */
-void	relay_down_stash(struct conn *, const char *, size_t);
-int	relay_down_pending(const struct conn *);
-
-/* relay.c, for forward.c and proxy.c */
 /* A conn for an accepted, connected socket: opens a channel to host:port. */
 struct conn *relay_accepted(struct helper *, int fd, const char *host,
 	    uint16_t port, const char *origin, const struct accept_hooks *,
@@ -452,28 +478,56 @@ int	relay_dial(const char *host, uint16_t port);
 /* A conn for a channel the bastion opened: connects host:port here. */
 void	relay_forwarded(struct helper *, ssh_channel, const char *host,
 	    uint16_t port, const char *origin, const char *from, int fromport);
-
-/* The program's name (read from /proc once, lazily). */
-const char *relay_comm(struct conn *);
 /* A conn for a channel the bastion opened to a local UNIX socket. */
 struct conn *relay_forwarded_unix(struct helper *, ssh_channel,
 	    const char *path, const char *origin);
-/* A conn running a remote command for -e; fd is the stdio socket. */
-struct conn *relay_exec(struct helper *, int fd, struct exec_state *);
+/* The program's name (read from /proc once, lazily). */
+const char *relay_comm(struct conn *);
+
+/* relay.c, for the kinds (handover.c, exec.c) */
+/* A new conn of kind ops, named rule in status (out of memory: fatal). */
+struct conn *relay_conn_new(struct helper *, const struct conn_ops *,
+	    const char *rule);
+/* Open c's channel now, or wait for a reconnect (ConnectTimeout). */
+void	relay_start_or_wait(struct conn *);
+/* Create c's channel and send the open; c goes OPENING. */
+void	relay_start(struct conn *);
+/* No channel for c (errno err): its kind tells its local end; reaped. */
+void	relay_failed(struct conn *, int err);
+/* Mark c for the next reap. */
+void	relay_kill(struct conn *);
+/* A direct-tcpip open to c->host:c->port: SSH_OK, SSH_AGAIN, SSH_ERROR. */
+int	relay_open_direct(struct conn *);
+/* An opened hook: the local end is connected already; relay. */
+void	relay_local_ready(struct conn *);
+
+/* pump.c: the bytes of an open connection */
+/* The buffer local reads go through; fatal if out of memory. */
+void	pump_init(struct helper *);
+/* Our data, EOF and close callbacks (and its kind's) on c's channel. */
+void	pump_attach(struct conn *);
+/* The local socket's watch function. */
+void	pump_io(struct helper *, struct watch *, uint32_t);
+/* Ask epoll for the local events c can use now. */
+void	pump_update(struct conn *);
+/* Hand bytes to the channel: 0 all went, 1 some held, -1 error. */
+int	pump_send(struct conn *, const char *, size_t);
+/* Bytes for the local end still waiting?  1 or 0. */
+int	pump_pending(const struct conn *);
+/* Channel EOF delivered: shutdown(SHUT_WR) the local end, once. */
+void	pump_shutdown_local(struct conn *);
+/* Resume a conn paused for the window or the session's output. */
+void	pump_resume(struct conn *, int write_pending);
+/* For window.c: bytes read out of libssh, delivered first. */
+void	pump_down_stash(struct conn *, const char *, size_t);
 
 /* exec.c */
 void	exec_request(struct helper *, int ctl, const struct proto_exec *,
 	    const char *cmd, int fds[PROTO_MAX_FDS]);
-int	exec_try_open(struct conn *);
-int	exec_stderr(struct conn *, const void *, uint32_t);
-void	exec_err_io(struct helper *, struct watch *, uint32_t);
-void	exec_exit_status(ssh_session, ssh_channel, int, void *);
-void	exec_exit_signal(ssh_session, ssh_channel, const char *, int,
-	    const char *, const char *, void *);
-void	exec_finish(struct helper *, struct conn *);
+/* A conn running the remote command x; fd is its stdio socket. */
+struct conn *exec_start(struct helper *, int fd, struct exec_state *x);
 ssh_channel exec_x11_open(ssh_session, const char *, int, void *);
 ssh_channel exec_agent_open(ssh_session, void *);
-int	x11_rewrite(struct conn *);
 
 /* forward.c */
 void	fwd_request(struct helper *, int ctl, const struct proto_forward *,
@@ -525,6 +579,16 @@ int	park_open(int family, struct sockaddr_storage *addr, socklen_t *alen,
 	    int *filler);
 
 /* handover.c */
+/* The parking listeners; fatal if IPv4 loopback has none. */
+void	handover_init(struct helper *);
+/* A program's CONNECT with its socket: park it, open a channel. */
+void	handover_request(struct helper *, int ctl,
+	    const struct proto_connect *, int sockfd, pid_t pid);
+/* The errno a failed hand-over of socket ino gave, or 0. */
+int	handover_outcome(struct helper *, uint64_t ino);
+/* The destination of the tunneled connection from local, or NULL. */
+const struct proto_addr *handover_peer(struct helper *,
+	    const struct proto_addr *local);
 /* Can fd be parked (same netns, no device)?  0 or errno, reason in why. */
 int	handover_check(struct helper *, int fd, pid_t pid, char *why,
 	    size_t len);

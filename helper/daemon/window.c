@@ -1,7 +1,7 @@
 /*
  * window.c - how much a connection may receive before its reader takes
  * it: the SSH channel window, autotuned (the download half of a
- * connection's flow control; relay.c moves the bytes).
+ * connection's flow control; pump.c moves the bytes).
  *
  * One stream carries at most window / RTT.  libssh 0.10 grants a channel
  * 1,280,000 bytes and tops it up only once less than half is left: 25 MB/s
@@ -37,7 +37,7 @@
  *  Top up when less than 7/8 of the window is left, after the pump (a
  *  libssh call from a callback would re-enter it), and only while every
  *  byte before is delivered: what the call reads out goes to the reader
- *  first (relay_down_stash).  A reader that stops is never topped up, so
+ *  first (pump_down_stash).  A reader that stops is never topped up, so
  *  the helper holds at most its window for it.  A connection starts on
  *  libssh's own window and is tuned once it has received half of it:
  *  short exchanges never cost more than they did, nor do readers slower
@@ -292,7 +292,7 @@ top_up(struct conn *c, uint64_t now)
 		w->edge = edge;
 	if (n > 0) {
 		window_taken(c, (uint32_t)n);
-		relay_down_stash(c, wc->scratch, (size_t)n);
+		pump_down_stash(c, wc->scratch, (size_t)n);
 	}
 }
 
@@ -329,7 +329,7 @@ window_conn(struct conn *c, uint64_t now)
 		retune(c, now);
 	/* What may still come plus what libssh holds, against the target. */
 	if ((w->edge > w->rx ? w->edge - w->rx : 0) + w->held <
-	    (uint64_t)w->target * 7 / 8 && !relay_down_pending(c))
+	    (uint64_t)w->target * 7 / 8 && !pump_pending(c))
 		top_up(c, now);
 }
 
