@@ -32,9 +32,9 @@
  *           deny have no such window.
  *   deny    EACCES.
  *   tunnel  We take the socket (pidfd_getfd) and hand it to the helper
- *           with the CONNECT request the shim sends; the helper parks it
- *           and completes it (helper/daemon/handover.c), so the program keeps its own
- *           socket.  A non-blocking connect gets EINPROGRESS at once; for
+ *           with the CONNECT request the shim sends; the helper parks
+ *           it and completes it (daemon/handover.c), so the program
+ *           keeps its own socket.  A non-blocking connect gets EINPROGRESS at once; for
  *           a blocking one we keep the notification and answer when the
  *           socket polls writable (or SO_SNDTIMEO passes), with SO_ERROR
  *           refined by the helper's recorded reason (OUTCOME).
