@@ -345,6 +345,10 @@ struct helper {
 	int		 strict;	/* STRICT_* */
 	char		 hostkey_alias[256];	/* HostKeyAlias, or "" */
 	char		 identity_agent[PATH_MAX];	/* IdentityAgent, or "" */
+	/* The agent filter's thread, and our copy of its socket end, by
+	 * which identity_agent_stop() ends it (-1: none runs). */
+	pthread_t	 agent_thread;
+	int		 agent_stop_fd;
 	int		 identities_only;
 	char		**identity_files;	/* IdentityFile, expanded */
 	size_t		 nidentity_files;
@@ -447,6 +451,8 @@ void	sshconf_apply(struct helper *, ssh_session);
  * Returns 0, or -1 if the filter could not be set up.
  */
 int	identity_agent_setup(struct helper *, ssh_session);
+/* End the agent filter's thread, if one runs, and wait for it. */
+void	identity_agent_stop(struct helper *);
 /*
  * Try every CertificateFile with the IdentityFile key it certifies (prompt
  * asks for a passphrase).  Returns SSH_AUTH_SUCCESS or SSH_AUTH_DENIED.

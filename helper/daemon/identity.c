@@ -21,6 +21,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -336,18 +337,40 @@ identity_agent_setup(struct helper *h, ssh_session s)
 		filter_free(f);
 		return -1;
 	}
+	/* One filter at a time: the previous session's ends here. */
+	identity_agent_stop(h);
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, filter_run, f) != 0) {
+	if ((h->agent_stop_fd = fcntl(sv[1], F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    pthread_create(&t, &attr, filter_run, f) != 0) {
 		error("agent filter: cannot start its thread");
+		if (h->agent_stop_fd != -1)
+			close(h->agent_stop_fd);
+		h->agent_stop_fd = -1;
 		filter_free(f);		/* libssh's reads then fail: no agent */
 		pthread_attr_destroy(&attr);
 		return -1;
 	}
 	pthread_attr_destroy(&attr);
+	h->agent_thread = t;
 	debug("agent %s through the filter (%s)", path ? path : "none",
 	    h->identities_only ? "IdentitiesOnly" : "all its keys");
 	return 0;
+}
+
+/*
+ * The thread ends when its socket reads EOF: shutting our copy down does
+ * that whether or not libssh has let go of its end, and the thread frees
+ * what it holds before we join it (no thread outlives the helper).
+ */
+void
+identity_agent_stop(struct helper *h)
+{
+	if (h->agent_stop_fd == -1)
+		return;
+	shutdown(h->agent_stop_fd, SHUT_RDWR);
+	pthread_join(h->agent_thread, NULL);
+	close(h->agent_stop_fd);
+	h->agent_stop_fd = -1;
 }
 
 /*

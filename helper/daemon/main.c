@@ -176,6 +176,7 @@ main(int argc, char **argv)
 	int ch, level = LOG_INFO;
 
 	memset(&h, 0, sizeof(h));
+	h.agent_stop_fd = -1;
 	h.cfg.ready_fd = -1;
 	h.cfg.linger = DEFAULT_LINGER;
 	h.cfg.connect_timeout = 30;
@@ -256,6 +257,7 @@ main(int argc, char **argv)
 	dns_free_all(&h);
 	ctl_free_attached(&h);
 	session_close(&h);
+	identity_agent_stop(&h);
 	prefetch_free();
 	names_free(&h.names);
 	free(h.iobuf);
