@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026 tunnelwrap developers <dev@tunnelwrap.test>
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+#
 # t-units: the C unit tests (rules parser and matcher with every error
 # message; the log's sanitizer; the helper's socket lookups) and the manual pages' lint, folded into the
 # suite's one summary.
 . "$(dirname "$0")/lib/tap.sh"
 # Two unit test programs, one lint per manual page, the options check.
-tb_plan $((4 + $(find "$TB_TOP/man" -name '*.[1-8]' | wc -l)))
+tb_plan $((6 + $(find "$TB_TOP/man" -name '*.[1-8]' | wc -l)))
 
 b=$(dirname "$TB_TUNNELWRAP")
 for unit in test_rules:"rules unit tests" test_log:"log sanitizer unit tests" \
@@ -51,3 +65,13 @@ if [ -n "$opts" ] && [ -z "$missing" ]; then
 else
 	fail "options missing from tunnelwrap.1:${missing:- (none found in -h)}"
 fi
+
+# The ISC licence (LICENSE) in every source file, and the check can fail.
+. "$TB_TOP/tests/lib/licensed.sh"
+missing=$(unlicensed_files "$TB_TOP" | sed "s|^$TB_TOP/||")
+check "every source file carries the ISC notice${missing:+: missing in $(printf '%s ' $missing)}" \
+    [ -z "$missing" ]
+mkdir -p "$T/lic"
+printf 'int main(void) { return 0; }\n' >"$T/lic/bare.c"
+check "negative control: a source file without the notice is named" \
+    sh -c ". '$TB_TOP/tests/lib/licensed.sh'; unlicensed_files '$T/lic' | grep -q 'bare.c\$'"
