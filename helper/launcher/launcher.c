@@ -921,8 +921,11 @@ supervise_nested(char **argv)
 	    sizeof(ref.name.path)) < sizeof(ref.name.path))
 		proxy_fallback(argv[0], &ref, r, quiet ? NULL : note, quiet);
 	if (quiet && supervise_run(argv[0], argv + 1, &conf, &status, why,
-	    sizeof(why)) == 0)
+	    sizeof(why)) == 0) {
+		free(specs);		/* sv[] pointed into it */
+		rules_free(r);
 		return exit_like(status);
+	}
 	if (quiet)
 		logit("%s: no seccomp supervisor here (%s): only its "
 		    "proxy-aware connections are tunneled", argv[0], why);
