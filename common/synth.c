@@ -15,8 +15,10 @@
  */
 
 /*
- * synth.c - membership of the synthetic address pools.
+ * synth.c - membership of the synthetic address pools, and the loopback
+ * test the helper and the shim share.
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "synth.h"
@@ -67,4 +69,19 @@ synth_contains(const struct synth_pools *p, const struct sockaddr *sa)
 		    (const uint8_t *)&p->v6, p->v6len);
 	}
 	return 0;
+}
+
+int
+addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+	    sin6->sin6_addr.s6_addr[12] == 127);
 }

@@ -44,4 +44,10 @@ const struct sockaddr *synth_unmap(const struct sockaddr *sa,
 /* Nonzero if sa (mapped ones too) lies in one of the pools. */
 int	synth_contains(const struct synth_pools *, const struct sockaddr *sa);
 
+/*
+ * Nonzero if ss is a loopback address: 127/8, ::1 or a v4-mapped 127/8.
+ * (The helper's owner-only proxy and the shim's getpeername both ask.)
+ */
+int	addr_is_loopback(const struct sockaddr_storage *ss);
+
 #endif

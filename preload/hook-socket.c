@@ -92,21 +92,6 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	return r;
 }
 
-static int
-is_loopback(const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in *sin = (const void *)ss;
-	const struct sockaddr_in6 *sin6 = (const void *)ss;
-
-	if (ss->ss_family == AF_INET)
-		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-	if (ss->ss_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
-		    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
-		    sin6->sin6_addr.s6_addr[12] == 127);
-	return 0;
-}
-
 /* Truncate like the kernel does, but report the full length. */
 static int
 give_peer(const struct sockaddr_storage *ss, socklen_t slen,
@@ -146,7 +131,7 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		    &plen) == -1)
 			return -1;
 		saved = errno;
-		if (!is_loopback(&peer) || fdtab_find(fd, &e) == -1) {
+		if (!addr_is_loopback(&peer) || fdtab_find(fd, &e) == -1) {
 			errno = saved;
 			return give_peer(&peer, plen, sa, len);
 		}

@@ -44,6 +44,7 @@
 
 #include <bsd/string.h>
 
+#include "../common/synth.h"
 #include "../rules/rules.h"
 #include "helper.h"
 #include "log.h"
@@ -235,22 +236,6 @@ fwd_listen(const char *bind_addr, uint16_t port, int *alt, char *err,
 	return fd;
 }
 
-/* Is sa a loopback address (127/8, ::1, v4-mapped 127/8)? */
-static int
-is_loopback(const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in *sin = (const void *)ss;
-	const struct sockaddr_in6 *sin6 = (const void *)ss;
-
-	if (ss->ss_family == AF_INET)
-		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-	if (ss->ss_family != AF_INET6)
-		return 0;
-	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-		return sin6->sin6_addr.s6_addr[12] == 127;
-	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
-}
-
 /*
  * A proxy on loopback is for its user alone: through it, any local user
  * could reach the intranet with our session, since SOCKS has no password
@@ -423,7 +408,7 @@ fwd_request(struct helper *h, int ctl, const struct proto_forward *req,
 			 * address is the user's choice to share it. */
 			f->owner_only = getsockname(f->listen.fd,
 			    (struct sockaddr *)&ss, &len) == -1 ||
-			    is_loopback(&ss);
+			    addr_is_loopback(&ss);
 		}
 		watch_set(h, &f->listen, EPOLLIN);
 		if (f->listen_alt.fd >= 0)
