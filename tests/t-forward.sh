@@ -21,7 +21,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "forwards" || exit 0
-tb_plan 17
+tb_plan 18
 
 R=$TB_RULES
 # -L: a local port to the intranet wiki, no COMMAND.
@@ -61,6 +61,14 @@ echo "local page" >"$T/local.txt"
 tb_wait 10 tb_listening "$TB_NS_CLI" 127.0.0.1 18090
 cli curl -sS --max-time 10 --socks5 127.0.0.1:18081 http://127.0.0.1:18090/local.txt
 check "-D: a direct destination goes direct" grep -q 'local page' "$OUT"
+# Short connections whose two ends close together: the proxy's sockets end
+# in one epoll batch, and freeing the pair on the first must not leave the
+# second to run on freed memory (seen under ASan before the loop blanked it).
+tb_spawn "$TB_NS_CLI" "$T/echo.out" socat TCP-LISTEN:18091,bind=127.0.0.1,fork,reuseaddr PIPE
+tb_wait 10 tb_listening "$TB_NS_CLI" 127.0.0.1 18091
+cli "$TB_PYTHON" "$TB_LIBDIR/socks-churn.py" 18081 18091 300
+check "-D: 300 connections echo while 300 more are dropped mid-echo ($(cat "$OUT"))" \
+    grep -qx 300 "$OUT"
 
 # -R: the bastion's port 18082 reaches a server on the client.
 tw -f "$R" -R 18082:127.0.0.1:18090

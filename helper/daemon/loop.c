@@ -35,6 +35,15 @@
 
 #define MAX_EVENTS	256
 
+/*
+ * The batch epoll_wait returned, while the loop works through it.  A
+ * handler may free another watch's owner (a launcher's exit ends its
+ * control client and its exec; a forward replaced): watch_del blanks
+ * that watch's events still waiting here, so nothing runs on freed memory.
+ */
+static struct epoll_event *batch;
+static int batch_next, batch_len;
+
 time_t
 monotime(void)
 {
@@ -77,6 +86,11 @@ watch_set(struct helper *h, struct watch *w, uint32_t events)
 void
 watch_del(struct helper *h, struct watch *w)
 {
+	int i;
+
+	for (i = batch_next; i < batch_len; i++)
+		if (batch[i].data.ptr == w)
+			batch[i].data.ptr = NULL;
 	if (w->fd >= 0 && w->registered)
 		epoll_ctl(h->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	w->registered = 0;
@@ -168,10 +182,14 @@ loop_run(struct helper *h)
 				continue;
 			fatal("epoll_wait: %s", strerror(errno));
 		}
+		batch = evs;
+		batch_len = n;
 		for (i = 0; i < n; i++) {
-			w = evs[i].data.ptr;
-			w->fn(h, w, evs[i].events);
+			batch_next = i + 1;
+			if ((w = evs[i].data.ptr) != NULL)
+				w->fn(h, w, evs[i].events);
 		}
+		batch_len = 0;
 		if (prefetch_pending() && h->session_up)
 			session_pump(h);
 		window_after_pump(h);
