@@ -307,9 +307,17 @@ proto_hashed_path(char *buf, size_t len, const char *dir, const char *prefix,
 {
 	struct sockaddr_un sun;
 	uint64_t h = 0xcbf29ce484222325ULL;
+	char version[16];
 	size_t i;
 	int r;
 
+	/*
+	 * The protocol version is hashed in: after an upgrade, a launcher
+	 * starts a helper of its own version beside one still serving the
+	 * programs of the old, instead of one that answers PROTO_ERR_VERSION.
+	 */
+	snprintf(version, sizeof(version), "v%d", PROTO_VERSION);
+	h = fnv1a(h, version);
 	for (i = 0; i < n; i++)
 		h = fnv1a(h, strings[i]);
 	r = snprintf(buf, len, "%s/%s%016llx", dir, prefix,

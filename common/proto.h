@@ -41,7 +41,7 @@
 #include <sys/types.h>
 
 #define PROTO_MAGIC	0x54574c31u	/* "TWL1" */
-#define PROTO_VERSION	1
+#define PROTO_VERSION	2		/* 2: CONNECT carries the fd number */
 #define PROTO_NAMELEN	256		/* host names, NUL included */
 #define PROTO_RULELEN	128		/* "FILE:LINE" of the deciding rule */
 #define PROTO_MAX_TEXT	(4u << 20)	/* STATUS text body limit */
@@ -269,7 +269,8 @@ ssize_t	proto_recv_some(int sock, void *buf, size_t len, int *fds,
 
 /*
  * DIR/<prefix><16 hex digits of a hash of the strings>: the helper's
- * socket (S.) and the launcher's name cache (N.) in the runtime directory.
+ * socket (S.) and the launcher's name cache (N.) in the runtime directory,
+ * per protocol version.
  * Returns 0 or -1 (ENAMETOOLONG) when it does not fit sockaddr_un.
  */
 int	proto_hashed_path(char *buf, size_t len, const char *dir,

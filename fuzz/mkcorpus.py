@@ -23,10 +23,21 @@ clients (separated by "TWFZNEXT"), and the bad inputs t-hostile.sh throws.
 Each client stream starts with fuzz_proto.c's control byte.
 """
 import os
+import re
 import struct
 import sys
 
-MAGIC, VERSION = 0x54574C31, 1
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def proto_version():
+    """PROTO_VERSION, read from common/proto.h (one place says it)."""
+    with open(os.path.join(HERE, "..", "common", "proto.h")) as f:
+        return int(re.search(r"^#define PROTO_VERSION\s+(\d+)", f.read(),
+                             re.M).group(1))
+
+
+MAGIC, VERSION = 0x54574C31, proto_version()
 (CONNECT, RESOLVE, REVERSE, OUTCOME, ATTACH, STATUS, STOP, PEER, FORWARD,
  EXEC, WINCH) = range(1, 12)
 FWD_LOCAL, FWD_REMOTE, FWD_DYNAMIC, FWD_PUBLISH = range(1, 5)
@@ -146,7 +157,7 @@ SEEDS = {
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "corpus-proto")
+        HERE, "corpus-proto")
     os.makedirs(out, exist_ok=True)
     for name, data in SEEDS.items():
         with open(os.path.join(out, name), "wb") as f:

@@ -36,22 +36,22 @@ tb_spawn "$TB_NS_CLI" "$T/dl.out" timeout 60 tunnelwrap -f "$R" \
 dl=$SPAWNED
 cat >"$T/garbage.py" <<'PY'
 import socket, struct, sys, time
-path = sys.argv[1]
+path, V = sys.argv[1], int(sys.argv[2])
 def conn():
     s = socket.socket(socket.AF_UNIX); s.connect(path); return s
 sent = 0
 for payload in (b"\0" * 16, b"GET / HTTP/1.0\r\n\r\n", b"\xff" * 4096,
-                struct.pack("=IHHIi", 0x54574c31, 1, 1, 0xffffffff, 0),   # huge length
-                struct.pack("=IHHIi", 0x54574c31, 99, 1, 412, 0),         # other version
-                struct.pack("=IHHIi", 0x54574c31, 1, 77, 0, 0),           # unknown type
-                struct.pack("=IHHIi", 0x54574c31, 1, 1, 412, 0) + b"x" * 100):  # truncated, then gone
+                struct.pack("=IHHIi", 0x54574c31, V, 1, 0xffffffff, 0),   # huge length
+                struct.pack("=IHHIi", 0x54574c31, 99, 1, 416, 0),         # other version
+                struct.pack("=IHHIi", 0x54574c31, V, 77, 0, 0),           # unknown type
+                struct.pack("=IHHIi", 0x54574c31, V, 1, 416, 0) + b"x" * 100):  # truncated, then gone
     for i in range(20):
         s = conn(); s.sendall(payload); s.close(); sent += 1
 for i in range(200):          # connect and vanish
     conn().close(); sent += 1
 print("sent", sent)
 PY
-cli python3 "$T/garbage.py" "$sock"
+cli python3 "$T/garbage.py" "$sock" "$TB_PROTO_VERSION"
 check "garbage: 340 bad clients thrown at the helper" grep -q 'sent 340' "$OUT"
 wait "$dl"
 tb_capture sha256sum "$T/big"
@@ -86,11 +86,11 @@ except OSError as e:
 import socket, sys, struct
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 try:
-    s.sendall(struct.pack("=IHHIi", 0x54574c31, 1, 6, 8, 0) + b"\0" * 8)
+    s.sendall(struct.pack("=IHHIi", 0x54574c31, int(sys.argv[2]), 6, 8, 0) + b"\0" * 8)
     d = s.recv(4096)
 except (BrokenPipeError, ConnectionResetError):
     d = b""          # dropped at once: the uid check
-print("got", len(d))' "$sock"
+print("got", len(d))' "$sock" "$TB_PROTO_VERSION"
 	for dm in $opened; do chmod "${dm##*:}" "${dm%:*}"; done
 	chmod 600 "$sock"
 	check "another user connecting anyway gets nothing (SO_PEERCRED check)" \

@@ -87,15 +87,16 @@ check "a curl killed mid-transfer (rc $RC)" [ "$RC" = 137 ]
 # Garbage on the control socket: the bad-request paths.
 sock=$(find "$TW_RUNTIME/tunnelwrap" -type s -name 'S.*' | head -n 1)
 cli python3 -c 'import socket, struct, sys
+V = int(sys.argv[2])
 def send(b):
     s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b); s.close()
 for b in (b"\0" * 16, b"GET / HTTP/1.0\r\n\r\n",
-          struct.pack("=IHHIi", 0x54574c31, 1, 1, 0xffffffff, 0),
-          struct.pack("=IHHIi", 0x54574c31, 99, 1, 412, 0),
-          struct.pack("=IHHIi", 0x54574c31, 1, 10, 456 + 100, 0) + b"x" * 300,
-          struct.pack("=IHHIi", 0x54574c31, 1, 9, 664 + 50, 0) + b"\0" * 664 + b"y" * 50):
+          struct.pack("=IHHIi", 0x54574c31, V, 1, 0xffffffff, 0),
+          struct.pack("=IHHIi", 0x54574c31, 99, 1, 416, 0),
+          struct.pack("=IHHIi", 0x54574c31, V, 10, 456 + 100, 0) + b"x" * 300,
+          struct.pack("=IHHIi", 0x54574c31, V, 9, 664 + 50, 0) + b"\0" * 664 + b"y" * 50):
     send(b)
-print("sent")' "$sock"
+print("sent")' "$sock" "$TB_PROTO_VERSION"
 check "garbage thrown at the control socket" grep -qx sent "$OUT"
 
 tw -f "$R" -O status

@@ -63,9 +63,12 @@
 # TB_GW4 TB_GW6 TB_CLI4 TB_CLI6 TB_INT4 TB_INT6 TB_SSH_PORT TB_HTTP_PORT
 # TB_ECHO_PORT TB_DISCARD_PORT TB_REFUSE_PORT TB_DENY_ADDR TB_BIG_SHA256
 # TB_BIG_SIZE TB_TUNNELWRAP TB_HELPER TB_PRELOAD TB_PYTHON TB_NS_CLI
-# TB_NS_GW TB_NS_INT TB_TOP.
+# TB_NS_GW TB_NS_INT TB_TOP TB_PROTO_VERSION.
 
 TB_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The control protocol's version, for tests that speak it by hand.
+TB_PROTO_VERSION=$(sed -n 's/^#define PROTO_VERSION[[:space:]]*\([0-9]*\).*/\1/p' \
+    "$TB_LIBDIR/../../common/proto.h")
 
 tb_log() { [ "${TB_QUIET:-0}" = 1 ] || printf 'testbed: %s\n' "$*" >&2; }
 tb_die() { printf 'testbed: error: %s\n' "$*" >&2; return 1; }
