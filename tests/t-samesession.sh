@@ -22,7 +22,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "one session per bastion" || exit 0
-tb_plan 18
+tb_plan 19
 
 key=$TB_HOME/.ssh/id_ed25519
 kh=$TB_HOME/.ssh/known_hosts
@@ -117,5 +117,12 @@ a0=$(tb_ssh_accepted_count)
 tw -vv -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
 check "a file added where an Include looks: the new port (2201) is used" \
     sh -c "[ $RC = 0 ] && grep -q ': root@$TB_GW4:2201, helper ' '$ERR' && ! grep -q '(name cached)' '$ERR'"
+# A launcher that starts a helper asks ssh -G afresh (even with a cached
+# name) and hands the answer over: the helper's first connect runs no ssh
+# of its own.
+tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop
+tw -vv -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
+check "a new helper's first connect uses the launcher's ssh -G" \
+    sh -c "grep -q 'starting helper' '$ERR' && grep -q \"ssh configuration: the launcher's ssh -G\" '$ERR'"
 tw -H "root@$TB_GW4" -O stop
 tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop

@@ -307,6 +307,9 @@ struct helper_config {
 	int		 linger;	/* ControlPersist seconds; -1 forever */
 	int		 connect_timeout;	/* seconds */
 	int		 ready_fd;	/* tell the launcher we are up */
+	char		*resolved;	/* -G: the ssh -G output the launcher
+					   just ran for the same query, used
+					   for the first connect only */
 	const char	*pool4, *pool6;	/* synthetic pools (CIDR) */
 	const char	*log_target;	/* NULL (file by the socket), "syslog",
 					   "file:PATH" */

@@ -58,11 +58,45 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
+/* All of fd (a pipe the launcher filled and closed) as a string, or NULL. */
+static char *
+read_all(int fd)
+{
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (1u << 20) || (nb = realloc(buf, cap)) == NULL)
+				break;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			if (n == 0 && len > 0) {
+				buf[len] = '\0';
+				return buf;
+			}
+			free(buf);
+			return NULL;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: tunnelwrap-helper -S socket [-r ready_fd] "
-	    "[-F ssh_config] [-i identity]\n"
+	    "[-G resolved_fd] [-F ssh_config] [-i identity]\n"
 	    "           [-o Key=Value] [-p pool4] [-P pool6] [-v] "
 	    "[--] [user@]host[:port]\n"
 	    "(started by tunnelwrap; not meant to be run by hand)\n");
@@ -199,7 +233,7 @@ main(int argc, char **argv)
 	h.cfg.pool4 = "198.18.0.0/15";
 	h.cfg.pool6 = "fd7a:7477:7261::/48";
 	log_init("tunnelwrap", level);
-	while ((ch = getopt(argc, argv, "F:i:l:L:o:p:P:r:S:Vv")) != -1) {
+	while ((ch = getopt(argc, argv, "F:G:i:l:L:o:p:P:r:S:Vv")) != -1) {
 		switch (ch) {
 		case 'V':
 			/* The rest of tunnelwrap -V's line. */
@@ -213,6 +247,7 @@ main(int argc, char **argv)
 				    "INFO, VERBOSE or DEBUG1-3", optarg);
 			break;
 		case 'F': h.cfg.ssh_config = optarg; break;
+		case 'G': h.cfg.resolved = read_all(atoi(optarg)); break;
 		case 'i': strvec_push(&h.cfg.identities, &h.cfg.nidentities, optarg);
 			break;
 		case 'o':
@@ -281,5 +316,6 @@ main(int argc, char **argv)
 	free_paths(h.cert_files);
 	free(h.cfg.options);
 	free(h.cfg.identities);
+	free(h.cfg.resolved);
 	return 0;
 }

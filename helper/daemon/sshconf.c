@@ -447,7 +447,18 @@ sshconf_apply(struct helper *h, ssh_session s)
 		    h->cfg.dest);
 	h->strict = STRICT_ASK;
 	h->allow_password = h->allow_kbdint = 1;
-	rc = sshg_resolve(&q, &out, err, sizeof(err));
+	/*
+	 * The launcher that started us has just asked ssh -G the same
+	 * question (to name the session): spare the first connect a second
+	 * ssh start.  Reconnects ask afresh, so a changed config applies.
+	 */
+	if (h->cfg.resolved != NULL && h->cfg.nidentities == 0) {
+		out = h->cfg.resolved;
+		h->cfg.resolved = NULL;
+		rc = 0;
+		verbose("ssh configuration: the launcher's ssh -G");
+	} else
+		rc = sshg_resolve(&q, &out, err, sizeof(err));
 	if (rc == 127) {
 		verbose("ssh not found: using libssh's config parser");
 		apply_fallback(h, s, user, host, port);

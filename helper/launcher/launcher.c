@@ -398,6 +398,29 @@ adopt_pools(const struct session_ref *s, struct rules *r, int first)
 }
 
 /*
+ * The ssh -G output we just ran to name the session, in a pipe for the
+ * helper (-G), which would otherwise start ssh once more for the same
+ * answer.  -1 when there is none (a cached name) or it does not fit the
+ * pipe at once (non-blocking: a user short of pipe pages gets 4 KiB).
+ */
+static int
+resolved_pipe(const char *text)
+{
+	size_t len = text != NULL ? strlen(text) : 0;
+	int gp[2];
+
+	if (len == 0 || pipe2(gp, O_NONBLOCK) == -1)
+		return -1;
+	if (write(gp[1], text, len) != (ssize_t)len) {
+		close(gp[0]);
+		close(gp[1]);
+		return -1;
+	}
+	close(gp[1]);
+	return gp[0];
+}
+
+/*
  * Start a helper for s and wait until it is serving or has failed (it
  * prints its own error on our stderr).
  */
@@ -405,10 +428,11 @@ static void
 spawn_helper(struct session_ref *s, const struct opts *o,
     const struct rules *r)
 {
-	char helper[PATH_MAX], fdbuf[16], pool4[POOL_TEXT], pool6[POOL_TEXT];
+	char helper[PATH_MAX], fdbuf[16], gfdbuf[16], pool4[POOL_TEXT],
+	    pool6[POOL_TEXT];
 	const char **av = NULL;
 	size_t nav = 0, i;
-	int p[2], status, devnull;
+	int p[2], status, devnull, resolved_fd;
 	char buf[8];
 	ssize_t n;
 	pid_t pid;
@@ -427,6 +451,11 @@ spawn_helper(struct session_ref *s, const struct opts *o,
 	strvec_push(&av, &nav, pool4);
 	strvec_push(&av, &nav, "-P");
 	strvec_push(&av, &nav, pool6);
+	if ((resolved_fd = resolved_pipe(s->name.resolved)) >= 0) {
+		snprintf(gfdbuf, sizeof(gfdbuf), "%d", resolved_fd);
+		strvec_push(&av, &nav, "-G");
+		strvec_push(&av, &nav, gfdbuf);
+	}
 	if (o->ssh_config != NULL) {
 		strvec_push(&av, &nav, "-F");
 		strvec_push(&av, &nav, o->ssh_config);
@@ -467,6 +496,8 @@ spawn_helper(struct session_ref *s, const struct opts *o,
 		_exit(255);
 	}
 	close(p[1]);
+	if (resolved_fd >= 0)
+		close(resolved_fd);
 	free(av);
 	while ((n = read(p[0], buf, sizeof(buf))) == -1 && errno == EINTR)
 		;
