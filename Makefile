@@ -66,7 +66,7 @@ SHIM_SRC   = preload/shim.c preload/ipc.c preload/fdtab.c preload/names.c \
 # from helper/ (-Ihelper).
 SHARED_SRC = helper/log.c helper/log-syslog.c helper/strvec.c \
 	     helper/rundir.c helper/sshg.c
-HELPER_SRC = $(addprefix helper/daemon/,main.c loop.c ctl.c relay.c \
+HELPER_SRC = $(addprefix helper/daemon/,main.c loop.c watch.c ctl.c relay.c \
 	     handover.c park.c pump.c window.c names.c session.c sshconf.c \
 	     knownhosts.c identity.c status.c forward.c proxy.c exec.c \
 	     prefetch.c dns.c dns-msg.c sockdiag.c) $(SHARED_SRC)
@@ -295,7 +295,7 @@ FUZZ_RUN   = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 # The helper's name table and logging (log.c and what it needs), as the
 # helper links them.
 FUZZ_PROTO_SRC = fuzz/fuzz_proto.c \
-	     $(filter helper/daemon/names.c helper/log%.c,$(HELPER_SRC)) \
+	     $(filter helper/daemon/names.c helper/daemon/watch.c helper/log%.c,$(HELPER_SRC)) \
 	     $(COMMON_SRC) $(RULES_SRC)
 
 fuzz-build: $(FUZZ_OUT)/fuzz_rules $(FUZZ_OUT)/fuzz_proto $(FUZZ_OUT)/fuzz_dns

@@ -31,9 +31,9 @@
  * (handover_request, exec_request, fwd_request, dns_request, status_*) is
  * stubbed below: each stub checks what it is given (strings terminated,
  * the tail as long as the header said, descriptors valid) and takes
- * ownership of descriptors as the real one does.  watch_set and watch_del
- * are helper/daemon/loop.c's, plus bookkeeping; the loop is epoll on the
- * helper's own epoll descriptor, as loop_run does.
+ * ownership of descriptors as the real one does.  The registrations and
+ * the dispatch of a batch are helper/daemon/watch.c's; the loop is epoll
+ * on the helper's own epoll descriptor, as loop_run's.
  *
  * Input: up to MAXCL client streams separated by "TWFZNEXT".  Each starts
  * with one control byte:
@@ -53,8 +53,9 @@
  *    gives a pool address, REVERSE maps it back to the name;
  *  - every reply is well formed (magic, version, type|REPLY, the fixed
  *    length for the type) and is the only one, and no descriptor comes back;
- *  - once every client has gone, the helper holds none (no ctl_client,
- *    h->attached back to 0), and no descriptor is left open anywhere;
+ *  - once every client has gone, the helper holds none (h->attached back
+ *    to 0, only the listener left in the epoll set, no ctl_client leaked),
+ *    and no descriptor is left open anywhere;
  *  - the helper never stops reading a client it still holds.
  */
 #include "../helper/daemon/ctl.c"
@@ -77,7 +78,6 @@
 } while (0)
 
 #define MAXCL		4		/* fuzzed clients per input */
-#define MAXLIVE		64		/* helper-side clients tracked */
 #define SEP		"TWFZNEXT"
 #define POOL4		"203.0.113.0/30"	/* 2 slots: reuse is exercised */
 #define POOL6		"2001:db8:ff::/120"
@@ -89,59 +89,23 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static struct helper H;
 static char sockdir[PATH_MAX], sockpath[PATH_MAX];
 
-/* Helper-side clients: registered watches of client_io, until watch_del. */
-static struct watch *live[MAXLIVE];
-static int nlive;
-
-/* --- loop.c's watch_set/watch_del, with bookkeeping ------------------- */
-
-void
-watch_set(struct helper *h, struct watch *w, uint32_t events)
+/*
+ * Descriptors registered with the helper's epoll set, from the kernel's
+ * own list (fdinfo): once every client has left, only the listener.
+ */
+static int
+registered(void)
 {
-	struct epoll_event ev;
+	char path[64], line[256];
+	FILE *f;
+	int n = 0;
 
-	if (w->fd < 0 || (w->registered && w->events == events))
-		return;
-	if (w->fn == client_io && !w->registered) {
-		ASSERT(nlive < MAXLIVE);
-		live[nlive++] = w;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.ptr = w;
-	if (epoll_ctl(h->epfd, w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-	    w->fd, &ev) == -1) {
-		error("epoll_ctl %d: %s", w->fd, strerror(errno));
-		if (epoll_ctl(h->epfd, w->registered ? EPOLL_CTL_ADD :
-		    EPOLL_CTL_MOD, w->fd, &ev) == -1)
-			return;
-	}
-	w->registered = 1;
-	w->events = events;
-}
-
-void
-watch_del(struct helper *h, struct watch *w)
-{
-	int i;
-
-	for (i = 0; i < nlive; i++)
-		if (live[i] == w) {
-			live[i] = live[--nlive];
-			break;
-		}
-	if (w->fd >= 0 && w->registered)
-		epoll_ctl(h->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-	w->registered = 0;
-	w->events = 0;
-}
-
-/* loop.c's, minus the pause: no descriptor exhaustion here. */
-int
-listener_accept(struct helper *h, struct watch *w)
-{
-	(void)h;
-	return accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", H.epfd);
+	ASSERT((f = fopen(path, "re")) != NULL);
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strncmp(line, "tfd:", 4) == 0;
+	fclose(f);
+	return n;
 }
 
 /* A counter: LRU order in names.c is then exact and reproducible. */
@@ -216,15 +180,8 @@ exec_request(struct helper *h, int ctl, const struct proto_exec *req,
 	(void)h;
 	ASSERT(fd_valid(ctl));
 	ASSERT(cmd != NULL);
-	/* exec.c's own checks, and its ownership on both paths. */
-	if (fds[0] < 0 || fds[1] < 0 || memchr(req->term, 0,
-	    sizeof(req->term)) == NULL || memchr(req->x11_path, 0,
-	    sizeof(req->x11_path)) == NULL || memchr(req->agent, 0,
-	    sizeof(req->agent)) == NULL) {
-		ctl_reply(ctl, PROTO_EXEC, 255, "bad exec request", 16);
-		close(ctl);
-		return;
-	}
+	/* What exec.c takes for granted; it then owns ctl and both fds. */
+	ASSERT(exec_request_ok(req, fds));
 	ASSERT(fd_valid(fds[0]) && fd_valid(fds[1]) && fds[0] != fds[1]);
 	/* exec.c strdup()s it: the tail must be a string, in bounds. */
 	ASSERT(strlen(cmd) < PROTO_MAX_CMD + 1);
@@ -372,14 +329,10 @@ static void
 pump(void)
 {
 	struct epoll_event evs[16];
-	struct watch *w;
-	int i, n, rounds = 0;
+	int n, rounds = 0;
 
 	while ((n = epoll_wait(H.epfd, evs, 16, 0)) > 0) {
-		for (i = 0; i < n; i++) {
-			w = evs[i].data.ptr;
-			w->fn(&H, w, evs[i].events);
-		}
+		watch_dispatch(&H, evs, n);
 		ASSERT(++rounds < 100000);	/* a busy loop */
 	}
 	ASSERT(n == 0);
@@ -645,10 +598,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(cl[i].fd);
 	}
 	pump();
-	ASSERT(nlive == 0);
 	/* Attachments by pid outlive their connection; ours never exits. */
 	ctl_free_attached(&H);
 	ASSERT(H.attached == 0);
+	ASSERT(registered() == 1);	/* the control listener */
 	fd_compare(fds_before);
 	return 0;
 }

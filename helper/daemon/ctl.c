@@ -176,6 +176,16 @@ send_status(struct helper *h, int fd, uint32_t format)
 	free(text);
 }
 
+/* EXEC: its stdio and stderr came along, and its strings are strings. */
+static int
+exec_request_ok(const struct proto_exec *req, const int fds[PROTO_MAX_FDS])
+{
+	return fds[0] >= 0 && fds[1] >= 0 &&
+	    memchr(req->term, 0, sizeof(req->term)) != NULL &&
+	    memchr(req->x11_path, 0, sizeof(req->x11_path)) != NULL &&
+	    memchr(req->agent, 0, sizeof(req->agent)) != NULL;
+}
+
 /* A complete request: act on it.  Returns 1 if the client stays. */
 static int
 dispatch(struct helper *h, struct ctl_client *cl)
@@ -222,6 +232,11 @@ dispatch(struct helper *h, struct ctl_client *cl)
 		    dest ? sizeof(*dest) : 0);
 		return 0;
 	case PROTO_EXEC:
+		if (!exec_request_ok(&cl->body.exec, cl->passed)) {
+			ctl_reply(fd, PROTO_EXEC, 255, "bad exec request",
+			    16);
+			return 0;
+		}
 		watch_del(h, &cl->w);
 		exec_request(h, fd, &cl->body.exec, cl->tail, cl->passed);
 		cl->w.fd = -1;			/* now owned by the exec */

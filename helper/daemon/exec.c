@@ -102,6 +102,7 @@ exec_ctl_io(struct helper *h, struct watch *w, uint32_t events)
 /*
  * -e from the launcher: run cmd remotely with fds[0] as its stdio and
  * fds[1] as its stderr (taken); ctl gets the exit status, or 255 and why.
+ * ctl.c has checked the request (both descriptors, terminated strings).
  */
 void
 exec_request(struct helper *h, int ctl, const struct proto_exec *req,
@@ -110,14 +111,6 @@ exec_request(struct helper *h, int ctl, const struct proto_exec *req,
 	struct exec_state *x;
 	struct conn *c;
 
-	if (fds[0] < 0 || fds[1] < 0 || memchr(req->term, 0,
-	    sizeof(req->term)) == NULL || memchr(req->x11_path, 0,
-	    sizeof(req->x11_path)) == NULL || memchr(req->agent, 0,
-	    sizeof(req->agent)) == NULL) {
-		ctl_reply(ctl, PROTO_EXEC, 255, "bad exec request", 16);
-		close(ctl);
-		return;
-	}
 	if ((x = calloc(1, sizeof(*x))) == NULL ||
 	    (x->cmd = strdup(cmd)) == NULL)
 		fatal("out of memory");

@@ -408,13 +408,19 @@ struct helper {
 
 /* loop.c */
 void	loop_init(struct helper *);
+void	loop_run(struct helper *);
+time_t	monotime(void);
+
+/* watch.c */
+struct epoll_event;
 /* (Re-)register w for events (0 removes interest but keeps it known). */
 void	watch_set(struct helper *, struct watch *, uint32_t events);
 void	watch_del(struct helper *, struct watch *);
+/* Run the handlers of one epoll_wait batch. */
+void	watch_dispatch(struct helper *, struct epoll_event *, int);
 /* accept4 on listener w; out of descriptors, pauses w for a second. */
 int	listener_accept(struct helper *, struct watch *);
-void	loop_run(struct helper *);
-time_t	monotime(void);
+void	listeners_resume(struct helper *);
 
 /* session.c */
 /* Connect, verify the host key, authenticate.  Exits via fatal(). */

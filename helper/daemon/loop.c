@@ -15,10 +15,8 @@
  */
 
 /*
- * loop.c - the helper's epoll loop.
- *
- * Level-triggered; a watch's interest set is changed only when it differs
- * from what is registered, so steady-state relaying costs no epoll_ctl.
+ * loop.c - the helper's epoll loop (level-triggered; registrations and
+ * the dispatch of a batch are watch.c's), and what it does after a batch.
  * Timers are coarse (a one-second tick): channel-open deadlines and the
  * linger time after the last user leaves.
  */
@@ -34,15 +32,6 @@
 #include "log.h"
 
 #define MAX_EVENTS	256
-
-/*
- * The batch epoll_wait returned, while the loop works through it.  A
- * handler may free another watch's owner (a launcher's exit ends its
- * control client and its exec; a forward replaced): watch_del blanks
- * that watch's events still waiting here, so nothing runs on freed memory.
- */
-static struct epoll_event *batch;
-static int batch_next, batch_len;
 
 time_t
 monotime(void)
@@ -60,43 +49,6 @@ loop_init(struct helper *h)
 		fatal("epoll_create1: %s", strerror(errno));
 }
 
-void
-watch_set(struct helper *h, struct watch *w, uint32_t events)
-{
-	struct epoll_event ev;
-
-	if (w->fd < 0 || (w->registered && w->events == events))
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.ptr = w;
-	if (epoll_ctl(h->epfd, w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-	    w->fd, &ev) == -1) {
-		/* Our bookkeeping and the kernel's disagree: a bug, but one
-		 * connection's, so recover instead of ending everyone's. */
-		error("epoll_ctl %d: %s", w->fd, strerror(errno));
-		if (epoll_ctl(h->epfd, w->registered ? EPOLL_CTL_ADD :
-		    EPOLL_CTL_MOD, w->fd, &ev) == -1)
-			return;
-	}
-	w->registered = 1;
-	w->events = events;
-}
-
-void
-watch_del(struct helper *h, struct watch *w)
-{
-	int i;
-
-	for (i = batch_next; i < batch_len; i++)
-		if (batch[i].data.ptr == w)
-			batch[i].data.ptr = NULL;
-	if (w->fd >= 0 && w->registered)
-		epoll_ctl(h->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-	w->registered = 0;
-	w->events = 0;
-}
-
 /* -L, -R and -D forwards are held as long as the helper lives (ssh -N). */
 static int
 holds_forwards(struct helper *h)
@@ -107,33 +59,6 @@ holds_forwards(struct helper *h)
 		if (f->kind != PROTO_FWD_PUBLISH && !f->auto_proxy)
 			return 1;
 	return 0;
-}
-
-/*
- * The next connection waiting on listener w, or -1 when there is none.
- * Out of descriptors, a listener stays readable and epoll would wake us
- * for it forever: then stop watching it for a second.
- */
-int
-listener_accept(struct helper *h, struct watch *w)
-{
-	int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-	if (fd != -1 || (errno != EMFILE && errno != ENFILE &&
-	    errno != ENOBUFS && errno != ENOMEM))
-		return fd;
-	error("out of file descriptors: not accepting for a second");
-	watch_set(h, w, 0);
-	if (h->npaused < sizeof(h->paused) / sizeof(h->paused[0]))
-		h->paused[h->npaused++] = w;
-	return -1;
-}
-
-static void
-resume_paused(struct helper *h)
-{
-	while (h->npaused > 0)
-		watch_set(h, h->paused[--h->npaused], EPOLLIN);
 }
 
 static void
@@ -165,9 +90,8 @@ void
 loop_run(struct helper *h)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	struct watch *w;
 	time_t last_tick = 0;
-	int i, n;
+	int n;
 
 	while (!h->quit) {
 		/* Session bytes already read wake no epoll: do not sleep. */
@@ -182,14 +106,7 @@ loop_run(struct helper *h)
 				continue;
 			fatal("epoll_wait: %s", strerror(errno));
 		}
-		batch = evs;
-		batch_len = n;
-		for (i = 0; i < n; i++) {
-			batch_next = i + 1;
-			if ((w = evs[i].data.ptr) != NULL)
-				w->fn(h, w, evs[i].events);
-		}
-		batch_len = 0;
+		watch_dispatch(h, evs, n);
 		if (prefetch_pending() && h->session_up)
 			session_pump(h);
 		window_after_pump(h);
@@ -202,7 +119,7 @@ loop_run(struct helper *h)
 		}
 		if (monotime() != last_tick) {
 			last_tick = monotime();
-			resume_paused(h);
+			listeners_resume(h);
 			session_tick(h);
 			relay_tick(h);
 			fwd_tick(h);
