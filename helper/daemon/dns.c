@@ -41,8 +41,9 @@
  *     back unchanged (truncated, TC set, when too big for a UDP client).
  * No question about a tunneled or denied name leaves the machine but
  * through the session.  Questions about them from another local user's
- * socket are REFUSED (client_ours): what the session knows is the user's.  Only dns-msg.c reads a client's bytes; upstream
- * answers are passed on unread but for their ID and length.
+ * socket are REFUSED (trusted()): what the session knows is the user's.
+ * Only dns-msg.c reads a client's bytes; upstream answers are passed on
+ * unread but for their ID and length.
  *
  * Everything is non-blocking in the helper's loop; a question unanswered
  * after DNS_TIMEOUT seconds gets SERVFAIL.
@@ -657,21 +658,21 @@ ask_bastion(struct helper *h, struct dnsd *d, const struct dns_client *cl,
 /* --- whose question ------------------------------------------------------ */
 
 /*
- * Nonzero if the client's socket (bound to peer, its address as we see
- * it) belongs to our uid.  The responder listens on loopback, where every
- * local user can reach it, and what it knows of the intranet is the
+ * Nonzero if the client's UDP socket (bound to peer, its address as we
+ * see it) belongs to our uid.  The responder listens on loopback, where
+ * every local user can reach it, and what it knows of the intranet is the
  * user's: tunneled names, their records and synthetic addresses are
  * answered to the user's own programs only.  A datagram carries no
- * credentials, so the owner is looked up in /proc/net/{udp,tcp}{,6} by the
+ * credentials, so the owner is looked up in /proc/net/udp{,6} by the
  * socket's address (IPv4, or v4-mapped IPv6) and port, or the wildcard
- * address and that port; every socket bound there must be ours.
+ * address and that port; every socket bound there must be trusted.  (A
+ * TCP client is known by its connection: sockdiag_peer_uid.)
  */
 static int
-client_ours(int tcp, const struct sockaddr_storage *peer)
+udp_client_ours(const struct sockaddr_storage *peer)
 {
-	static const char *const files[2][2] = {
-		{ "/proc/net/udp", "/proc/net/udp6" },
-		{ "/proc/net/tcp", "/proc/net/tcp6" } };
+	static const char *const files[2] = { "/proc/net/udp",
+	    "/proc/net/udp6" };
 	const struct sockaddr_in *sin = (const void *)peer;
 	char line[512], local[64], want4[16], want6[40];
 	unsigned long uid;
@@ -685,7 +686,7 @@ client_ours(int tcp, const struct sockaddr_storage *peer)
 	snprintf(want4, sizeof(want4), "%08X", (unsigned)sin->sin_addr.s_addr);
 	snprintf(want6, sizeof(want6), "0000000000000000FFFF0000%s", want4);
 	for (i = 0; i < 2; i++) {
-		if ((f = fopen(files[tcp ? 1 : 0][i], "re")) == NULL)
+		if ((f = fopen(files[i], "re")) == NULL)
 			continue;
 		while (fgets(line, sizeof(line), f) != NULL) {
 			if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%X %*s %*s %*s "
@@ -694,9 +695,7 @@ client_ours(int tcp, const struct sockaddr_storage *peer)
 			    (strcasecmp(local, i == 0 ? want4 : want6) != 0 &&
 			    strspn(local, "0") != strlen(local)))
 				continue;	/* not it, nor a wildcard bind */
-			/* Ours, or root's (a setuid-root program of ours;
-			 * root can read our session's secrets anyway). */
-			if (uid != (unsigned long)getuid() && uid != 0) {
+			if (!uid_trusted((uid_t)uid)) {
 				fclose(f);
 				return 0;
 			}
@@ -711,7 +710,7 @@ client_ours(int tcp, const struct sockaddr_storage *peer)
 static int
 trusted(struct dnsd *d, const struct dns_client *cl, const char *name)
 {
-	if (cl->tcp != NULL ? cl->tcp->ours : client_ours(0, &cl->peer))
+	if (cl->tcp != NULL ? cl->tcp->ours : udp_client_ours(&cl->peer))
 		return 1;
 	d->refused++;
 	debug("dns: %s: REFUSED to another user's socket", name);
@@ -907,9 +906,8 @@ tcp_accept(struct helper *h, struct watch *w, uint32_t events)
 {
 	struct dns_state *s = state(h);
 	struct dnsd *d = w->arg;
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
 	struct dns_tcp *t;
+	uid_t uid;
 	int fd;
 
 	(void)events;
@@ -922,9 +920,8 @@ tcp_accept(struct helper *h, struct watch *w, uint32_t events)
 			fatal("out of memory");
 		t->d = d;
 		t->w.fd = fd;
-		memset(&peer, 0, sizeof(peer));
-		t->ours = getpeername(fd, (struct sockaddr *)&peer,
-		    &plen) == 0 && client_ours(1, &peer);
+		t->ours = sockdiag_peer_uid(fd, &uid) == 0 &&
+		    uid_trusted(uid);
 		t->w.fn = tcp_io;
 		t->w.arg = t;
 		t->last = monotime();

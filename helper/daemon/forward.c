@@ -240,27 +240,19 @@ fwd_listen(const char *bind_addr, uint16_t port, int *alt, char *err,
  * A proxy on loopback is for its user alone: through it, any local user
  * could reach the intranet with our session, since SOCKS has no password
  * here.  The peer's socket is ours when the kernel says its owner is our
- * uid (sock_diag by the 4-tuple; see sockdiag.c).  Anything unclear - the
- * peer gone already, no answer - is a refusal.  Returns 1 to serve fd.
+ * uid (or root's: see uid_trusted).  Anything unclear is a refusal.
+ * Returns 1 to serve fd.
  */
 static int
 peer_allowed(struct fwd *f, int fd)
 {
-	struct sockaddr_storage self, peer;
-	socklen_t slen = sizeof(self), plen = sizeof(peer);
-	struct sockdiag d;
+	uid_t uid = (uid_t)-1;
 	int known;
 
 	if (!f->owner_only)
 		return 1;
-	known = getsockname(fd, (struct sockaddr *)&self, &slen) == 0 &&
-	    getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 &&
-	    sockdiag_tcp((struct sockaddr *)&peer, (struct sockaddr *)&self,
-	    &d) == 0 && d.state == TCP_ESTABLISHED;
-	/* Root is let in too: it can read our keys and agent anyway, and a
-	 * setuid-root program we run (its sockets are root's) uses the proxy
-	 * through the variables the launcher gave it. */
-	if (known && (d.uid == geteuid() || d.uid == 0))
+	known = sockdiag_peer_uid(fd, &uid) == 0;
+	if (known && uid_trusted(uid))
 		return 1;
 	f->refused++;
 	if (f->refused == 1)
@@ -268,10 +260,10 @@ peer_allowed(struct fwd *f, int fd)
 		    "loopback serves uid %u only (bind it to another address "
 		    "to share it)", kind_name(f->kind), f->port,
 		    known ? "uid" : "unknown user, error", known ?
-		    (unsigned)d.uid : (unsigned)errno, (unsigned)geteuid());
+		    (unsigned)uid : (unsigned)errno, (unsigned)geteuid());
 	else
 		verbose("%s %u: refused a connection from uid %d",
-		    kind_name(f->kind), f->port, known ? (int)d.uid : -1);
+		    kind_name(f->kind), f->port, known ? (int)uid : -1);
 	return 0;
 }
 

@@ -636,6 +636,10 @@ struct sockdiag {
 };
 int	sockdiag_tcp(const struct sockaddr *local, const struct sockaddr *remote,
 	    struct sockdiag *);
+/* Owner of the local peer of accepted TCP socket fd: 0, or -1 if unknown. */
+int	sockdiag_peer_uid(int fd, uid_t *uid);
+/* May a socket of uid use what the session knows?  Ours, or root's. */
+int	uid_trusted(uid_t uid);
 
 /* names.c */
 int	names_init(struct names *, const char *pool4, const char *pool6);

@@ -37,6 +37,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -261,4 +262,40 @@ sockdiag_tcp(const struct sockaddr *local, const struct sockaddr *remote,
 	if (errno == ENOENT)
 		return -1;
 	return lookup_proc(&l, &r, out);
+}
+
+/*
+ * The connecting side of a connection we accepted on loopback is another
+ * socket on this machine: its owner, by the exact 4-tuple.  Anything
+ * unclear (the peer gone already, no answer) is -1.
+ */
+int
+sockdiag_peer_uid(int fd, uid_t *uid)
+{
+	struct sockaddr_storage self, peer;
+	socklen_t slen = sizeof(self), plen = sizeof(peer);
+	struct sockdiag d;
+
+	if (getsockname(fd, (struct sockaddr *)&self, &slen) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &plen) == -1 ||
+	    sockdiag_tcp((struct sockaddr *)&peer, (struct sockaddr *)&self,
+	    &d) == -1)
+		return -1;
+	if (d.state != TCP_ESTABLISHED) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	*uid = d.uid;
+	return 0;
+}
+
+/*
+ * Root is trusted too: it can read our keys and agent anyway, and a
+ * setuid-root program we run (its sockets are root's) uses the proxy and
+ * the responder through what the launcher gave it.
+ */
+int
+uid_trusted(uid_t uid)
+{
+	return uid == geteuid() || uid == 0;
 }
