@@ -247,7 +247,9 @@ struct conn {
 	unsigned	 remote_closed:1;	/* CLOSE received */
 	unsigned	 dead:1;	/* free at the next reap */
 	unsigned	 wait_window:1;	/* local reads paused: window 0 */
-	unsigned	 in_flush:1;	/* reentrancy guard for down_flush */
+	unsigned	 in_flush:1;	/* libssh is being asked for our bytes
+					   (down_flush, a window top-up): its
+					   callbacks for us must wait */
 	unsigned	 wait_flush:1;	/* local reads paused: session output
 					   backed up */
 	unsigned	 down_blocked:1;	/* local socket refused bytes */

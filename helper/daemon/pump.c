@@ -67,11 +67,17 @@ pump_init(struct helper *h)
 		fatal("out of memory");
 }
 
-/* Bytes for the local end still waiting (ours or libssh's)?  1 or 0. */
+/*
+ * Bytes for the local end still waiting (ours or libssh's)?  1 or 0.  A
+ * flush under way counts: libssh runs our callbacks while it is asked for
+ * bytes, and a channel EOF met then must not shut the program's socket
+ * before the bytes read just ahead of it are sent (they would be lost:
+ * EPIPE, and the program would see the end without them).
+ */
 int
 pump_pending(const struct conn *c)
 {
-	return c->down.off < c->down.len || c->down_blocked;
+	return c->in_flush || c->down.off < c->down.len || c->down_blocked;
 }
 
 /* Channel EOF reached the program: shutdown(SHUT_WR), once. */
@@ -102,7 +108,7 @@ deliver(struct conn *c, void *data, uint32_t len, int is_stderr)
 		relay_kill(c);
 		return (int)len;
 	}
-	if (c->state != CONN_OPEN || c->in_flush || pump_pending(c))
+	if (c->state != CONN_OPEN || pump_pending(c))
 		return 0;			/* keep order: flush first */
 	if (c->x11_filter) {
 		c->down_blocked = 1;		/* down_flush rewrites it */

@@ -288,7 +288,11 @@ top_up(struct conn *c, uint64_t now)
 	uint64_t edge = w->rx - w->held + w->target;
 	int n;
 
+	/* Its callbacks for c wait (deliver keeps, EOF holds) until the
+	 * bytes read here are stashed ahead of anything newer. */
+	c->in_flush = 1;
 	n = ssh_channel_read_timeout(c->ch, wc->scratch, w->target, 0, 0);
+	c->in_flush = 0;
 	wc->topups++;
 	/* It may have processed packets (an open confirmed, a window). */
 	c->h->pumped = 1;
