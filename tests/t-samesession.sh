@@ -22,7 +22,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 tb_need_product
 tb_need_netns "one session per bastion" || exit 0
-tb_plan 19
+tb_plan 21
 
 key=$TB_HOME/.ssh/id_ed25519
 kh=$TB_HOME/.ssh/known_hosts
@@ -124,5 +124,15 @@ tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop
 tw -vv -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
 check "a new helper's first connect uses the launcher's ssh -G" \
     sh -c "grep -q 'starting helper' '$ERR' && grep -q \"ssh configuration: the launcher's ssh -G\" '$ERR'"
+# -v as ssh's: the helper at -vvv (DEBUG3) carries libssh's protocol
+# trace, which -vv (DEBUG2) does not (tunnelwrap(1) says so).
+tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop
+tw -vvv -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
+check "-vvv: the new helper's log carries libssh's protocol trace" \
+    sh -c "grep -q 'starting helper' '$ERR' && grep -q 'libssh ' '$ERR'"
+tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop
+tw -vv -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
+check "-vv: no protocol trace" \
+    sh -c "grep -q 'starting helper' '$ERR' && ! grep -q 'libssh ' '$ERR'"
 tw -H "root@$TB_GW4" -O stop
 tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop

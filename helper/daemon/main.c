@@ -259,7 +259,11 @@ main(int argc, char **argv)
 		case 'P': h.cfg.pool6 = optarg; break;
 		case 'r': h.cfg.ready_fd = atoi(optarg); break;
 		case 'S': h.cfg.socket_path = optarg; break;
-		case 'v': if (level < LOG_DEBUG3) level++; break;
+		case 'v':
+			/* As ssh: -v is DEBUG1, -vvv DEBUG3 (libssh's trace). */
+			level = level < LOG_DEBUG1 ? LOG_DEBUG1 :
+			    level < LOG_DEBUG3 ? level + 1 : level;
+			break;
 		default: usage();
 		}
 	}
