@@ -1048,13 +1048,6 @@ dns_request(struct helper *h, int ctl, const char *rules, size_t len)
 		}
 		if (TAILQ_EMPTY(&s->responders))
 			system_resolver(s);
-		/*
-		 * Learn the intranet's resolver now, not when the first SRV
-		 * question waits for it (Kerberos and LDAP ask at start-up).
-		 */
-		if (rules_resolver(d->rules, NULL) == NULL &&
-		    s->ns_state == NS_UNKNOWN)
-			ns_fetch_start(h);
 		d->udp.fn = udp_io;
 		d->udp.arg = d;
 		d->tcp.fn = tcp_accept;
