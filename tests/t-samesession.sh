@@ -119,20 +119,20 @@ check "a file added where an Include looks: the new port (2201) is used" \
     sh -c "[ $RC = 0 ] && grep -q ': root@$TB_GW4:2201, helper ' '$ERR' && ! grep -q '(name cached)' '$ERR'"
 # A launcher that starts a helper asks ssh -G afresh (even with a cached
 # name) and hands the answer over: the helper's first connect runs no ssh
-# of its own.
-tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop
-tw -vv -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
+# of its own.  And -v as ssh's: the helper at -vvv (DEBUG3) carries
+# libssh's protocol trace, which -vv (DEBUG2) does not (tunnelwrap(1)).
+# fresh_helper -vv|-vvv: the 2201 helper stopped, then started anew.
+fresh_helper() {
+	tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop
+	tw "$1" -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
+}
+fresh_helper -vv
 check "a new helper's first connect uses the launcher's ssh -G" \
     sh -c "grep -q 'starting helper' '$ERR' && grep -q \"ssh configuration: the launcher's ssh -G\" '$ERR'"
-# -v as ssh's: the helper at -vvv (DEBUG3) carries libssh's protocol
-# trace, which -vv (DEBUG2) does not (tunnelwrap(1) says so).
-tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop
-tw -vvv -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
-check "-vvv: the new helper's log carries libssh's protocol trace" \
-    sh -c "grep -q 'starting helper' '$ERR' && grep -q 'libssh ' '$ERR'"
-tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop
-tw -vv -F "$T/cfg" -H "root@$TB_GW4" -i "$key" -o UserKnownHostsFile="$T/kh2201" true
 check "-vv: no protocol trace" \
     sh -c "grep -q 'starting helper' '$ERR' && ! grep -q 'libssh ' '$ERR'"
+fresh_helper -vvv
+check "-vvv: the new helper's log carries libssh's protocol trace" \
+    sh -c "grep -q 'starting helper' '$ERR' && grep -q 'libssh ' '$ERR'"
 tw -H "root@$TB_GW4" -O stop
 tw -H "root@$TB_GW4:2201" -o UserKnownHostsFile="$T/kh2201" -O stop

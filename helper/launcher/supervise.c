@@ -1206,6 +1206,24 @@ poke(pid_t pid, uint64_t addr, const void *buf, size_t len)
 }
 
 /*
+ * The socklen_t the program passed by address at lenp, as the kernel
+ * reads it: EFAULT or EINVAL answered for it (and -1) when it cannot be.
+ */
+static int
+user_len(struct sv *sv, const struct call *c, uint64_t lenp, int *ulen)
+{
+	if (peek(c->pid, lenp, ulen, sizeof(*ulen)) < 0) {
+		answer(sv, c->id, EFAULT, 0);
+		return -1;
+	}
+	if (*ulen < 0) {
+		answer(sv, c->id, EINVAL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * getpeername(2) on a socket we tunneled names the helper's loopback end;
  * answer with the destination the program connected to instead, as the
  * shim does, which the helper keeps by the socket's local address.  Any
@@ -1250,14 +1268,8 @@ peer(struct sv *sv, const struct call *c, uint64_t addr, uint64_t lenp)
  found:
 	close(sock);
 	sock = -1;
-	if (peek(c->pid, lenp, &ulen, sizeof(ulen)) < 0) {
-		answer(sv, c->id, EFAULT, 0);
+	if (user_len(sv, c, lenp, &ulen) == -1)
 		return;
-	}
-	if (ulen < 0) {
-		answer(sv, c->id, EINVAL, 0);
-		return;
-	}
 	/* Like the kernel: cut to the caller's room, report the full size. */
 	if (poke(c->pid, addr, &ss, (size_t)ulen < dlen ? (size_t)ulen :
 	    dlen) < 0 || (ulen = (int)dlen, poke(c->pid, lenp, &ulen,
@@ -1305,14 +1317,8 @@ sockerr(struct sv *sv, const struct call *c, uint64_t val, uint64_t lenp)
 			}
 	}
 	close(sock);
-	if (peek(c->pid, lenp, &ulen, sizeof(ulen)) < 0) {
-		answer(sv, c->id, EFAULT, 0);
+	if (user_len(sv, c, lenp, &ulen) == -1)
 		return;
-	}
-	if (ulen < 0) {
-		answer(sv, c->id, EINVAL, 0);
-		return;
-	}
 	if ((size_t)ulen > sizeof(err))
 		ulen = sizeof(err);
 	if (poke(c->pid, val, &err, (size_t)ulen) < 0 ||
